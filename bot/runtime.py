@@ -1,0 +1,17 @@
+"""Assemble the running Jobline: conversation service, channels, background services."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from bot.app import Runtime, create_app
+from bot.conversation import Jobline
+from bot.settings import Settings
+from db.setup import Database
+
+
+def build_runtime(settings: Settings, database: Database) -> Starlette:
+    """The web app with every channel and service the settings turn on."""
+    jobline = Jobline(settings, database.sessions)
+    runtime = Runtime(database=database, jobline=jobline)
+    return create_app(runtime)
