@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.channels.base import InboundMessage
 from bot.effects import EFFECTS, EffectContext
+from bot.extras import extra_turn, link_shared_phone, parse_kind
 from bot.settings import Settings
 from db.models import Contact, Conversation, Message, Seeker, utcnow
 from db.phones import normalize_phone
@@ -25,7 +26,6 @@ from db.session import transaction
 from flows.catalogue import render
 from flows.engine import FLOWS, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
-from nlu.parse import Parse
 from nlu.understand import Understander
 from notify import outbox
 
@@ -213,10 +213,13 @@ class Jobline:
         if kind == "text":
             parse = self.understander.understand(message.text, language, expecting)
         else:
-            parse = Parse(message.text, "not_text")
+            parse = parse_kind(
+                kind, message.text, lambda said: self.understander.understand(said, language)
+            )
         with transaction(self.sessions) as session:
             contact = session.get(Contact, received.contact_id)
             assert contact is not None
+            linked = link_shared_phone(session, contact, parse)
             seeker = contact.seeker
             conversation = session.get(
                 Conversation, contact.id, with_for_update=_row_locks(session)
@@ -232,11 +235,13 @@ class Jobline:
                 settings=self.settings,
                 lookup=self.lookup_factory(session) if self.lookup_factory else None,
             )
-            turn = (
-                _not_text(state)
-                if parse.intent == "not_text"
-                else run_turn(ctx, _state_of(conversation), parse, idle_for)
-            )
+            turn = extra_turn(session, ctx, _state_of(conversation), parse, linked)
+            if turn is None:
+                turn = (
+                    _not_text(state)
+                    if parse.intent == "not_text"
+                    else run_turn(ctx, _state_of(conversation), parse, idle_for)
+                )
             self._commit_turn(session, contact, seeker, conversation, turn, received, now)
 
     def _commit_turn(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
 from bot.conversation import Jobline
@@ -14,4 +15,13 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     """The web app with every channel and service the settings turn on."""
     jobline = Jobline(settings, database.sessions)
     runtime = Runtime(database=database, jobline=jobline)
-    return create_app(runtime)
+    routes: list[BaseRoute] = []
+    if settings.telegram.token:
+        from bot.channels.telegram import telegram_gateway, telegram_routes
+
+        telegram = telegram_gateway(settings, jobline)
+        runtime.extras["telegram"] = telegram
+        runtime.services.append(telegram.run)
+        runtime.health["telegram"] = telegram.health
+        routes += telegram_routes()
+    return create_app(runtime, routes)
