@@ -1,0 +1,238 @@
+"""The Telegram webhook, as transcripts: what Telegram posts, what Jobline queues to answer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from bot.runtime import build_runtime
+from bot.settings import Settings
+from db.models import Message, OutboxMessage
+from db.setup import Database
+from tests.bot.telegram_chat import (
+    CHAT,
+    SECRET,
+    contact,
+    location,
+    photo,
+    sticker,
+    telegram_settings,
+    text,
+)
+from tests.fakes.telegram_api import FakeBotApi, fake_bot_api
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotApi]:
+    with fake_bot_api() as running:
+        yield running
+
+
+@pytest.fixture
+def settings(database_url: str, api: FakeBotApi) -> Settings:
+    return telegram_settings(database_url, api, mode="webhook")
+
+
+@pytest.fixture
+def client(settings: Settings, database: Database) -> Iterator[TestClient]:
+    with TestClient(build_runtime(settings, database)) as running:
+        yield running
+
+
+class Telegram:
+    """Telegram posting updates to Jobline; each post returns the replies it queued."""
+
+    def __init__(self, client: TestClient, database: Database) -> None:
+        self.client = client
+        self.database = database
+        self.next_id = 9000
+        self.seen = 0
+
+    def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        """Post one update (a fresh update_id unless it has one); returns the HTTP status."""
+        if "update_id" not in update:
+            update = {"update_id": self.next_id, **update}
+            self.next_id += 1
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return self.client.post("/webhooks/telegram", json=update, headers=headers).status_code
+
+    def replies(self) -> list[OutboxMessage]:
+        """Outbox rows queued since the last look."""
+        with self.database.sessions() as session:
+            rows = list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.channel == "telegram", OutboxMessage.id > self.seen)
+                    .order_by(OutboxMessage.id)
+                )
+            )
+        if rows:
+            self.seen = rows[-1].id
+        return rows
+
+    def says(self, update: dict[str, Any]) -> str:
+        """Post an update that must be accepted; the replies as one string."""
+        assert self.post(update) == 200
+        return "\n".join(row.text for row in self.replies())
+
+
+@pytest.fixture
+def telegram(client: TestClient, database: Database) -> Telegram:
+    return Telegram(client, database)
+
+
+def stored_messages(database: Database) -> int:
+    with database.sessions() as session:
+        return session.scalar(select(func.count(Message.id))) or 0
+
+
+def test_start_sets_the_webhook_with_its_secret(telegram: Telegram, api: FakeBotApi) -> None:
+    deadline = time.monotonic() + 5
+    while not api.webhook and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert api.webhook["url"] == "https://jobline.example/webhooks/telegram"
+    assert api.webhook["secret_token"] == SECRET
+
+
+def test_start_greets_and_offers_registration_with_big_buttons(telegram: Telegram) -> None:
+    assert telegram.post(text("/start")) == 200
+    [welcome] = telegram.replies()
+    assert welcome.text.startswith("Hello, I am Jobline.")
+    assert welcome.address == str(CHAT)
+    assert welcome.buttons == ["1 Register", "Share my phone number", "MENU"]
+    assert "What is your name?" in telegram.says(text("1 Register"))
+    assert telegram.replies() == []
+
+
+def test_free_text_question_has_no_buttons_and_yes_no_has_two(telegram: Telegram) -> None:
+    telegram.says(text("register"))
+    for answer in ("Wang Lei", "1972", "1 Man", "Daoli", "1 4"):
+        assert telegram.post(text(answer)) == 200
+    [card] = telegram.replies()[-1:]
+    assert "concession card" in card.text
+    assert card.buttons == ["1 Yes", "2 No"]
+    assert telegram.post(text("yes")) == 200
+    assert telegram.replies()[-1].buttons == ["1 Yes", "2 No"]
+
+
+def test_name_question_removes_buttons(telegram: Telegram) -> None:
+    telegram.says(text("register"))
+    with telegram.database.sessions() as session:
+        asked = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[-1]
+    assert "What is your name?" in asked.text
+    assert asked.buttons == []
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x"])
+def test_wrong_or_missing_secret_is_403_and_stores_nothing(
+    telegram: Telegram, database: Database, secret: str | None
+) -> None:
+    assert telegram.post(text("hello"), secret=secret) == 403
+    assert stored_messages(database) == 0
+
+
+@pytest.mark.parametrize(
+    "body", [b"{not json", b"[1, 2]", b'{"message": {}}', b'{"update_id": "x"}', b""]
+)
+def test_malformed_body_is_400(client: TestClient, database: Database, body: bytes) -> None:
+    response = client.post(
+        "/webhooks/telegram",
+        content=body,
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert stored_messages(database) == 0
+
+
+def test_update_that_is_not_a_telegram_update_is_400(telegram: Telegram) -> None:
+    assert telegram.post({"update_id": 1, "message": {"text": "no chat"}}) == 400
+
+
+def test_duplicate_update_is_answered_once(telegram: Telegram, database: Database) -> None:
+    update = {"update_id": 777, **text("register")}
+    assert telegram.post(update) == 200
+    assert telegram.post(update) == 200
+    assert stored_messages(database) == 1
+    assert len(telegram.replies()) == 1
+
+
+def test_edited_message_is_not_answered_again(telegram: Telegram, database: Database) -> None:
+    edited = {"edited_message": {**text("registr")["message"], "edit_date": 1796176900}}
+    assert telegram.post(edited) == 200
+    assert stored_messages(database) == 0
+    assert telegram.replies() == []
+
+
+@pytest.mark.parametrize("update", [sticker(), photo(), photo(caption="my CV")])
+def test_sticker_or_photo_gets_a_polite_please_send_text(
+    telegram: Telegram, update: dict[str, Any]
+) -> None:
+    assert "I can only read text" in telegram.says(update)
+
+
+def test_someone_elses_contact_is_refused(telegram: Telegram, database: Database) -> None:
+    answer = telegram.says(contact("8613800000009", user_id=CHAT + 1))
+    assert "share your own phone number" in answer
+    assert telegram.says(contact("8613800000009", user_id=None)).startswith("Sorry, please share")
+    with database.sessions() as session:
+        from db.models import Seeker
+
+        assert session.scalar(select(Seeker).where(Seeker.phone == "+8613800000009")) is None
+
+
+def test_location_answers_with_the_nearest_jobs(telegram: Telegram) -> None:
+    # A few streets from Daoli: Daoli posts first, then Nangang ones (about 4 km east).
+    answer = telegram.says(location(45.7570, 126.6180))
+    lines = answer.splitlines()
+    assert lines[0] == "Jobs nearest you:"
+    assert all(", Daoli, 0.1 km, " in line for line in lines[1:4])
+    assert "yuan a month" in lines[1]
+    assert lines[-1].startswith("Reply 1")
+
+
+def test_location_far_from_every_post_still_lists_the_nearest(telegram: Telegram) -> None:
+    # Mudanjiang city centre: the Mudanjiang road cleaner post is nearest.
+    answer = telegram.says(location(44.5514, 129.6332))
+    assert "Road cleaner, Mudanjiang" in answer.splitlines()[1]
+
+
+def test_group_chat_is_ignored(telegram: Telegram, database: Database) -> None:
+    update = text("hello")
+    update["message"]["chat"] = {"id": -100123, "type": "group", "title": "Family"}
+    assert telegram.post(update) == 200
+    assert stored_messages(database) == 0
+
+
+def test_button_press_from_an_inline_keyboard_is_answered(
+    telegram: Telegram, api: FakeBotApi
+) -> None:
+    query = {
+        "callback_query": {
+            "id": "cb-1",
+            "from": {"id": CHAT, "is_bot": False, "first_name": "Lei"},
+            "chat_instance": "ci",
+            "data": "register",
+            "message": text("old menu")["message"],
+        }
+    }
+    assert "What is your name?" in telegram.says(query)
+    assert api.callback_answers[0]["callback_query_id"] == "cb-1"
+
+
+def test_start_with_a_fair_payload_asks_for_that_fair(telegram: Telegram) -> None:
+    # The job fair flow (another branch) answers intent job_fair with entity fair_id.
+    assert telegram.post(text("/start fair_1")) == 200
+    assert telegram.replies()
+
+
+def test_slash_commands_are_the_same_words(telegram: Telegram) -> None:
+    assert "Jobline menu" in telegram.says(text("/menu"))
+    assert "Jobline helps you" in telegram.says(text("/help"))
+    assert "no more texts" in telegram.says(text("/stop"))
+    assert telegram.says(text("hello")) == ""
+    assert "Welcome back to Jobline" in telegram.says(text("/start"))
