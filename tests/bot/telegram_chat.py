@@ -5,7 +5,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
 from bot.settings import Settings, load_settings
+from db.models import OutboxMessage
+from db.setup import Database
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
 CHAT = 5550001
@@ -81,3 +86,40 @@ def photo(chat: int = CHAT, caption: str | None = None) -> dict[str, Any]:
     if caption:
         content["caption"] = caption
     return {"message": message(chat, **content)}
+
+
+class Telegram:
+    """Telegram posting updates to Jobline; each post returns the replies it queued."""
+
+    def __init__(self, client: TestClient, database: Database) -> None:
+        self.client = client
+        self.database = database
+        self.next_id = 9000
+        self.seen = 0
+
+    def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        """Post one update (a fresh update_id unless it has one); returns the HTTP status."""
+        if "update_id" not in update:
+            update = {"update_id": self.next_id, **update}
+            self.next_id += 1
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return self.client.post("/webhooks/telegram", json=update, headers=headers).status_code
+
+    def replies(self) -> list[OutboxMessage]:
+        """Outbox rows queued since the last look."""
+        with self.database.sessions() as session:
+            rows = list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.channel == "telegram", OutboxMessage.id > self.seen)
+                    .order_by(OutboxMessage.id)
+                )
+            )
+        if rows:
+            self.seen = rows[-1].id
+        return rows
+
+    def says(self, update: dict[str, Any]) -> str:
+        """Post an update that must be accepted; the replies as one string."""
+        assert self.post(update) == 200
+        return "\n".join(row.text for row in self.replies())

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot.runtime import build_runtime
 from bot.settings import Settings
 from db.models import Message, OutboxMessage
 from db.setup import Database
 from tests.bot.telegram_chat import (
     CHAT,
     SECRET,
+    Telegram,
     contact,
     location,
     photo,
@@ -24,66 +23,15 @@ from tests.bot.telegram_chat import (
     telegram_settings,
     text,
 )
-from tests.fakes.telegram_api import FakeBotApi, fake_bot_api
+from tests.fakes.telegram_api import FakeBotApi
+
+pytest_plugins = ["tests.bot.telegram_fixtures"]
 
 
 @pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with fake_bot_api() as running:
-        yield running
-
-
-@pytest.fixture
-def settings(database_url: str, api: FakeBotApi) -> Settings:
-    return telegram_settings(database_url, api, mode="webhook")
-
-
-@pytest.fixture
-def client(settings: Settings, database: Database) -> Iterator[TestClient]:
-    with TestClient(build_runtime(settings, database)) as running:
-        yield running
-
-
-class Telegram:
-    """Telegram posting updates to Jobline; each post returns the replies it queued."""
-
-    def __init__(self, client: TestClient, database: Database) -> None:
-        self.client = client
-        self.database = database
-        self.next_id = 9000
-        self.seen = 0
-
-    def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
-        """Post one update (a fresh update_id unless it has one); returns the HTTP status."""
-        if "update_id" not in update:
-            update = {"update_id": self.next_id, **update}
-            self.next_id += 1
-        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-        return self.client.post("/webhooks/telegram", json=update, headers=headers).status_code
-
-    def replies(self) -> list[OutboxMessage]:
-        """Outbox rows queued since the last look."""
-        with self.database.sessions() as session:
-            rows = list(
-                session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.channel == "telegram", OutboxMessage.id > self.seen)
-                    .order_by(OutboxMessage.id)
-                )
-            )
-        if rows:
-            self.seen = rows[-1].id
-        return rows
-
-    def says(self, update: dict[str, Any]) -> str:
-        """Post an update that must be accepted; the replies as one string."""
-        assert self.post(update) == 200
-        return "\n".join(row.text for row in self.replies())
-
-
-@pytest.fixture
-def telegram(client: TestClient, database: Database) -> Telegram:
-    return Telegram(client, database)
+def settings(database_url: str, bot_api: FakeBotApi) -> Settings:
+    """The Telegram channel on, in webhook mode, against the fake Bot API."""
+    return telegram_settings(database_url, bot_api, mode="webhook")
 
 
 def stored_messages(database: Database) -> int:
@@ -91,12 +39,12 @@ def stored_messages(database: Database) -> int:
         return session.scalar(select(func.count(Message.id))) or 0
 
 
-def test_start_sets_the_webhook_with_its_secret(telegram: Telegram, api: FakeBotApi) -> None:
+def test_start_sets_the_webhook_with_its_secret(telegram: Telegram, bot_api: FakeBotApi) -> None:
     deadline = time.monotonic() + 5
-    while not api.webhook and time.monotonic() < deadline:
+    while not bot_api.webhook and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert api.webhook["url"] == "https://jobline.example/webhooks/telegram"
-    assert api.webhook["secret_token"] == SECRET
+    assert bot_api.webhook["url"] == "https://jobline.example/webhooks/telegram"
+    assert bot_api.webhook["secret_token"] == SECRET
 
 
 def test_start_greets_and_offers_registration_with_big_buttons(telegram: Telegram) -> None:
@@ -139,8 +87,8 @@ def test_wrong_or_missing_secret_is_403_and_stores_nothing(
 @pytest.mark.parametrize(
     "body", [b"{not json", b"[1, 2]", b'{"message": {}}', b'{"update_id": "x"}', b""]
 )
-def test_malformed_body_is_400(client: TestClient, database: Database, body: bytes) -> None:
-    response = client.post(
+def test_malformed_body_is_400(web: TestClient, database: Database, body: bytes) -> None:
+    response = web.post(
         "/webhooks/telegram",
         content=body,
         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
@@ -209,7 +157,7 @@ def test_group_chat_is_ignored(telegram: Telegram, database: Database) -> None:
 
 
 def test_button_press_from_an_inline_keyboard_is_answered(
-    telegram: Telegram, api: FakeBotApi
+    telegram: Telegram, bot_api: FakeBotApi
 ) -> None:
     query = {
         "callback_query": {
@@ -221,7 +169,7 @@ def test_button_press_from_an_inline_keyboard_is_answered(
         }
     }
     assert "What is your name?" in telegram.says(query)
-    assert api.callback_answers[0]["callback_query_id"] == "cb-1"
+    assert bot_api.callback_answers[0]["callback_query_id"] == "cb-1"
 
 
 def test_start_with_a_fair_payload_asks_for_that_fair(telegram: Telegram) -> None:
