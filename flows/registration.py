@@ -97,7 +97,7 @@ class Registration(QuestionFlow):
             "gender",
             lambda c, s: reply("ask_gender", "1 Man", "2 Woman"),
             lambda c, s, p: validate_gender(p.text),
-            lambda c, s: Reply("gender_retry"),
+            lambda c, s: reply("gender_retry", "1 Man", "2 Woman"),
             expecting="choice",
         ),
         Question(
@@ -118,21 +118,21 @@ class Registration(QuestionFlow):
             "card",
             lambda c, s: reply("ask_card", *YES_NO_BUTTONS),
             lambda c, s, p: _yes_no_outcome(p, "card_retry"),
-            lambda c, s: Reply("card_retry"),
+            lambda c, s: reply("card_retry", *YES_NO_BUTTONS),
             expecting="yesno",
         ),
         Question(
             "alerts",
             lambda c, s: reply("ask_alerts", *YES_NO_BUTTONS),
             lambda c, s, p: _yes_no_outcome(p, "alerts_retry"),
-            lambda c, s: Reply("alerts_retry"),
+            lambda c, s: reply("alerts_retry", *YES_NO_BUTTONS),
             expecting="yesno",
         ),
         Question(
             "confirm",
             _summary,
             _confirm,
-            lambda c, s: Reply("reg_summary_retry"),
+            lambda c, s: reply("reg_summary_retry", "1 Save", "2 Change"),
             expecting="choice",
         ),
         Question(

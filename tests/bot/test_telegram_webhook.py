@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from bot.channels.base import OutgoingMessage
+from bot.channels.telegram import TelegramChannel, make_bot
 from bot.settings import Settings
 from db.models import Message, OutboxMessage
 from db.setup import Database
@@ -184,3 +187,36 @@ def test_slash_commands_are_the_same_words(telegram: Telegram) -> None:
     assert "no more texts" in telegram.says(text("/stop"))
     assert telegram.says(text("hello")) == ""
     assert "Welcome back to Jobline" in telegram.says(text("/start"))
+
+
+def test_a_wrong_yes_no_answer_is_asked_again_with_the_two_buttons(telegram: Telegram) -> None:
+    telegram.says(text("register"))
+    for answer in ("Wang Lei", "1972", "1 Man", "Daoli", "1 4"):
+        telegram.says(text(answer))
+    assert telegram.post(text("perhaps")) == 200
+    [retry] = telegram.replies()
+    assert "Reply 1 if you have the card" in retry.text
+    assert retry.buttons == ["1 Yes", "2 No"]
+
+
+def test_queued_reply_reaches_the_chat_with_its_keyboard(
+    telegram: Telegram, bot_api: FakeBotApi, settings: Settings
+) -> None:
+    telegram.post(text("/start"))
+    [row] = telegram.replies()
+    outgoing = OutgoingMessage(row.id, row.address, row.text, tuple(row.buttons))
+
+    async def deliver() -> None:
+        bot = make_bot(settings)
+        try:
+            await TelegramChannel(bot).send(outgoing)
+        finally:
+            await bot.shutdown()
+
+    asyncio.run(deliver())
+    [sent] = bot_api.sent
+    assert sent["text"] == row.text
+    assert sent["reply_markup"]["keyboard"] == [
+        [{"text": "1 Register"}, {"text": "MENU"}],
+        [{"text": "Share my phone number", "request_contact": True}],
+    ]
