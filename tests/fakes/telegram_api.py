@@ -172,6 +172,7 @@ def _error(
 def _handler_for(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             self._answer()
@@ -213,12 +214,17 @@ def _params(content_type: str, body: str) -> dict[str, Any]:
     return {key: values[-1] for key, values in parse_qs(body).items()}
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Many clients connect at once in benchmarks; the default backlog of 5 resets them.
+    request_queue_size = 128
+
+
 @contextmanager
 def fake_bot_api() -> Iterator[FakeBotApi]:
     """Run the fake Bot API on a free loopback port; its base_url is the server root."""
     api = FakeBotApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(api))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler_for(api))
     api.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
