@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -35,7 +36,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
-from bot.conversation import Jobline
+from bot.conversation import Jobline, Received
 from bot.extras import SEND_LOCATION, SHARE_PHONE
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, normalize_phone
@@ -46,7 +47,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+ALLOWED_UPDATES = ("message", "callback_query")
 POLL_SECONDS = 25
 # Waits after a failed getUpdates, growing to the last one while the failures go on.
 POLL_BACKOFF = (1.0, 2.0, 5.0, 15.0, 30.0)
@@ -119,16 +120,20 @@ class TelegramChannel:
                 reply_markup=keyboard(tuple(message.buttons)),
             )
         except RetryAfter as error:
-            raise SendError("retry", str(error), retry_after=_seconds(error)) from error
+            raise SendError("retry", self._said(error), retry_after=_seconds(error)) from error
         except Forbidden as error:
             # Blocked by the user, or the account was deleted: this chat is gone.
-            raise SendError("stop", str(error)) from error
+            raise SendError("stop", self._said(error)) from error
         except (BadRequest, ChatMigrated, InvalidToken, Conflict) as error:
-            raise SendError("fail", str(error)) from error
+            raise SendError("fail", self._said(error)) from error
         except (NetworkError, TelegramError) as error:
             # Timeouts, 5xx and lost connections: the next try may work.
-            raise SendError("retry", str(error)) from error
+            raise SendError("retry", self._said(error)) from error
         return SendResult(provider_id=f"{sent.chat_id}:{sent.message_id}")
+
+    def _said(self, error: Exception) -> str:
+        """The error's text, never with the bot token in it (it ends up in logs and rows)."""
+        return str(error).replace(self.bot.token, "<token>")
 
 
 def _seconds(error: RetryAfter) -> float:
@@ -192,6 +197,15 @@ def _content(
     return "media", message.caption or f"({what})", None, None
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A stored inbound message whose turn is still to be taken."""
+
+    received: Received
+    kind: str
+    update_id: int
+
+
 @dataclass
 class TelegramGateway:
     """The Telegram side of a running Jobline: the bot, the channel and the conversation."""
@@ -211,18 +225,28 @@ class TelegramGateway:
 
     async def take(self, update: Update) -> None:
         """Store one update's message (dedup by update_id), then take its turn."""
+        stored = await self.store(update)
+        if stored is not None:
+            await self.turn(stored)
+
+    async def store(self, update: Update) -> Stored | None:
+        """Store one update's message; None when there is no turn to take (or a retry)."""
         if update.callback_query is not None:
             await self._answer_callback(update.callback_query.id)
         inbound = inbound_from_update(update, self.settings.phone_region)
         if inbound is None:
-            return
+            return None
         received = await asyncio.to_thread(self.jobline.receive, inbound)
         if received.duplicate:
-            return
+            return None
+        return Stored(received, inbound.kind, update.update_id)
+
+    async def turn(self, stored: Stored) -> None:
+        """Take the turn for a stored message; a failure is logged, the message stays stored."""
         try:
-            await asyncio.to_thread(self.jobline.take_turn, received, inbound.kind)
-        except Exception:  # the message is stored; one bad turn must not stop the others
-            log.exception("telegram turn failed for update %s", update.update_id)
+            await asyncio.to_thread(self.jobline.take_turn, stored.received, stored.kind)
+        except Exception:  # one bad turn must not stop the others
+            log.exception("telegram turn failed for update %s", stored.update_id)
 
     async def _answer_callback(self, query_id: str) -> None:
         try:
@@ -311,11 +335,13 @@ async def telegram_webhook(request: Request) -> Response:
     except (KeyError, TypeError, ValueError, AttributeError):
         return PlainTextResponse("not an update", status_code=400)
     try:
-        await gateway.take(update)
+        stored = await gateway.store(update)
     except Exception:  # storage is down: a non-2xx makes Telegram send the update again
         log.exception("could not store telegram update %s", data.get("update_id"))
         return PlainTextResponse("try again", status_code=503)
-    return Response(status_code=200)
+    # Stored, so answer Telegram now; the turn (Rasa may take seconds) runs after the response.
+    after = BackgroundTask(gateway.turn, stored) if stored is not None else None
+    return Response(status_code=200, background=after)
 
 
 def telegram_routes() -> list[BaseRoute]:
