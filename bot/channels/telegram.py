@@ -60,6 +60,8 @@ BUTTON_LABEL = re.compile(r"^\s*(\d{1,2})\s+[^\d\s][^\d]{0,40}$")
 def make_bot(settings: Settings) -> Bot:
     """The real client, pointed at telegram.api_base_url (a local fake server in tests)."""
     base = settings.telegram.api_base_url.rstrip("/")
+    # httpx logs every request URL at INFO, and a Bot API URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return Bot(
         settings.telegram.token,
         base_url=f"{base}/bot",
