@@ -17,6 +17,26 @@ from flows.types import Context, Effect, Profile, Reply, State, Turn, reply
 from nlu.parse import Parse
 
 YES_NO_BUTTONS = ("1 Yes", "2 No")
+# Chat-app buttons for the numbered lists (typing "1 4" still picks several kinds of work).
+WORK_BUTTONS = (
+    "1 Cleaning",
+    "2 Security",
+    "3 Traffic helper",
+    "4 Cooking",
+    "5 Care",
+    "6 Driver",
+    "7 Factory",
+    "8 Farming",
+)
+ANSWER_BUTTONS = (
+    "1 Name",
+    "2 Birth year",
+    "3 Man/Woman",
+    "4 District",
+    "5 Work",
+    "6 Card",
+    "7 Job texts",
+)
 SLOTS = ("name", "birth_year", "gender", "district", "interests", "card", "alerts")
 
 
@@ -109,7 +129,7 @@ class Registration(QuestionFlow):
         ),
         Question(
             "interests",
-            lambda c, s: Reply("ask_interests"),
+            lambda c, s: reply("ask_interests", *WORK_BUTTONS),
             lambda c, s, p: validate_interests(p.text, c.reference),
             lambda c, s: Reply("interests_retry"),
             expecting="choice",
@@ -137,7 +157,7 @@ class Registration(QuestionFlow):
         ),
         Question(
             "which",
-            lambda c, s: Reply("ask_which_answer"),
+            lambda c, s: reply("ask_which_answer", *ANSWER_BUTTONS),
             _which,
             lambda c, s: Reply("which_answer_retry"),
             expecting="choice",

@@ -14,6 +14,7 @@ from bot.channels.telegram import TelegramChannel, make_bot
 from bot.settings import Settings
 from db.models import Message, OutboxMessage
 from db.setup import Database
+from flows.registration import ANSWER_BUTTONS, WORK_BUTTONS
 from tests.bot.telegram_chat import (
     CHAT,
     SECRET,
@@ -59,15 +60,32 @@ def test_start_greets_and_offers_registration_with_big_buttons(telegram: Telegra
     assert telegram.replies() == []
 
 
-def test_free_text_question_has_no_buttons_and_yes_no_has_two(telegram: Telegram) -> None:
-    telegram.says(text("register"))
-    for answer in ("Wang Lei", "1972", "1 Man", "Daoli", "1 4"):
-        assert telegram.post(text(answer)) == 200
-    [card] = telegram.replies()[-1:]
-    assert "concession card" in card.text
-    assert card.buttons == ["1 Yes", "2 No"]
-    assert telegram.post(text("yes")) == 200
-    assert telegram.replies()[-1].buttons == ["1 Yes", "2 No"]
+# What the seeker taps or types, and the buttons under Jobline's next question.
+REGISTRATION_BUTTONS = [
+    ("register", []),
+    ("Wang Lei", []),
+    ("1972", ["1 Man", "2 Woman"]),
+    ("1 Man", []),
+    ("Daoli", list(WORK_BUTTONS)),
+    ("4 Cooking", ["1 Yes", "2 No"]),
+    ("1 Yes", ["1 Yes", "2 No"]),
+    ("2 No", ["1 Save", "2 Change"]),
+    ("2 Change", list(ANSWER_BUTTONS)),
+    ("4 District", []),
+    ("Nangang", ["1 Save", "2 Change"]),
+    ("1 Save", ["1 Jobs near you", "MENU"]),
+]
+
+
+def test_every_question_has_its_buttons_and_free_text_has_none(telegram: Telegram) -> None:
+    for sent, buttons in REGISTRATION_BUTTONS:
+        assert telegram.post(text(sent)) == 200
+        assert telegram.replies()[-1].buttons == buttons, sent
+    with telegram.database.sessions() as session:
+        from db.models import Seeker
+
+        row = session.scalars(select(Seeker)).one()
+        assert (row.interests, row.district, row.alerts) == (["cooking"], "Nangang", False)
 
 
 def test_name_question_removes_buttons(telegram: Telegram) -> None:
