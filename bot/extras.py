@@ -12,12 +12,10 @@ from db.nearby import nearest_posts
 from flows.engine import run_turn
 from flows.menu import offering, show_menu
 from flows.nearby import nearby_turn
+from flows.share_buttons import SHARE_PHONE
 from flows.types import Context, Reply, State, Turn, reply
 from nlu.parse import Entity, Parse
 
-# Button labels a chat app turns into a one-tap share (Telegram request_contact / location).
-SHARE_PHONE = "Share my phone number"
-SEND_LOCATION = "Send my location"
 NEARBY_LIMIT = 3
 FAIR_PAYLOAD = "fair_"
 

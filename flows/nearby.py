@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from db.nearby import NearbyPost
 from flows.catalogue import render
 from flows.menu import MENU_OFFERS, offering
+from flows.share_buttons import SEND_LOCATION
 from flows.types import Reply, State, Turn, reply
 
 # Keeps three lines of jobs inside the three-segment limit.
@@ -37,9 +38,9 @@ def nearby_turn(state: State, posts: Sequence[NearbyPost], language: str) -> Tur
     """List the nearest posts; the menu numbers stay valid (1 = jobs)."""
     after = offering(state.idle(), MENU_OFFERS)
     if not posts:
-        return Turn(after, (Reply("no_jobs_near_you", buttons=("1 Jobs", "MENU")),))
+        return Turn(after, (Reply("no_jobs_near_you", buttons=("1 Jobs", "MENU", SEND_LOCATION)),))
     lines = "\n".join(job_line(post, language) for post in posts)
-    return Turn(after, (reply("jobs_near_you", "1 Jobs", "MENU", jobs=lines),))
+    return Turn(after, (reply("jobs_near_you", "1 Jobs", "MENU", SEND_LOCATION, jobs=lines),))
 
 
 def _cut(text: str, limit: int) -> str:

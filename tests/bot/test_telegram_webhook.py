@@ -195,7 +195,11 @@ def test_start_with_a_fair_payload_asks_for_that_fair(telegram: Telegram) -> Non
 
 
 def test_slash_commands_are_the_same_words(telegram: Telegram) -> None:
-    assert "Jobline menu" in telegram.says(text("/menu"))
+    assert telegram.post(text("/menu")) == 200
+    [menu] = telegram.replies()
+    assert menu.text.startswith("Jobline menu")
+    assert menu.buttons[0] == "1 Jobs near you"
+    assert menu.buttons[-1] == "Send my location"
     assert "Jobline helps you" in telegram.says(text("/help"))
     assert "no more texts" in telegram.says(text("/stop"))
     assert telegram.says(text("hello")) == ""
