@@ -48,6 +48,7 @@ def test_start_sets_the_webhook_with_its_secret(telegram: Telegram, bot_api: Fak
         time.sleep(0.02)
     assert bot_api.webhook["url"] == "https://jobline.example/webhooks/telegram"
     assert bot_api.webhook["secret_token"] == SECRET
+    assert telegram.client.get("/health").json()["telegram"] == "ok"
 
 
 def test_start_greets_and_offers_registration_with_big_buttons(telegram: Telegram) -> None:
