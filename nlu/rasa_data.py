@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nlu.reference import Reference, Term, default_reference
+from nlu.gazetteer import Gazetteer, Term, default_gazetteer
 
 GENERATED_FILE = Path(__file__).resolve().parent / "rasa" / "data" / "reference.yml"
 
@@ -29,12 +29,12 @@ def _synonyms(term: Term) -> list[str]:
     return [s for s in term.spellings() if s != term.value]
 
 
-def render(reference: Reference) -> str:
+def render(gazetteer: Gazetteer) -> str:
     """The text of nlu/rasa/data/reference.yml for this reference list."""
     lines = [HEADER.rstrip("\n"), 'version: "3.1"', "nlu:"]
-    for term in reference.terms():
+    for term in gazetteer.terms():
         lines += _block("synonym", _quote(term.value), _synonyms(term))
-    for entity, terms in (("location", reference.places), ("job_category", reference.categories)):
+    for entity, terms in (("location", gazetteer.places), ("job_category", gazetteer.categories)):
         spellings: dict[str, None] = {}
         for term in terms:
             for spelling in term.spellings():
@@ -48,7 +48,7 @@ def render(reference: Reference) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Write the file, or with --check exit 1 if the committed file is stale."""
     args = sys.argv[1:] if argv is None else argv
-    text = render(default_reference())
+    text = render(default_gazetteer())
     if "--check" in args:
         current = GENERATED_FILE.read_text(encoding="utf-8") if GENERATED_FILE.exists() else ""
         if current != text:

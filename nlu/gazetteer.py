@@ -1,4 +1,4 @@
-"""The shared list of places and job categories (db/reference.yaml), as NLU sees it."""
+"""Places and job categories (db/reference.yaml) as NLU sees them: entities found in free text."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class Term:
 
 
 @dataclass(frozen=True)
-class Reference:
+class Gazetteer:
     """Places (entity `location`) and job categories (entity `job_category`)."""
 
     places: tuple[Term, ...]
@@ -71,18 +71,18 @@ def _fold(text: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _index(reference: Reference) -> dict[tuple[str, str], str]:
+def _index(gazetteer: Gazetteer) -> dict[tuple[str, str], str]:
     index: dict[tuple[str, str], str] = {}
-    for term in reference.terms():
+    for term in gazetteer.terms():
         for spelling in term.spellings():
             index.setdefault((term.entity, _fold(spelling)), term.value)
     return index
 
 
 @lru_cache(maxsize=4)
-def _patterns(reference: Reference) -> tuple[tuple[str, re.Pattern[str], dict[str, str]], ...]:
+def _patterns(gazetteer: Gazetteer) -> tuple[tuple[str, re.Pattern[str], dict[str, str]], ...]:
     patterns = []
-    for entity, terms in (("location", reference.places), ("job_category", reference.categories)):
+    for entity, terms in (("location", gazetteer.places), ("job_category", gazetteer.categories)):
         lookup: dict[str, str] = {}
         for term in terms:
             for spelling in term.spellings():
@@ -97,7 +97,7 @@ def _patterns(reference: Reference) -> tuple[tuple[str, re.Pattern[str], dict[st
     return tuple(patterns)
 
 
-def load_reference(path: Path = REFERENCE_FILE) -> Reference:
+def load_gazetteer(path: Path = REFERENCE_FILE) -> Gazetteer:
     """Read the reference file into typed terms."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     places = tuple(
@@ -108,7 +108,7 @@ def load_reference(path: Path = REFERENCE_FILE) -> Reference:
         Term("job_category", str(item["slug"]), _category_aliases(item))
         for item in raw["categories"]
     )
-    return Reference(places=places, categories=categories)
+    return Gazetteer(places=places, categories=categories)
 
 
 def _category_aliases(item: dict[str, object]) -> tuple[str, ...]:
@@ -117,6 +117,6 @@ def _category_aliases(item: dict[str, object]) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def default_reference() -> Reference:
+def default_gazetteer() -> Gazetteer:
     """The reference list shipped with the repository, read once."""
-    return load_reference()
+    return load_gazetteer()
