@@ -31,7 +31,9 @@ class NluSettings(BaseModel):
     retry_after_seconds: float = Field(
         default=5.0, description="After Rasa fails, answer from the fast path this long first."
     )
-    max_chars: int = Field(default=500, description="Longer messages are cut before Rasa sees them.")
+    max_chars: int = Field(
+        default=500, description="Longer messages are cut before Rasa sees them."
+    )
     venv: Path = Field(default=REPO_ROOT / ".venv-rasa", description="Rasa's own Python 3.10 venv.")
     project_dir: Path = Field(default=REPO_ROOT / "nlu" / "rasa", description="The Rasa project.")
     models_dir: Path = Field(
@@ -40,4 +42,6 @@ class NluSettings(BaseModel):
 
     def base_url(self) -> str:
         """The Rasa server to talk to: the external one, else the managed one."""
-        return self.url.rstrip("/") if self.url else f"http://{self.managed_host}:{self.managed_port}"
+        return (
+            self.url.rstrip("/") if self.url else f"http://{self.managed_host}:{self.managed_port}"
+        )

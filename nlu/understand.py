@@ -48,7 +48,9 @@ def keyword_fast_path() -> FastPath:
         from nlu.keywords import fast_path
     except ImportError:
         return _no_fast_path
-    return fast_path  # type: ignore[no-any-return]
+    found: FastPath = fast_path
+    return found
+
 
 # Control and format characters (keeping none), and runs of whitespace.
 _SPACE = re.compile(r"\s+")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -13,9 +14,21 @@ ANSWERS: dict[str, tuple[int, str, bytes]] = {
     "json_list": (200, "application/json", b"[1, 2, 3]"),
     "no_intent": (200, "application/json", b'{"text": "x", "entities": []}'),
     "intent_null": (200, "application/json", b'{"intent": null}'),
-    "nan_confidence": (200, "application/json", b'{"intent": {"name": "find_jobs", "confidence": NaN}}'),
-    "huge_confidence": (200, "application/json", b'{"intent": {"name": "find_jobs", "confidence": 7}}'),
-    "string_confidence": (200, "application/json", b'{"intent": {"name": "stop", "confidence": "high"}}'),
+    "nan_confidence": (
+        200,
+        "application/json",
+        b'{"intent": {"name": "find_jobs", "confidence": NaN}}',
+    ),
+    "huge_confidence": (
+        200,
+        "application/json",
+        b'{"intent": {"name": "find_jobs", "confidence": 7}}',
+    ),
+    "string_confidence": (
+        200,
+        "application/json",
+        b'{"intent": {"name": "stop", "confidence": "high"}}',
+    ),
     "unknown_intent": (
         200,
         "application/json",
@@ -53,7 +66,7 @@ class FakeRasa:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 fake.requests += 1
                 length = int(self.headers.get("Content-Length", 0))
                 self.rfile.read(length)
@@ -66,10 +79,9 @@ class FakeRasa:
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                try:
+                # The client may have given up waiting, as it should.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting, as it should
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -77,7 +89,9 @@ class FakeRasa:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     def __enter__(self) -> FakeRasa:
         self._thread.start()

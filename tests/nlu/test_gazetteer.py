@@ -15,7 +15,10 @@ LOCATION, CATEGORY = "location", "job_category"
     [
         ("jobs in daoli", [Entity(LOCATION, "Daoli")]),
         ("cleaning jobs in NanGang", [Entity(CATEGORY, "cleaning"), Entity(LOCATION, "Nangang")]),
-        ("street cleaning in harbin city", [Entity(CATEGORY, "cleaning"), Entity(LOCATION, "Harbin")]),
+        (
+            "street cleaning in harbin city",
+            [Entity(CATEGORY, "cleaning"), Entity(LOCATION, "Harbin")],
+        ),
         ("securty work dao  li", [Entity(CATEGORY, "security"), Entity(LOCATION, "Daoli")]),
         ("在道里找保洁工作", [Entity(LOCATION, "Daoli"), Entity(CATEGORY, "cleaning")]),
         ("planting trees", [Entity(CATEGORY, "gardening")]),

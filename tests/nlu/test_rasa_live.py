@@ -38,7 +38,11 @@ LOCATION, CATEGORY = "location", "job_category"
         ("中文", "change_language", set()),
         ("what is the weather in Harbin", "out_of_scope", {Entity(LOCATION, "Harbin")}),
         ("how do I reset my bank card PIN", "out_of_scope", set()),
-        ("我想在道里找保洁工作", "find_jobs", {Entity(LOCATION, "Daoli"), Entity(CATEGORY, "cleaning")}),
+        (
+            "我想在道里找保洁工作",
+            "find_jobs",
+            {Entity(LOCATION, "Daoli"), Entity(CATEGORY, "cleaning")},
+        ),
     ],
 )
 def test_what_the_flows_rely_on(
