@@ -18,12 +18,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nlu.cli import load_nlu_settings  # noqa: E402
-from nlu.client import RasaClient, RasaResult  # noqa: E402
-from nlu.config import REPO_ROOT, NluSettings  # noqa: E402
-from nlu.evaluate import Example, evaluate, load_examples  # noqa: E402
-from nlu.server import ManagedRasa, ensure_model  # noqa: E402
-from nlu.understand import Understander  # noqa: E402
+from nlu.cli import load_nlu_settings
+from nlu.client import RasaClient, RasaResult
+from nlu.config import REPO_ROOT, NluSettings
+from nlu.evaluate import Example, evaluate, load_examples
+from nlu.server import ManagedRasa, ensure_model
+from nlu.understand import Understander
 
 HELDOUT = REPO_ROOT / "nlu" / "heldout" / "seekers.yml"
 OUT_OF_DOMAIN = REPO_ROOT / "nlu" / "heldout" / "out_of_domain.yml"
