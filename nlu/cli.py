@@ -22,10 +22,14 @@ nlu_app = typer.Typer(help="Understand free text with Rasa: parse, train, evalua
 def load_nlu_settings() -> NluSettings:
     """The nlu section of Jobline's settings (config.yaml + JOBLINE_NLU__*), or the defaults."""
     try:
-        from bot.settings import get_settings
+        from bot.settings import SettingsError, get_settings
     except ImportError:
         return NluSettings()
-    return NluSettings.model_validate(get_settings().nlu.model_dump())
+    try:
+        return NluSettings.model_validate(get_settings().nlu.model_dump())
+    except SettingsError as error:
+        _say(str(error))
+        raise typer.Exit(2) from None
 
 
 def _say(message: str) -> None:

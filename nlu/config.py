@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,6 +39,11 @@ class NluSettings(BaseModel):
     models_dir: Path = Field(
         default=REPO_ROOT / "var" / "rasa-models", description="Trained models, named by hash."
     )
+
+    @field_validator("venv", "project_dir", "models_dir")
+    @classmethod
+    def _from_repo_root(cls, value: Path) -> Path:
+        return value if value.is_absolute() else REPO_ROOT / value
 
     def base_url(self) -> str:
         """The Rasa server to talk to: the external one, else the managed one."""

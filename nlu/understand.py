@@ -12,6 +12,7 @@ from typing import Protocol
 
 from nlu.client import RasaError, RasaResult
 from nlu.gazetteer import Gazetteer, default_gazetteer
+from nlu.keywords import fast_path as keyword_fast_path
 from nlu.parse import Entity, Parse
 
 log = logging.getLogger(__name__)
@@ -36,20 +37,6 @@ ENTITY_NAMES = ("location", "job_category")
 OUT_OF_SCOPE = "out_of_scope"
 
 FastPath = Callable[[str, str | None], Parse | None]
-
-
-def _no_fast_path(text: str, expecting: str | None) -> Parse | None:
-    return None
-
-
-def keyword_fast_path() -> FastPath:
-    """The keyword fast path (nlu.keywords.fast_path), or none if that module is absent."""
-    try:
-        from nlu.keywords import fast_path
-    except ImportError:
-        return _no_fast_path
-    found: FastPath = fast_path
-    return found
 
 
 # Control and format characters (keeping none), and runs of whitespace.
@@ -94,7 +81,7 @@ class Understander:
     ) -> None:
         self.client = client
         self.threshold = threshold
-        self.fast_path = fast_path or keyword_fast_path()
+        self.fast_path = fast_path or keyword_fast_path
         self.gazetteer = gazetteer or default_gazetteer()
         self.max_chars = max_chars
         self.retry_after_seconds = retry_after_seconds

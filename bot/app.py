@@ -1,0 +1,76 @@
+"""The ASGI app: channel webhooks, health, and the background services it runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from bot.conversation import Jobline
+from db.setup import Database
+
+Service = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Runtime:
+    """What the web app shares: the database, the conversation service, background services."""
+
+    database: Database
+    jobline: Jobline
+    services: list[Service] = field(default_factory=list)
+    health: dict[str, Callable[[], str]] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+async def health(request: Request) -> JSONResponse:
+    """Is Jobline up, and is each part working?"""
+    runtime: Runtime = request.app.state.runtime
+    parts: dict[str, str] = {}
+    try:
+
+        def ping() -> None:
+            with runtime.database.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+
+        await asyncio.to_thread(ping)
+        parts["database"] = "ok"
+    except Exception:  # health reports any database failure as "down"
+        parts["database"] = "down"
+    parts["nlu"] = "degraded" if runtime.jobline.understander.degraded else "ok"
+    for name, check in runtime.health.items():
+        parts[name] = check()
+    status = "ok" if parts["database"] == "ok" else "down"
+    if status == "ok" and any(value == "degraded" for value in parts.values()):
+        status = "degraded"
+    code = 200 if status != "down" else 503
+    return JSONResponse({"status": status, **parts}, status_code=code)
+
+
+def create_app(runtime: Runtime, routes: list[BaseRoute] | None = None) -> Starlette:
+    """Build the app; background services start with it and stop with it."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(service()) for service in runtime.services]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    app = Starlette(
+        routes=[Route("/health", health), *(routes or [])],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

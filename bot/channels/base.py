@@ -1,0 +1,60 @@
+"""The Channel protocol and the inbound message every channel produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from db.models import utcnow
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message from a seeker, as a channel received it."""
+
+    channel: str
+    address: str
+    text: str
+    external_id: str | None = None
+    received_at: datetime = field(default_factory=utcnow)
+    location: tuple[float, float] | None = None
+    contact_phone: str | None = None
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One outbox row, as a channel needs it to send."""
+
+    outbox_id: int
+    address: str
+    text: str
+    buttons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A provider accepted the message."""
+
+    provider_id: str
+
+
+class SendError(Exception):
+    """A send failed; `action` says what to do: retry, fail, or stop (opt the contact out)."""
+
+    def __init__(self, action: str, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.action = action
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Channel(Protocol):
+    """A way to reach seekers: a name and a send."""
+
+    name: str
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        """Send one message or raise SendError."""
+        ...

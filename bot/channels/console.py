@@ -1,0 +1,40 @@
+"""The console channel: a terminal (or a program) texting Jobline as an SMS seeker would."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import OutboxMessage, utcnow
+from db.session import transaction
+
+
+class ConsoleChannel:
+    """Delivers a console contact's outbox rows to whoever is at the terminal."""
+
+    name = "console"
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def deliver(self, contact_id: int) -> list[OutboxMessage]:
+        """Take this contact's queued rows, oldest first, and mark them delivered."""
+        with transaction(self.sessions) as session:
+            rows = list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.contact_id == contact_id,
+                        OutboxMessage.channel == self.name,
+                        OutboxMessage.status == "queued",
+                        OutboxMessage.not_before <= utcnow(),
+                    )
+                    .order_by(OutboxMessage.id)
+                )
+            )
+            for row in rows:
+                row.status = "delivered"
+                row.sent_at = utcnow()
+                row.attempts += 1
+                row.provider_id = f"console-{row.id}"
+            return rows

@@ -1,0 +1,154 @@
+"""The `jobline` command: run the service, chat from a terminal, manage seekers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from enum import StrEnum
+from typing import Any
+
+import typer
+
+from bot.channels.base import InboundMessage
+from bot.channels.console import ConsoleChannel
+from bot.conversation import Jobline
+from bot.settings import Settings, SettingsError, get_settings
+from db.phones import BadPhone, normalize_phone
+from db.setup import Database, open_database
+
+app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
+seekers_app = typer.Typer(help="Seekers: export.", no_args_is_help=True)
+app.add_typer(seekers_app, name="seekers")
+
+
+class Format(StrEnum):
+    """Output formats for exports."""
+
+    json = "json"
+    csv = "csv"
+
+
+def settings_or_exit() -> Settings:
+    """Load settings, or stop with the one-line reason."""
+    try:
+        return get_settings()
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
+def database_or_exit(settings: Settings) -> Database:
+    """Open the database, or stop with the one-line reason."""
+    try:
+        return open_database(settings)
+    except Exception as error:  # start-up must say why in one line, not a trace
+        typer.echo(f"Cannot open the database at database_url: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def run(
+    host: str | None = typer.Option(None, help="Address to listen on."),
+    port: int | None = typer.Option(None, help="Port to listen on."),
+) -> None:
+    """Run Jobline: the web app, its channels and background services."""
+    import uvicorn
+
+    from bot.runtime import build_runtime
+
+    settings = settings_or_exit()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    database = database_or_exit(settings)
+    web = build_runtime(settings, database)
+    uvicorn.run(web, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@app.command()
+def chat(
+    phone: str = typer.Option("+8613800000001", help="The phone number you text from."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per reply."),
+) -> None:
+    """Text Jobline from this terminal, through the same engine and database as SMS."""
+    settings = settings_or_exit()
+    try:
+        address = normalize_phone(phone, settings.phone_region)
+    except BadPhone:
+        typer.echo(f"Not a phone number: {phone}", err=True)
+        raise typer.Exit(2) from None
+    database = database_or_exit(settings)
+    jobline = Jobline(settings, database.sessions)
+    console = ConsoleChannel(database.sessions)
+    machine = as_json or not sys.stdin.isatty()
+
+    def say(text: str) -> None:
+        if machine:
+            sys.stdout.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
+        else:
+            typer.echo(f"Jobline: {text}\n")
+
+    if not machine:
+        typer.echo(f"Texting Jobline as {address}. Ctrl-D to leave.\n")
+    while True:
+        if not machine:
+            sys.stdout.write("> ")
+            sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            break
+        received = jobline.handle(InboundMessage("console", address, line.rstrip("\r\n")))
+        for row in console.deliver(received.contact_id):
+            say(row.text)
+        if machine:
+            sys.stdout.write(json.dumps({"turn_end": True}) + "\n")
+        sys.stdout.flush()
+
+
+SEEKER_FIELDS = (
+    "phone",
+    "name",
+    "birth_year",
+    "gender",
+    "district",
+    "interests",
+    "concession_card",
+    "language",
+    "opted_out",
+    "registered_at",
+)
+
+
+@seekers_app.command("export")
+def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
+    """Print every seeker with their profile."""
+    from sqlalchemy import select
+
+    from db.models import Seeker
+
+    settings = settings_or_exit()
+    database = database_or_exit(settings)
+    with database.sessions() as session:
+        rows: list[dict[str, Any]] = []
+        for seeker in session.scalars(select(Seeker).order_by(Seeker.id)):
+            row = {name: getattr(seeker, name) for name in SEEKER_FIELDS}
+            row["registered_at"] = (
+                seeker.registered_at.isoformat() if seeker.registered_at else None
+            )
+            rows.append(row)
+    if fmt is Format.json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=SEEKER_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "interests": " ".join(row["interests"] or [])})
+
+
+def main() -> None:
+    """Entry point for the console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,304 @@
+"""The path of one inbound message: store it, take the turn, write replies to the outbox."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.channels.base import InboundMessage
+from bot.effects import EFFECTS, EffectContext
+from bot.settings import Settings
+from db.models import Contact, Conversation, Message, Seeker, utcnow
+from db.phones import normalize_phone
+from db.reference import Reference, load_reference
+from db.session import transaction
+from flows.catalogue import render
+from flows.engine import FLOWS, run_turn
+from flows.types import Context, Profile, Reply, State, Turn
+from nlu.parse import Parse
+from nlu.understand import Understander
+from notify import outbox
+
+log = logging.getLogger(__name__)
+PHONE_CHANNELS = {"sms", "console"}
+MAX_STORED_TEXT = 10_000
+TURN_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Received:
+    """An inbound message stored, and whether it was a provider's retry of one we had."""
+
+    contact_id: int
+    message_id: int
+    duplicate: bool = False
+
+
+def profile_of(seeker: Seeker) -> Profile:
+    """A read-only snapshot of a seeker for the flows."""
+    return Profile(
+        seeker_id=seeker.id,
+        phone=seeker.phone,
+        name=seeker.name,
+        birth_year=seeker.birth_year,
+        gender=seeker.gender,
+        district=seeker.district,
+        interests=tuple(seeker.interests or ()),
+        concession_card=seeker.concession_card,
+        laid_off=seeker.laid_off,
+        language=seeker.language,
+        alerts=seeker.alerts,
+        opted_out=seeker.opted_out,
+        registered=seeker.registered_at is not None,
+    )
+
+
+def render_reply(item: Reply, language: str) -> str:
+    """A reply's text from the catalogue; values that are replies are rendered first."""
+    values = {
+        key: render_reply(value, language) if isinstance(value, Reply) else value
+        for key, value in item.values.items()
+    }
+    return render(item.key, language, **values)
+
+
+def find_or_create_contact(
+    session: Session, channel: str, address: str, settings: Settings, now: datetime
+) -> Contact:
+    """The contact for a channel address; a phone address shares the seeker of that phone."""
+    contact = session.scalar(
+        select(Contact).where(Contact.channel == channel, Contact.address == address)
+    )
+    if contact is not None:
+        return contact
+    seeker = None
+    if channel in PHONE_CHANNELS:
+        seeker = session.scalar(select(Seeker).where(Seeker.phone == address))
+    if seeker is None:
+        seeker = Seeker(
+            phone=address if channel in PHONE_CHANNELS else None,
+            language=settings.default_language,
+            interests=[],
+            created_at=now,
+        )
+        session.add(seeker)
+        session.flush()
+    contact = Contact(channel=channel, address=address, seeker_id=seeker.id, created_at=now)
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+class Jobline:
+    """Receives messages, runs turns, and writes replies to the outbox."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        understander: Understander | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        reference: Reference | None = None,
+        lookup_factory: Callable[[Session], Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.understander = understander or Understander()
+        self.clock = clock
+        self.reference = reference or load_reference()
+        self.lookup_factory = lookup_factory
+        self.on_reply: list[Callable[[], None]] = []
+        self._locks: dict[int, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def address_for(self, channel: str, address: str) -> str:
+        """Phone channels use E.164; others keep their own ids."""
+        if channel in PHONE_CHANNELS:
+            return normalize_phone(address, self.settings.phone_region)
+        return address
+
+    def receive(self, inbound: InboundMessage) -> Received:
+        """Store an inbound message (once per provider id) before anything else happens."""
+        address = self.address_for(inbound.channel, inbound.address)
+        now = self.clock()
+        try:
+            with transaction(self.sessions) as session:
+                if inbound.external_id is not None:
+                    seen = session.scalar(
+                        select(Message).where(
+                            Message.channel == inbound.channel,
+                            Message.provider_id == inbound.external_id,
+                        )
+                    )
+                    if seen is not None:
+                        return Received(seen.contact_id, seen.id, duplicate=True)
+                contact = find_or_create_contact(
+                    session, inbound.channel, address, self.settings, now
+                )
+                message = Message(
+                    contact_id=contact.id,
+                    channel=inbound.channel,
+                    direction="in",
+                    provider_id=inbound.external_id,
+                    text=inbound.text[:MAX_STORED_TEXT],
+                    status="received",
+                    created_at=now,
+                )
+                session.add(message)
+                session.flush()
+                return Received(contact.id, message.id)
+        except IntegrityError:
+            # The same provider id arrived twice at once; the other request stored it.
+            with transaction(self.sessions) as session:
+                seen = session.scalar(
+                    select(Message).where(
+                        Message.channel == inbound.channel,
+                        Message.provider_id == inbound.external_id,
+                    )
+                )
+                if seen is None:
+                    raise
+                return Received(seen.contact_id, seen.id, duplicate=True)
+
+    def handle(self, inbound: InboundMessage) -> Received:
+        """Store the message and take its turn."""
+        received = self.receive(inbound)
+        if not received.duplicate:
+            self.take_turn(received, kind=inbound.kind)
+        return received
+
+    def resume(self) -> int:
+        """Take the turns of messages stored but not handled (a crash or restart between)."""
+        with self.sessions() as session:
+            pending = list(
+                session.execute(
+                    select(Message.contact_id, Message.id)
+                    .where(Message.direction == "in", Message.status == "received")
+                    .order_by(Message.id)
+                )
+            )
+        for contact_id, message_id in pending:
+            self.take_turn(Received(contact_id, message_id))
+        return len(pending)
+
+    @contextmanager
+    def _contact_lock(self, contact_id: int) -> Iterator[None]:
+        with self._locks_guard:
+            lock = self._locks.setdefault(contact_id, threading.Lock())
+        with lock:
+            yield
+
+    def take_turn(self, received: Received, kind: str = "text") -> None:
+        """Run one turn for a stored message, serialized per contact, retried on a race."""
+        with self._contact_lock(received.contact_id):
+            for attempt in range(TURN_ATTEMPTS):
+                try:
+                    self._turn(received, kind)
+                    break
+                except StaleDataError:
+                    log.info("conversation changed under us, retrying (attempt %d)", attempt)
+            else:
+                raise RuntimeError("conversation kept changing; turn not taken")
+        for wake in self.on_reply:
+            wake()
+
+    def _turn(self, received: Received, kind: str) -> None:
+        with self.sessions() as session:
+            message = session.get(Message, received.message_id)
+            if message is None or message.status != "received":
+                return
+            conversation = session.get(Conversation, received.contact_id)
+            state = _state_of(conversation)
+            contact = session.get(Contact, received.contact_id)
+            assert contact is not None
+            language = contact.seeker.language
+            expecting = FLOWS[state.flow].expecting(state) if state.flow in FLOWS else None
+        now = self.clock()
+        if kind == "text":
+            parse = self.understander.understand(message.text, language, expecting)
+        else:
+            parse = Parse(message.text, "not_text")
+        with transaction(self.sessions) as session:
+            contact = session.get(Contact, received.contact_id)
+            assert contact is not None
+            seeker = contact.seeker
+            conversation = session.get(
+                Conversation, contact.id, with_for_update=_row_locks(session)
+            )
+            if conversation is None:
+                conversation = Conversation(contact_id=contact.id, answers={}, updated_at=now)
+                session.add(conversation)
+            idle_for = now - conversation.updated_at if conversation.flow else None
+            ctx = Context(
+                profile=profile_of(seeker),
+                now=now,
+                reference=self.reference,
+                settings=self.settings,
+                lookup=self.lookup_factory(session) if self.lookup_factory else None,
+            )
+            turn = (
+                _not_text(state)
+                if parse.intent == "not_text"
+                else run_turn(ctx, _state_of(conversation), parse, idle_for)
+            )
+            self._commit_turn(session, contact, seeker, conversation, turn, received, now)
+
+    def _commit_turn(
+        self,
+        session: Session,
+        contact: Contact,
+        seeker: Seeker,
+        conversation: Conversation,
+        turn: Turn,
+        received: Received,
+        now: datetime,
+    ) -> None:
+        effect_ctx = EffectContext(session, contact, seeker, now, self.settings)
+        for item in turn.effects:
+            EFFECTS[item.kind](effect_ctx, item.data)
+        conversation.flow = turn.state.flow
+        conversation.step = turn.state.step
+        conversation.answers = dict(turn.state.answers)
+        conversation.misses = turn.state.misses
+        conversation.updated_at = now
+        contact.last_inbound_at = now
+        message = session.get(Message, received.message_id)
+        assert message is not None
+        message.status = "handled"
+        for index, answer in enumerate(turn.replies):
+            outbox.queue(
+                session,
+                contact=contact,
+                text=render_reply(answer, seeker.language),
+                buttons=answer.buttons,
+                idempotency_key=f"reply:{received.message_id}:{index}",
+            )
+
+
+def _state_of(conversation: Conversation | None) -> State:
+    if conversation is None:
+        return State()
+    return State(
+        flow=conversation.flow,
+        step=conversation.step,
+        answers=dict(conversation.answers or {}),
+        misses=conversation.misses,
+    )
+
+
+def _not_text(state: State) -> Turn:
+    return Turn(state, (Reply("send_text_only"),))
+
+
+def _row_locks(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

@@ -1,0 +1,73 @@
+"""Storage for what a turn decided: each Effect kind has one handler, run in the turn's txn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Contact, Handoff, Seeker
+
+
+@dataclass
+class EffectContext:
+    """What an effect handler may touch: the session, the contact and seeker, the time."""
+
+    session: Session
+    contact: Contact
+    seeker: Seeker
+    now: datetime
+    settings: Any
+
+
+EffectHandler = Callable[[EffectContext, dict[str, Any]], None]
+EFFECTS: dict[str, EffectHandler] = {}
+
+
+def effect(kind: str) -> Callable[[EffectHandler], EffectHandler]:
+    """Register the handler for one kind of effect."""
+
+    def register(handler: EffectHandler) -> EffectHandler:
+        EFFECTS[kind] = handler
+        return handler
+
+    return register
+
+
+@effect("save_profile")
+def save_profile(ctx: EffectContext, data: dict[str, Any]) -> None:
+    """Store registration answers; the first time, mark the seeker registered."""
+    fields = dict(data)
+    register = fields.pop("register", False)
+    for name, value in fields.items():
+        setattr(ctx.seeker, name, value)
+    if register and ctx.seeker.registered_at is None:
+        ctx.seeker.registered_at = ctx.now
+
+
+@effect("opt_out")
+def opt_out(ctx: EffectContext, data: dict[str, Any]) -> None:
+    """STOP: nothing more but the confirmation."""
+    ctx.seeker.opted_out = True
+
+
+@effect("opt_in")
+def opt_in(ctx: EffectContext, data: dict[str, Any]) -> None:
+    """START: texts again."""
+    ctx.seeker.opted_out = False
+
+
+@effect("open_handoff")
+def open_handoff(ctx: EffectContext, data: dict[str, Any]) -> None:
+    """Record that the seeker asked for a person (one open request at a time)."""
+    existing = ctx.session.scalar(
+        select(Handoff).where(Handoff.contact_id == ctx.contact.id, Handoff.status == "open")
+    )
+    if existing is None:
+        ctx.session.add(
+            Handoff(contact_id=ctx.contact.id, reason=data.get("reason", ""), opened_at=ctx.now)
+        )

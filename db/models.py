@@ -1,0 +1,271 @@
+"""SQLAlchemy 2.0 typed models: seekers, their channels, messages, jobs, fairs, the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC that always comes back timezone-aware (SQLite forgets)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with JSON mapped for dict/list columns."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: UtcDateTime}
+
+
+class Place(Base):
+    """A city, district or county seekers name (from db/reference.yaml)."""
+
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(80))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+
+
+class JobCategory(Base):
+    """A kind of work, by slug (cleaning, security, ...)."""
+
+    __tablename__ = "job_categories"
+
+    slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class Seeker(Base):
+    """A person looking for work: the profile shared by all their channels."""
+
+    __tablename__ = "seekers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str | None] = mapped_column(String(80))
+    birth_year: Mapped[int | None]
+    gender: Mapped[str | None] = mapped_column(String(10))
+    district: Mapped[str | None] = mapped_column(String(80))
+    interests: Mapped[list[str]] = mapped_column(default=list)
+    concession_card: Mapped[bool | None]
+    laid_off: Mapped[bool | None]
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    alerts: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contacts: Mapped[list[Contact]] = relationship(back_populates="seeker")
+
+
+class Contact(Base):
+    """One channel address (an SMS number, a Telegram chat) that reaches a seeker."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64))
+    seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_inbound_at: Mapped[datetime | None]
+
+    seeker: Mapped[Seeker] = relationship(back_populates="contacts")
+
+
+class Message(Base):
+    """A message in or out, as the provider saw it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id"),
+        Index("ix_messages_contact_created", "contact_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(3))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    segments: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    """Where a contact is in a conversation; version guards against lost updates."""
+
+    __tablename__ = "conversations"
+
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    flow: Mapped[str | None] = mapped_column(String(40))
+    step: Mapped[str | None] = mapped_column(String(40))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    misses: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class JobPost(Base):
+    """A job a seeker can apply for; public-welfare posts are government-funded."""
+
+    __tablename__ = "job_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    employer: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str] = mapped_column(ForeignKey("job_categories.slug"))
+    place: Mapped[str] = mapped_column(String(80), index=True)
+    pay_yuan_month: Mapped[int]
+    hours: Mapped[str] = mapped_column(String(80))
+    suits: Mapped[str] = mapped_column(String(160))
+    public_welfare: Mapped[bool] = mapped_column(Boolean, default=False)
+    openings: Mapped[int] = mapped_column(Integer, default=1)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Application(Base):
+    """A seeker's application for a post, with its reference code and stage."""
+
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("seeker_id", "job_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job_posts.id"))
+    stage: Mapped[str] = mapped_column(String(20), default="submitted")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stage_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    job: Mapped[JobPost] = relationship()
+    seeker: Mapped[Seeker] = relationship()
+
+
+class JobFair(Base):
+    """A job fair seekers can attend."""
+
+    __tablename__ = "job_fairs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    starts_at: Mapped[datetime]
+    venue: Mapped[str] = mapped_column(String(160))
+    district: Mapped[str] = mapped_column(String(80))
+    employers: Mapped[int] = mapped_column(Integer, default=0)
+    posts: Mapped[int] = mapped_column(Integer, default=0)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FairSubscription(Base):
+    """A seeker who asked for alerts about a fair (JOIN), and whether they will attend."""
+
+    __tablename__ = "fair_subscriptions"
+
+    seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("job_fairs.id"), primary_key=True)
+    attending: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Handoff(Base):
+    """A seeker's request to talk to a person; open until a caseworker closes it."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+
+class Broadcast(Base):
+    """A caseworker's announcement to a segment of seekers."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int | None] = mapped_column(ForeignKey("job_fairs.id"))
+    text: Mapped[str | None] = mapped_column(Text)
+    segment: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20), default="announcement")
+    send_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="queueing")
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """One message to send, written in the same transaction as what caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[str]] = mapped_column(default=list)
+    segments: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(20), default="reply")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,126 @@
+"""The shared list of places and kinds of work (db/reference.yaml), with fuzzy lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+REFERENCE_FILE = Path(__file__).resolve().parent / "reference.yaml"
+
+
+@dataclass(frozen=True)
+class PlaceInfo:
+    """A place seekers name: a city, or a district or county of a city."""
+
+    name: str
+    kind: str
+    city: str | None
+    lat: float
+    lon: float
+    aliases: tuple[str, ...]
+
+    @property
+    def home_city(self) -> str:
+        """The city this place belongs to (itself for a city)."""
+        return self.city or self.name
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    """A kind of work, by slug."""
+
+    slug: str
+    name: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a typed name matched: exact, a near miss to confirm, or nothing."""
+
+    value: str | None
+    exact: bool
+    suggestions: tuple[str, ...] = ()
+
+
+class Reference:
+    """Places and categories with lookups by name, alias or near-miss spelling."""
+
+    def __init__(self, places: list[PlaceInfo], categories: list[CategoryInfo]) -> None:
+        self.places = places
+        self.categories = categories
+        self._place_names = _name_index((p.name, p.aliases) for p in places)
+        self._category_names = _name_index([(c.slug, (c.name, *c.aliases)) for c in categories])
+
+    def place(self, name: str) -> PlaceInfo | None:
+        """The place with this canonical name."""
+        return next((p for p in self.places if p.name == name), None)
+
+    def category(self, slug: str) -> CategoryInfo | None:
+        """The category with this slug."""
+        return next((c for c in self.categories if c.slug == slug), None)
+
+    def match_place(self, text: str) -> Match:
+        """Match typed text to a place name."""
+        return _match(text, self._place_names)
+
+    def match_category(self, text: str) -> Match:
+        """Match typed text to a category slug."""
+        return _match(text, self._category_names)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").split()).strip(" .,!?")
+
+
+def _name_index(pairs: object) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for canonical, aliases in pairs:  # type: ignore[attr-defined]
+        index[_clean(canonical)] = canonical
+        for alias in aliases:
+            index[_clean(alias)] = canonical
+    return index
+
+
+def _match(text: str, index: dict[str, str]) -> Match:
+    key = _clean(text)
+    if not key:
+        return Match(None, False)
+    if key in index:
+        return Match(index[key], True)
+    found = process.extract(key, list(index), scorer=fuzz.WRatio, limit=5)
+    ranked: list[str] = []
+    for alias, score, _ in found:
+        canonical = index[alias]
+        if score >= 60 and canonical not in ranked:
+            ranked.append(canonical)
+    best = process.extractOne(key, list(index), scorer=fuzz.ratio, score_cutoff=75)
+    if best is not None:
+        return Match(index[best[0]], False, tuple(ranked[:3]))
+    return Match(None, False, tuple(ranked[:3]))
+
+
+@lru_cache(maxsize=1)
+def load_reference(path: Path = REFERENCE_FILE) -> Reference:
+    """Load db/reference.yaml once."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    places = [
+        PlaceInfo(
+            name=p["name"],
+            kind=p["kind"],
+            city=p.get("city"),
+            lat=float(p["lat"]),
+            lon=float(p["lon"]),
+            aliases=tuple(p.get("aliases", ())),
+        )
+        for p in raw["places"]
+    ]
+    categories = [
+        CategoryInfo(slug=c["slug"], name=c["name"], aliases=tuple(c.get("aliases", ())))
+        for c in raw["categories"]
+    ]
+    return Reference(places, categories)

@@ -1,0 +1,41 @@
+"""Open the database: create the folder, migrate, load reference rows and demo data once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+from db.demo import load_demo, load_reference_rows
+from db.migrate import upgrade
+from db.models import utcnow
+from db.reference import load_reference
+from db.session import make_engine, make_session_factory, transaction
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def open_database(settings: Settings, *, demo: bool | None = None) -> Database:
+    """Migrate to the newest schema and load what every Jobline needs."""
+    path = settings.sqlite_path
+    url = settings.database_url
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    reference = load_reference()
+    with transaction(sessions) as session:
+        load_reference_rows(session, reference)
+        if settings.load_demo_data if demo is None else demo:
+            load_demo(session, reference, utcnow())
+    return Database(engine, sessions)

@@ -1,0 +1,190 @@
+"""What a flow is, and a generic one-question-at-a-time flow that most flows build on."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from flows.types import Context, Reply, State, Turn
+from nlu.parse import Parse
+
+
+class Flow(Protocol):
+    """A conversation: starts, takes one answer per turn, can step back, re-asks on a miss."""
+
+    name: str
+
+    def start(self, ctx: Context, state: State, parse: Parse) -> Turn:
+        """Begin the flow (state has no active flow)."""
+        ...
+
+    def answer(self, ctx: Context, state: State, parse: Parse) -> Turn | None:
+        """Take the seeker's answer to the current step; None when it is not an answer."""
+        ...
+
+    def back(self, ctx: Context, state: State) -> Turn | None:
+        """Go one step back; None when already at the first step."""
+        ...
+
+    def retry(self, ctx: Context, state: State) -> Reply:
+        """The re-ask, with an example, after an answer that did not fit."""
+        ...
+
+    def expecting(self, state: State) -> str:
+        """What the current step expects: text, choice, yesno or year."""
+        ...
+
+    def ask_current(self, ctx: Context, state: State) -> Reply:
+        """Ask the current step's question again (when coming back to the flow)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A valid answer, already in its stored form."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """A likely answer the seeker must confirm (1 Yes, 2 No)."""
+
+    value: Any
+    confirm: Reply
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Not a valid answer; the reply says what to send instead."""
+
+    retry: Reply
+
+
+Outcome = Accepted | NearMiss | Rejected | None
+Validator = Callable[[Context, State, Parse], Outcome]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: its slot, how to ask, how to read the answer, what it expects."""
+
+    slot: str
+    ask: Callable[[Context, State], Reply]
+    validate: Validator
+    retry: Callable[[Context, State], Reply]
+    expecting: str = "text"
+    skip: Callable[[Context, State], bool] | None = None
+
+
+def missed(state: State, retry: Reply) -> Turn:
+    """A wrong answer: count it and re-ask (the engine adds the offer of a person)."""
+    return Turn(replace(state, misses=state.misses + 1), (retry,), missed=True)
+
+
+class QuestionFlow(ABC):
+    """Asks questions in order, one per message, then finishes with the answers."""
+
+    name = "questions"
+    questions: tuple[Question, ...] = ()
+
+    @abstractmethod
+    def finish(self, ctx: Context, state: State) -> Turn:
+        """All questions answered."""
+        ...
+
+    def question(self, slot: str | None) -> Question | None:
+        """The question for a step name."""
+        base = (slot or "").split(":")[0]
+        return next((q for q in self.questions if q.slot == base), None)
+
+    def start(self, ctx: Context, state: State, parse: Parse) -> Turn:
+        """Ask the first question that is not skipped."""
+        return self.ask_from(ctx, state.at(self.name, None), 0)
+
+    def ask_from(self, ctx: Context, state: State, index: int) -> Turn:
+        """Ask question number index or the next one not skipped; finish after the last."""
+        for question in self.questions[index:]:
+            if question.skip is not None and question.skip(ctx, state):
+                continue
+            asked = state.at(self.name, question.slot)
+            return Turn(asked, (question.ask(ctx, asked),))
+        return self.finish(ctx, state)
+
+    def after(self, ctx: Context, state: State, slot: str) -> Turn:
+        """Move on from an answered question."""
+        index = next(i for i, q in enumerate(self.questions) if q.slot == slot)
+        return self.ask_from(ctx, state, index + 1)
+
+    def answer(self, ctx: Context, state: State, parse: Parse) -> Turn | None:
+        """Validate the answer to the current question and move on."""
+        question = self.question(state.step)
+        if question is None:
+            return None
+        if (state.step or "").endswith(":confirm"):
+            return self._confirm(ctx, state, question, parse)
+        outcome = question.validate(ctx, state, parse)
+        if isinstance(outcome, Accepted):
+            return self.after(
+                ctx,
+                state.at(self.name, state.step, **{question.slot: outcome.value}),
+                question.slot,
+            )
+        if isinstance(outcome, NearMiss):
+            pending = state.at(self.name, f"{question.slot}:confirm", _pending=outcome.value)
+            return Turn(pending, (outcome.confirm,))
+        if isinstance(outcome, Rejected):
+            return missed(state, outcome.retry)
+        return None
+
+    def _confirm(self, ctx: Context, state: State, question: Question, parse: Parse) -> Turn | None:
+        if parse.intent == "affirm" or parse.entity("number") == "1":
+            value = state.answers.get("_pending")
+            done = state.at(self.name, question.slot, **{question.slot: value, "_pending": None})
+            return self.after(ctx, done, question.slot)
+        if parse.intent == "deny" or parse.entity("number") == "2":
+            again = state.at(self.name, question.slot, _pending=None)
+            return Turn(again, (question.ask(ctx, again),))
+        return None
+
+    def back(self, ctx: Context, state: State) -> Turn | None:
+        """Re-ask the previous question that was asked."""
+        current = self.question(state.step)
+        if current is None:
+            return None
+        if (state.step or "").endswith(":confirm"):
+            return Turn(state.at(self.name, current.slot), (current.ask(ctx, state),))
+        index = self.questions.index(current)
+        for question in reversed(self.questions[:index]):
+            if question.skip is not None and question.skip(ctx, state):
+                continue
+            asked = state.at(self.name, question.slot)
+            return Turn(asked, (question.ask(ctx, asked),))
+        return None
+
+    def retry(self, ctx: Context, state: State) -> Reply:
+        """The current question's re-ask."""
+        question = self.question(state.step)
+        if question is None:
+            return Reply("not_understood")
+        if (state.step or "").endswith(":confirm"):
+            return Reply("answer_yes_no")
+        return question.retry(ctx, state)
+
+    def ask_current(self, ctx: Context, state: State) -> Reply:
+        """The current question, asked again."""
+        question = self.question(state.step)
+        if question is None:
+            return Reply("not_understood")
+        if (state.step or "").endswith(":confirm"):
+            return Reply("answer_yes_no")
+        return question.ask(ctx, state)
+
+    def expecting(self, state: State) -> str:
+        """What the current step expects."""
+        question = self.question(state.step)
+        if question is None or (state.step or "").endswith(":confirm"):
+            return "yesno"
+        return question.expecting

@@ -1,0 +1,42 @@
+"""The message catalogue: every seeker-facing text, by key and language."""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEXTS = Path(__file__).resolve().parent / "texts"
+FALLBACK = "en"
+
+
+@lru_cache(maxsize=8)
+def catalogue(language: str) -> dict[str, str]:
+    """All templates for one language (missing keys fall back to English)."""
+    english = _load(FALLBACK)
+    if language == FALLBACK or not (TEXTS / f"{language}.yaml").exists():
+        return english
+    return {**english, **_load(language)}
+
+
+def _load(language: str) -> dict[str, str]:
+    data = yaml.safe_load((TEXTS / f"{language}.yaml").read_text(encoding="utf-8"))
+    return {str(key): str(value) for key, value in data.items()}
+
+
+def languages() -> list[str]:
+    """The languages that have a catalogue."""
+    return sorted(p.stem for p in TEXTS.glob("*.yaml") if p.stem != "worst_case")
+
+
+def placeholders(template: str) -> list[str]:
+    """The names a template needs."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def render(key: str, language: str = FALLBACK, **values: Any) -> str:
+    """The text for a key, with its values filled in."""
+    return catalogue(language)[key].format(**values)

@@ -1,0 +1,153 @@
+"""One conversation turn, pure: (state, understood message) -> (new state, replies, effects)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from flows.base import Flow, missed
+from flows.handoff import Handoff
+from flows.menu import MENU_OFFERS, offering, show_menu
+from flows.registration import Registration
+from flows.types import Context, Effect, Reply, State, Turn, reply
+from nlu.parse import Parse
+
+MISSES_BEFORE_PERSON = 3
+# A text answer (a name) is only taken as a change of topic when Rasa is this sure.
+SURE = 0.8
+
+FLOWS: dict[str, Flow] = {}
+ROUTES: dict[str, str] = {}
+SUSPENDABLE: set[str] = set()
+
+
+def register_flow(flow: Flow, *intents: str, suspendable: bool = False) -> None:
+    """Make a flow reachable from the intents that start it."""
+    FLOWS[flow.name] = flow
+    for intent in intents:
+        ROUTES[intent] = flow.name
+    if suspendable:
+        SUSPENDABLE.add(flow.name)
+
+
+register_flow(Registration(), "register", "update_profile", suspendable=True)
+register_flow(Handoff(), "human_agent")
+
+
+def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | None) -> Turn:
+    """Decide the replies and effects for one inbound message."""
+    profile = ctx.profile
+    if profile.opted_out:
+        if parse.intent in ("start", "affirm"):
+            menu = show_menu(State(), Reply("started"))
+            return replace(menu, effects=(Effect("opt_in"),))
+        return Turn(state)
+    if parse.intent == "stop":
+        return Turn(State(), (Reply("stopped"),), (Effect("opt_out"),))
+    limit = timedelta(hours=ctx.settings.idle_restart_hours)
+    if state.flow is not None and idle_for is not None and idle_for > limit:
+        return show_menu(State(), reply("welcome_back", comma_name=_comma_name(ctx)))
+    if state.flow == "handoff" and parse.intent not in ("menu", "start"):
+        return FLOWS["handoff"].answer(ctx, state, parse) or Turn(state)
+    turn = _global(ctx, state, parse)
+    if turn is None:
+        turn = _in_flow(ctx, state, parse) if state.flow in FLOWS else _route(ctx, state, parse)
+    return _offer_resume(state, turn)
+
+
+def _global(ctx: Context, state: State, parse: Parse) -> Turn | None:
+    intent = parse.intent
+    if intent in ("menu", "start"):
+        return show_menu(state)
+    if intent == "help":
+        return Turn(state, (Reply("help"),))
+    if intent == "empty":
+        return Turn(state, (Reply("empty_message"),))
+    if intent == "back":
+        flow = FLOWS.get(state.flow or "")
+        back = flow.back(ctx, state) if flow is not None else None
+        return back if back is not None else show_menu(state)
+    if intent == "human_agent":
+        return FLOWS["handoff"].start(ctx, state.idle(), parse)
+    return None
+
+
+def _in_flow(ctx: Context, state: State, parse: Parse) -> Turn:
+    flow = FLOWS[state.flow or ""]
+    if flow.expecting(state) == "text" and _switches(state, parse, SURE):
+        return _switch(ctx, state, parse)
+    turn = flow.answer(ctx, state, parse)
+    if turn is not None and not turn.missed:
+        return turn
+    if _switches(state, parse, ctx.settings.nlu.threshold):
+        return _switch(ctx, state, parse)
+    if turn is None:
+        turn = missed(state, flow.retry(ctx, state))
+    if turn.state.misses >= MISSES_BEFORE_PERSON:
+        turn = replace(turn, replies=(*turn.replies, Reply("offer_person")))
+    return turn
+
+
+def _switches(state: State, parse: Parse, threshold: float) -> bool:
+    target = ROUTES.get(parse.intent)
+    return target is not None and target != state.flow and parse.confidence >= threshold
+
+
+def _switch(ctx: Context, state: State, parse: Parse) -> Turn:
+    """Leave the current flow for another topic, keeping it to come back to."""
+    answers = {k: v for k, v in state.answers.items() if k != "_suspended"}
+    kept = State(
+        answers={"_suspended": {"flow": state.flow, "step": state.step, "answers": answers}}
+    )
+    if state.flow not in SUSPENDABLE:
+        kept = State()
+    return _start(ctx, kept, parse)
+
+
+def _start(ctx: Context, state: State, parse: Parse) -> Turn:
+    return FLOWS[ROUTES[parse.intent]].start(ctx, state, parse)
+
+
+def _route(ctx: Context, state: State, parse: Parse) -> Turn:
+    intent = parse.intent
+    if intent == "number":
+        offers = state.answers.get("_offers") or MENU_OFFERS
+        intent = offers.get(parse.entity("number") or "", "")
+        if intent == "_resume":
+            return _resume(ctx, state)
+        if intent == "_menu":
+            return show_menu(State())
+        if not intent:
+            return show_menu(state, Reply("not_understood"))
+        parse = replace(parse, intent=intent)
+    if intent in ROUTES:
+        return _start(ctx, state.idle(), parse)
+    if intent == "greet":
+        if ctx.profile.registered:
+            return show_menu(state)
+        return Turn(offering(state.idle(), {"1": "register"}), (reply("welcome", "1 Register"),))
+    if intent in ("thank_you", "goodbye"):
+        return Turn(state.idle(), (reply(intent, comma_name=_comma_name(ctx)),))
+    if intent in ("affirm", "deny", "text"):
+        return show_menu(state, Reply("not_understood"))
+    return show_menu(state, Reply("out_of_scope"))
+
+
+def _offer_resume(before: State, turn: Turn) -> Turn:
+    """After a detour ends, offer to go back to the suspended flow."""
+    suspended = turn.state.answers.get("_suspended")
+    if not suspended or turn.state.flow is not None or before.flow is None:
+        return turn
+    offers = {"1": "_resume", "2": "_menu"}
+    state = offering(turn.state, offers)
+    return Turn(state, (*turn.replies, reply("resume_offer", "1 Yes", "2 No")), turn.effects)
+
+
+def _resume(ctx: Context, state: State) -> Turn:
+    suspended = state.answers["_suspended"]
+    resumed = State(flow=suspended["flow"], step=suspended["step"], answers=suspended["answers"])
+    return Turn(resumed, (FLOWS[resumed.flow or ""].ask_current(ctx, resumed),))
+
+
+def _comma_name(ctx: Context) -> str:
+    return f", {ctx.profile.name}" if ctx.profile.name else ""

@@ -1,0 +1,185 @@
+"""Registration: name, birth year, gender, district, work wanted, card, alerts, then confirm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.answers import (
+    validate_birth_year,
+    validate_gender,
+    validate_interests,
+    validate_name,
+    validate_place,
+    yes_no,
+)
+from flows.base import Accepted, Outcome, Question, QuestionFlow, Rejected
+from flows.types import Context, Effect, Profile, Reply, State, Turn, reply
+from nlu.parse import Parse
+
+YES_NO_BUTTONS = ("1 Yes", "2 No")
+SLOTS = ("name", "birth_year", "gender", "district", "interests", "card", "alerts")
+
+
+def profile_answers(profile: Profile) -> dict[str, Any]:
+    """A registered seeker's stored answers, as registration slots."""
+    return {
+        "name": profile.name,
+        "birth_year": profile.birth_year,
+        "gender": profile.gender,
+        "district": profile.district,
+        "interests": list(profile.interests),
+        "card": profile.concession_card,
+        "alerts": profile.alerts,
+    }
+
+
+def _yes_no_outcome(parse: Parse, retry: str) -> Outcome:
+    answer = yes_no(parse)
+    return None if answer is None else Accepted(answer)
+
+
+def _summary(ctx: Context, state: State) -> Reply:
+    a = state.answers
+    catalogue_words = {True: "Yes", False: "No"}
+    names = [ctx.reference.category(slug) for slug in a.get("interests") or []]
+    return reply(
+        "reg_summary",
+        "1 Save",
+        "2 Change",
+        name=a.get("name"),
+        birth_year=a.get("birth_year"),
+        gender=a.get("gender"),
+        district=a.get("district"),
+        interests=", ".join(c.name for c in names if c is not None),
+        card=catalogue_words[bool(a.get("card"))],
+        alerts=catalogue_words[bool(a.get("alerts"))],
+    )
+
+
+def _confirm(ctx: Context, state: State, parse: Parse) -> Outcome:
+    if parse.entity("number") == "1" or parse.intent == "affirm":
+        return Accepted("save")
+    if parse.entity("number") == "2" or parse.intent in ("deny", "update_profile"):
+        return Accepted("change")
+    return None
+
+
+def _which(ctx: Context, state: State, parse: Parse) -> Outcome:
+    number = parse.entity("number")
+    if number is not None and 1 <= int(number) <= len(SLOTS):
+        return Accepted(SLOTS[int(number) - 1])
+    return Rejected(Reply("which_answer_retry")) if number is not None else None
+
+
+def _only_when_changing(ctx: Context, state: State) -> bool:
+    return state.answers.get("confirm") != "change"
+
+
+class Registration(QuestionFlow):
+    """Register a seeker, or review and change a registered seeker's answers."""
+
+    name = "registration"
+    questions = (
+        Question(
+            "name",
+            lambda c, s: Reply("ask_name"),
+            lambda c, s, p: validate_name(p.text),
+            lambda c, s: Reply("name_retry"),
+        ),
+        Question(
+            "birth_year",
+            lambda c, s: reply("ask_birth_year", name=s.answers.get("name")),
+            lambda c, s, p: validate_birth_year(p.text, c.now),
+            lambda c, s: Reply("birth_year_retry"),
+            expecting="year",
+        ),
+        Question(
+            "gender",
+            lambda c, s: reply("ask_gender", "1 Man", "2 Woman"),
+            lambda c, s, p: validate_gender(p.text),
+            lambda c, s: Reply("gender_retry"),
+            expecting="choice",
+        ),
+        Question(
+            "district",
+            lambda c, s: Reply("ask_district"),
+            lambda c, s, p: validate_place(p.text, c.reference),
+            lambda c, s: Reply("district_retry"),
+            expecting="place",
+        ),
+        Question(
+            "interests",
+            lambda c, s: Reply("ask_interests"),
+            lambda c, s, p: validate_interests(p.text, c.reference),
+            lambda c, s: Reply("interests_retry"),
+            expecting="choice",
+        ),
+        Question(
+            "card",
+            lambda c, s: reply("ask_card", *YES_NO_BUTTONS),
+            lambda c, s, p: _yes_no_outcome(p, "card_retry"),
+            lambda c, s: Reply("card_retry"),
+            expecting="yesno",
+        ),
+        Question(
+            "alerts",
+            lambda c, s: reply("ask_alerts", *YES_NO_BUTTONS),
+            lambda c, s, p: _yes_no_outcome(p, "alerts_retry"),
+            lambda c, s: Reply("alerts_retry"),
+            expecting="yesno",
+        ),
+        Question(
+            "confirm",
+            _summary,
+            _confirm,
+            lambda c, s: Reply("reg_summary_retry"),
+            expecting="choice",
+        ),
+        Question(
+            "which",
+            lambda c, s: Reply("ask_which_answer"),
+            _which,
+            lambda c, s: Reply("which_answer_retry"),
+            expecting="choice",
+            skip=_only_when_changing,
+        ),
+    )
+
+    def start(self, ctx: Context, state: State, parse: Parse) -> Turn:
+        """New seekers start at the first question; registered ones see their answers."""
+        if ctx.profile.registered:
+            review = state.at(self.name, "confirm", **profile_answers(ctx.profile))
+            return Turn(review, (_summary(ctx, review),))
+        # The first question also says how long registration is, in the same text.
+        return Turn(state.at(self.name, "name"), (Reply("reg_start"),))
+
+    def after(self, ctx: Context, state: State, slot: str) -> Turn:
+        """Go on in order, but back to the summary when fixing one answer."""
+        if slot == "which":
+            chosen = self.question(state.answers["which"])
+            assert chosen is not None
+            fixing = state.at(self.name, chosen.slot, _fixing=True, which=None)
+            return Turn(fixing, (chosen.ask(ctx, fixing),))
+        if slot in SLOTS and state.answers.get("_fixing"):
+            return self.ask_from(ctx, state.at(self.name, None, _fixing=False, confirm=None), 7)
+        if slot == "confirm" and state.answers.get("confirm") == "save":
+            return self.finish(ctx, state)
+        return super().after(ctx, state, slot)
+
+    def finish(self, ctx: Context, state: State) -> Turn:
+        """Save the profile and thank the seeker by name."""
+        a = state.answers
+        profile = {
+            "name": a["name"],
+            "birth_year": a["birth_year"],
+            "gender": a["gender"],
+            "district": a["district"],
+            "interests": list(a["interests"]),
+            "concession_card": bool(a["card"]),
+            "alerts": bool(a["alerts"]),
+        }
+        return Turn(
+            state.idle(),
+            (reply("registered", "1 Jobs near you", "MENU", name=a["name"]),),
+            (Effect("save_profile", {**profile, "register": True}),),
+        )

@@ -1,0 +1,90 @@
+"""The values a conversation turn works with: state, profile, replies and effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from db.reference import Reference
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What Jobline knows about the seeker (a read-only snapshot for flows)."""
+
+    seeker_id: int | None = None
+    phone: str | None = None
+    name: str | None = None
+    birth_year: int | None = None
+    gender: str | None = None
+    district: str | None = None
+    interests: tuple[str, ...] = ()
+    concession_card: bool | None = None
+    laid_off: bool | None = None
+    language: str = "en"
+    alerts: bool = False
+    opted_out: bool = False
+    registered: bool = False
+
+
+@dataclass(frozen=True)
+class State:
+    """Where the seeker is: the active flow, its step, answers so far, wrong answers in a row."""
+
+    flow: str | None = None
+    step: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    misses: int = 0
+
+    def at(self, flow: str | None, step: str | None, **answers: Any) -> State:
+        """The state at another step, keeping answers and adding new ones; misses reset."""
+        return replace(self, flow=flow, step=step, answers={**self.answers, **answers}, misses=0)
+
+    def idle(self) -> State:
+        """No active flow; answers kept only for a suspended flow."""
+        kept = {k: v for k, v in self.answers.items() if k == "_suspended"}
+        return State(answers=kept)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One text to the seeker: a catalogue key and its values, with buttons for chat apps."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+    buttons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A change the turn asks storage to make (save profile, opt out, apply, ...)."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The outcome of one turn."""
+
+    state: State
+    replies: tuple[Reply, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    missed: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a turn may read: who is writing, when, the places list, settings, storage."""
+
+    profile: Profile
+    now: datetime
+    reference: Reference
+    settings: Any
+    lookup: Any = None
+
+
+def reply(key: str, *buttons: str, **values: Any) -> Reply:
+    """Shorthand for a Reply."""
+    return Reply(key, values, tuple(buttons))
