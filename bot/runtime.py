@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
@@ -15,6 +17,11 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     """The web app with every channel and service the settings turn on."""
     jobline = Jobline(settings, database.sessions)
     runtime = Runtime(database=database, jobline=jobline)
+
+    async def resume_unhandled() -> None:
+        await asyncio.to_thread(jobline.resume)
+
+    runtime.services.append(resume_unhandled)
     routes: list[BaseRoute] = []
     if settings.telegram.token:
         from bot.channels.telegram import telegram_gateway, telegram_routes
