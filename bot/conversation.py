@@ -152,6 +152,7 @@ class Jobline:
                     provider_id=inbound.external_id,
                     text=inbound.text[:MAX_STORED_TEXT],
                     status="received",
+                    kind=inbound.kind,
                     created_at=now,
                 )
                 session.add(message)
@@ -182,13 +183,13 @@ class Jobline:
         with self.sessions() as session:
             pending = list(
                 session.execute(
-                    select(Message.contact_id, Message.id)
+                    select(Message.contact_id, Message.id, Message.kind)
                     .where(Message.direction == "in", Message.status == "received")
                     .order_by(Message.id)
                 )
             )
-        for contact_id, message_id in pending:
-            self.take_turn(Received(contact_id, message_id))
+        for contact_id, message_id, kind in pending:
+            self.take_turn(Received(contact_id, message_id), kind=kind)
         return len(pending)
 
     @contextmanager

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from telegram import Update
 
+from bot.channels.base import InboundMessage
 from bot.channels.telegram import inbound_from_update
+from bot.conversation import Jobline
 from bot.extras import parse_command, parse_kind
+from db.models import OutboxMessage
 from db.nearby import distance_km
+from db.setup import Database
 from flows.nearby import km_text
 from nlu.parse import Parse
 from nlu.understand import Understander
@@ -89,3 +94,16 @@ def test_distances() -> None:
     assert 260 < distance_km(45.8038, 126.5350, 47.3543, 123.9182) < 280
     assert distance_km(45.0, 126.0, 45.0, 126.0) == 0
     assert [km_text(k) for k in (0.0, 0.44, 3.25, 12.6)] == ["0.1", "0.4", "3.2", "13"]
+
+
+def test_a_location_stored_before_a_crash_is_still_read_as_a_location(
+    jobline: Jobline, database: Database
+) -> None:
+    shared = InboundMessage(
+        "telegram", str(CHAT), "45.757000,126.618000", external_id="41", kind="location"
+    )
+    jobline.receive(shared)  # stored, then the process stopped before the turn
+    assert jobline.resume() == 1
+    with database.sessions() as session:
+        [answer] = session.scalars(select(OutboxMessage.text)).all()
+    assert answer.startswith("Jobs nearest you:")
