@@ -37,6 +37,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
 from bot.conversation import Jobline, Received
+from bot.extras import FAIR_PAYLOAD
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, normalize_phone
 from flows.share_buttons import SEND_LOCATION, SHARE_PHONE
@@ -311,6 +312,9 @@ class TelegramGateway:
     async def run(self) -> None:
         """The background service: polling or webhook set-up, closing the client at the end."""
         try:
+            # getMe: checks the token and tells us the bot's name (for deep links).
+            await self._until_ok(self.bot.initialize)
+            log.info("telegram bot @%s, %s mode", self.bot.username, telegram_mode(self.settings))
             if telegram_mode(self.settings) == "polling":
                 await self.poll()
             else:
@@ -344,6 +348,11 @@ async def telegram_webhook(request: Request) -> Response:
     # Stored, so answer Telegram now; the turn (Rasa may take seconds) runs after the response.
     after = BackgroundTask(gateway.turn, stored) if stored is not None else None
     return Response(status_code=200, background=after)
+
+
+def fair_link(bot_username: str, fair_id: int) -> str:
+    """The link a poster's QR code holds: it opens the chat at that fair (/start fair_<id>)."""
+    return f"https://t.me/{bot_username}?start={FAIR_PAYLOAD}{fair_id}"
 
 
 def telegram_routes() -> list[BaseRoute]:

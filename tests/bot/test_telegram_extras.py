@@ -7,7 +7,7 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.channels.base import InboundMessage
-from bot.channels.telegram import inbound_from_update
+from bot.channels.telegram import fair_link, inbound_from_update
 from bot.conversation import Jobline
 from bot.extras import parse_command, parse_kind
 from db.models import OutboxMessage
@@ -107,3 +107,10 @@ def test_a_location_stored_before_a_crash_is_still_read_as_a_location(
     with database.sessions() as session:
         [answer] = session.scalars(select(OutboxMessage.text)).all()
     assert answer.startswith("Jobs nearest you:")
+
+
+def test_poster_link_opens_the_fair() -> None:
+    link = fair_link("jobline_test_bot", 3)
+    assert link == "https://t.me/jobline_test_bot?start=fair_3"
+    payload = "/start " + link.split("start=", 1)[1]
+    assert parse_command(payload, understand).entity("fair_id") == "3"

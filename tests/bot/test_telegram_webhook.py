@@ -49,6 +49,7 @@ def test_start_sets_the_webhook_with_its_secret(telegram: Telegram, bot_api: Fak
     assert bot_api.webhook["url"] == "https://jobline.example/webhooks/telegram"
     assert bot_api.webhook["secret_token"] == SECRET
     assert telegram.client.get("/health").json()["telegram"] == "ok"
+    assert bot_api.calls[:2] == ["getMe", "setWebhook"]
 
 
 def test_start_greets_and_offers_registration_with_big_buttons(telegram: Telegram) -> None:
