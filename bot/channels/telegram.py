@@ -154,7 +154,7 @@ def inbound_from_update(update: Update, region: str) -> InboundMessage | None:
         chat = query.message.chat
         if chat.type != "private":
             return None
-        return InboundMessage("telegram", str(chat.id), str(query.data), external_id=external_id)
+        return InboundMessage("telegram", str(chat.id), _typed(query.data), external_id=external_id)
     message = update.message
     if message is None or message.chat.type != "private":
         return None
@@ -194,10 +194,15 @@ def _content(
         text = message.text
         if text.startswith("/"):
             return "command", text, None, None
-        tapped = BUTTON_LABEL.match(text)
-        return "text", tapped.group(1) if tapped else text, None, None
+        return "text", _typed(text), None, None
     what = "photo" if message.photo else "sticker" if message.sticker else "attachment"
     return "media", message.caption or f"({what})", None, None
+
+
+def _typed(text: str) -> str:
+    """What the seeker means: a tapped button's label ("1 Yes") is its number."""
+    tapped = BUTTON_LABEL.match(text)
+    return tapped.group(1) if tapped else text
 
 
 @dataclass(frozen=True)
