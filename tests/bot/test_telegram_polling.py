@@ -135,3 +135,19 @@ def test_webhook_mode_without_a_secret_is_refused(database_url: str, jobline: Jo
     )
     with pytest.raises(SettingsError, match=r"telegram\.webhook_secret"):
         telegram_gateway(bare, jobline, make_bot(bare))
+
+
+def test_polling_waits_out_flood_control(
+    settings: Settings, jobline: Jobline, database: Database, bot_api: FakeBotApi
+) -> None:
+    bot_api.fail_next(429, "Too Many Requests: retry after 1", retry_after=1, method="getUpdates")
+    gateway = telegram_gateway(settings, jobline)
+
+    async def scenario() -> None:
+        started = time.monotonic()
+        bot_api.push_update(text("register"))
+        await until(lambda: len(outbox_texts(database)) == 1)
+        assert time.monotonic() - started >= 0.9
+
+    run_polling(gateway, scenario)
+    assert gateway.polling_failures == 0

@@ -30,6 +30,7 @@ class Failure:
     description: str
     retry_after: int | None = None
     chat_id: str | None = None
+    method: str = "sendMessage"
 
 
 @dataclass
@@ -59,9 +60,10 @@ class FakeBotApi:
         description: str,
         retry_after: int | None = None,
         chat_id: str | None = None,
+        method: str = "sendMessage",
     ) -> None:
-        """Make the next sendMessage (to chat_id, or to anyone) fail this way."""
-        self.failures.append(Failure(status, description, retry_after, chat_id))
+        """Make the next call of method (to chat_id, or to anyone) fail this way."""
+        self.failures.append(Failure(status, description, retry_after, chat_id, method))
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates; returns its update_id."""
@@ -79,6 +81,11 @@ class FakeBotApi:
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answer one Bot API call."""
         self.calls.append(method)
+        chat_id = str(params.get("chat_id"))
+        for failure in list(self.failures):
+            if failure.method == method and failure.chat_id in (None, chat_id):
+                self.failures.remove(failure)
+                return _error(failure.status, failure.description, failure.retry_after)
         handler = getattr(self, f"_{method}", None)
         if handler is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
@@ -92,10 +99,6 @@ class FakeBotApi:
         chat_id = str(params.get("chat_id"))
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
-        for failure in list(self.failures):
-            if failure.chat_id in (None, chat_id):
-                self.failures.remove(failure)
-                return _error(failure.status, failure.description, failure.retry_after)
         if chat_id in self.blocked:
             return _error(403, "Forbidden: bot was blocked by the user")
         if chat_id in self.unknown_chats:
