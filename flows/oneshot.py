@@ -10,8 +10,8 @@ from nlu.parse import Parse
 
 
 def ended(state: State, offers: dict[str, str] | None = None) -> State:
-    """No active flow; a suspended flow is kept, and these numbers mean these intents."""
-    return State(answers={**state.idle().answers, "_offers": offers or MENU_OFFERS})
+    """No active flow; a suspended flow is kept; menu numbers work, with these in their place."""
+    return State(answers={**state.idle().answers, "_offers": {**MENU_OFFERS, **(offers or {})}})
 
 
 class OneReply(ABC):
