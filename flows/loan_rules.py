@@ -71,10 +71,12 @@ def decide(rules: Rules, known: Known) -> Verdict:
         if not failed:
             failed = tuple(next(c for c in n if known.get(c) is False) for _, n, _ in groups)
         return Verdict(NOT_ELIGIBLE, _unique(failed))
+    # Only conditions that can still change the answer are asked, or named as "to check".
     relevant = list(rules.required)
-    for _, needs, value in groups:
-        if value is not False:
-            relevant += [c for c in needs if c not in relevant]
+    if in_group is not True:
+        for _, needs, value in groups:
+            if value is not False:
+                relevant += [c for c in needs if c not in relevant]
     unasked = [c for c in relevant if c not in known]
     if unasked:
         return Verdict(None, ask=unasked[0])
