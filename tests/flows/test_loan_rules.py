@@ -77,5 +77,5 @@ def test_every_condition_has_a_question() -> None:
 
 
 def test_unknown_condition_in_config_is_refused_with_its_name() -> None:
-    with pytest.raises(SettingsError, match="loans.groups"):
+    with pytest.raises(SettingsError, match=r"loans\.groups"):
         load_settings(loans={"groups": [{"name": "rich", "needs": ["owns_a_car"]}]})

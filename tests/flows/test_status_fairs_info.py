@@ -91,7 +91,10 @@ def test_fairs_soonest_first_details_and_join(
         )
     listing = seeker.says("3")
     assert listing.startswith("Job fairs coming up:\n1 Sat 5 Dec 10:00, Fuyu Culture Centre, 40")
-    assert "\n2 " in listing and "Harbin International Expo Hall, 500 employers, 20,000 jobs" in listing
+    assert (
+        "\n2 " in listing
+        and "Harbin International Expo Hall, 500 employers, 20,000 jobs" in listing
+    )
     assert "Old Hall" not in listing
     assert "no fair with that number. Reply 1 to 2" in seeker.says("5")
     details = seeker.says("2")
