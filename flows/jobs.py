@@ -19,6 +19,8 @@ from nlu.keywords import normalize
 from nlu.parse import Parse
 
 PAGE = 3
+# Ids kept in the conversation for paging: 20 texts of 3 jobs is more than anyone reads.
+MAX_LISTED = 60
 # Longest piece of each field shown, so a job's details fit three SMS segments.
 CLIP = {"title": 40, "employer": 50, "hours": 50, "suits": 70, "place": 20}
 # Words that introduce a place in "cleaning jobs in daoli".
@@ -136,7 +138,9 @@ class Jobs:
 
     name = "jobs"
 
-    def start(self, ctx: Context, state: State, parse: Parse) -> Turn:
+    def start(
+        self, ctx: Context, state: State, parse: Parse, default_place: str | None = None
+    ) -> Turn:
         """Search the place and kind the seeker named, or their own district."""
         place, unknown = named_place(parse, ctx.reference)
         category = named_category(parse, ctx.reference)
@@ -149,7 +153,7 @@ class Jobs:
             return self._unknown_place(
                 ctx, state.at(self.name, "place", category=category), unknown
             )
-        place = place or ctx.profile.district
+        place = place or default_place or ctx.profile.district
         if place is None:
             asking = state.at(self.name, "place", category=category)
             return Turn(asking, (Reply("jobs_ask_place"),))
@@ -170,7 +174,7 @@ class Jobs:
         listing = state.at(
             self.name,
             "list",
-            jobs=[job.id for job in jobs],
+            jobs=[job.id for job in jobs[:MAX_LISTED]],
             page=0,
             place=shown,
             asked=asked,
@@ -219,7 +223,8 @@ class Jobs:
         if state.step == "place":
             return self._answer_place(ctx, state, parse)
         if parse.intent == "find_jobs":
-            return self.start(ctx, state.idle(), parse)
+            where = state.answers.get("asked") or state.answers.get("place")
+            return self.start(ctx, state.idle(), parse, default_place=where)
         if parse.intent == "more":
             return self._more(ctx, state)
         if state.step == "details":
@@ -227,9 +232,11 @@ class Jobs:
         return self._answer_list(ctx, state, parse)
 
     def _answer_place(self, ctx: Context, state: State, parse: Parse) -> Turn | None:
+        named = parse.entity("location")
         match = ctx.reference.match_place(parse.text)
-        if match.value is not None:
-            return self.search(ctx, state, match.value, state.answers.get("category"))
+        place = named if named and ctx.reference.place(named) else match.value
+        if place is not None:
+            return self.search(ctx, state, place, state.answers.get("category"))
         if not normalize(parse.text) or parse.intent not in ("text", "number"):
             return None
         return self._unknown_place(ctx, state, parse.text, missed_it=True)

@@ -39,6 +39,12 @@ class RasaLike(Understander):
         "jobs in atlantis": Parse("jobs in atlantis", "find_jobs", 0.9),
         "apply for road cleaner": Parse("apply for road cleaner", "apply_job", 0.9),
         "care jobs in daqing": Parse("care jobs in daqing", "find_jobs", 0.9),
+        "cleaning jobs": Parse(
+            "cleaning jobs", "find_jobs", 0.9, (Entity("job_category", "cleaning"),), "rasa"
+        ),
+        "i want to change my district": Parse(
+            "i want to change my district", "update_profile", 0.9, source="rasa"
+        ),
     }
 
     def understand(self, text: str, language: str = "en", expecting: str | None = None) -> Parse:
@@ -209,3 +215,19 @@ def test_references_avoid_look_alike_characters(database: Database) -> None:
         codes = {StoreLookup(session).new_reference() for _ in range(200)}
     assert all(re.fullmatch(r"[A-HJ-NP-Z2-9]{4}", code) for code in codes)
     assert len(codes) > 190
+
+
+def test_a_new_kind_of_work_keeps_the_place_being_looked_at(talker: Seeker) -> None:
+    talker.send("jobs")
+    assert talker.says("nangang").startswith("Jobs in Nangang (1-3 of 3)")
+    answer = talker.says("cleaning jobs")
+    assert answer.startswith("Cleaning jobs in Nangang (1-2 of 2)")
+
+
+def test_change_one_answer_without_registering_again(talker: Seeker, database: Database) -> None:
+    register(talker)
+    assert "Which answer do you want to change?" in talker.says("I want to change my district")
+    assert "Which district" in talker.says("4")
+    assert "Please check: Wang Lei, born 1972, man, Nangang" in talker.says("nangang")
+    assert "You are registered" in talker.says("1")
+    assert talker.says("jobs").startswith("Jobs in Nangang")
