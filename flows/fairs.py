@@ -1,4 +1,4 @@
-"""Job fairs: upcoming fairs soonest first, one fair's details, JOIN for a reminder."""
+"""Job fairs: upcoming fairs, nearest first, one fair's details, JOIN for a reminder."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flows.base import missed
 from flows.catalogue import render
-from flows.jobs import lookup_of
+from flows.jobs import city_of, lookup_of
 from flows.oneshot import ended
 from flows.types import Context, Effect, Reply, State, Turn, reply
 from flows.views import FairView
@@ -38,6 +38,15 @@ def fair_details(fair: FairView, ctx: Context) -> Reply:
     )
 
 
+def nearest_first(ctx: Context, fairs: list[FairView]) -> list[FairView]:
+    """Fairs in the seeker's own city first, then the others; soonest first within each."""
+    home = ctx.profile.district
+    if home is None:
+        return fairs
+    city = city_of(ctx.reference, home)
+    return sorted(fairs, key=lambda f: (city_of(ctx.reference, f.district) != city, f.starts_at))
+
+
 class JobFairs:
     """Upcoming fairs, details by number, JOIN to be reminded."""
 
@@ -45,7 +54,7 @@ class JobFairs:
 
     def start(self, ctx: Context, state: State, parse: Parse) -> Turn:
         """The list of fairs, or straight to joining when there is only one and JOIN was sent."""
-        fairs = lookup_of(ctx).fairs(ctx.now)[:SHOWN]
+        fairs = nearest_first(ctx, lookup_of(ctx).fairs(ctx.now))[:SHOWN]
         if not fairs:
             return Turn(ended(state), (Reply("fairs_none"),))
         listing = state.at(self.name, "list", fairs=[f.id for f in fairs], fair=None)

@@ -109,6 +109,23 @@ def test_fairs_soonest_first_details_and_join(
         assert len(list(session.scalars(select(FairSubscription)))) == 1
 
 
+def test_fairs_in_the_seekers_own_city_come_first(
+    seeker: Seeker, database: Database, clock: Clock
+) -> None:
+    with transaction(database.sessions) as session:
+        session.add(
+            JobFair(
+                name="Fuyu Spring Fair",
+                starts_at=clock.now + timedelta(days=3),
+                venue="Fuyu Culture Centre",
+                district="Fuyu",
+            )
+        )
+    register(seeker)  # lives in Daoli, Harbin
+    listing = seeker.says("fairs")
+    assert listing.index("Harbin International Expo Hall") < listing.index("Fuyu Culture")
+
+
 def test_join_with_one_fair_and_no_fairs(seeker: Seeker, database: Database) -> None:
     assert "We will remind you about" in seeker.says("join")
     with transaction(database.sessions) as session:
