@@ -196,7 +196,8 @@ class Jobs:
         lines = []
         for number, job_id in enumerate(ids[first : first + PAGE], start=1):
             job = lookup.job(job_id)
-            if job is not None:
+            # A post withdrawn since the list was made is left out; its number says so.
+            if job is not None and job.open:
                 lines.append(job_line(ctx, number, job))
         last = min(first + PAGE, len(ids))
         values: dict[str, Any] = {

@@ -138,7 +138,14 @@ def test_a_withdrawn_job(seeker: Seeker, database: Database) -> None:
         )
     assert "no longer open" in seeker.says("1")
     assert applications(database) == []
-    assert "(1-3 of 3)" in seeker.says("jobs")
+    # A page shown after a post is withdrawn leaves it out.
+    with database.sessions() as session, session.begin():
+        session.execute(
+            update(JobPost).where(JobPost.code == "HRB-CARWASH-1").values(status="withdrawn")
+        )
+    page = seeker.says("more")
+    assert "Waterless car washer" not in page and "\n2 Vegetable delivery driver" in page
+    assert "(1-2 of 2)" in seeker.says("jobs")
 
 
 def test_unregistered_seeker_searches_then_registers_to_apply_and_comes_back(
