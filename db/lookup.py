@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from db.models import Application, FairSubscription, JobFair, JobPost
@@ -71,12 +71,22 @@ class StoreLookup:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def search_jobs(self, places: Sequence[str], category: str | None) -> list[JobView]:
-        """Open jobs in any of these places, of this kind (any kind when None), newest first."""
+    def search_jobs(
+        self,
+        places: Sequence[str],
+        category: str | None,
+        prefer: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[JobView]:
+        """Open jobs in these places, of this kind (any when None): preferred kinds, then newest."""
         query = select(JobPost).where(JobPost.status == "open", JobPost.place.in_(list(places)))
         if category is not None:
             query = query.where(JobPost.category == category)
-        query = query.order_by(JobPost.created_at.desc(), JobPost.id)
+        preferred = case((JobPost.category.in_(list(prefer)), 0), else_=1) if prefer else None
+        order = [JobPost.created_at.desc(), JobPost.id]
+        query = query.order_by(*([preferred] if preferred is not None else []), *order)
+        if limit is not None:
+            query = query.limit(limit)
         return [job_view(post) for post in self.session.scalars(query)]
 
     def job(self, job_id: int) -> JobView | None:

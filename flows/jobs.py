@@ -161,12 +161,11 @@ class Jobs:
 
     def search(self, ctx: Context, state: State, place: str, category: str | None) -> Turn:
         """List jobs in the place; when there are none, widen to its city and say so."""
-        lookup = lookup_of(ctx)
-        jobs = self._ordered(ctx, lookup.search_jobs(places_of(ctx.reference, place), category))
+        jobs = self._find(ctx, place, category)
         shown, asked = place, None
         city = city_of(ctx.reference, place)
         if not jobs and city != place:
-            jobs = self._ordered(ctx, lookup.search_jobs(places_of(ctx.reference, city), category))
+            jobs = self._find(ctx, city, category)
             shown, asked = city, place
         if not jobs:
             none = reply("jobs_none", kind=kind_words(ctx, category).lower(), place=shown)
@@ -174,7 +173,7 @@ class Jobs:
         listing = state.at(
             self.name,
             "list",
-            jobs=[job.id for job in jobs[:MAX_LISTED]],
+            jobs=[job.id for job in jobs],
             page=0,
             place=shown,
             asked=asked,
@@ -183,10 +182,14 @@ class Jobs:
         )
         return Turn(listing, (self.page(ctx, listing),))
 
-    def _ordered(self, ctx: Context, jobs: list[JobView]) -> list[JobView]:
-        """The kinds of work the seeker asked for in registration come first."""
-        wanted = set(ctx.profile.interests)
-        return sorted(jobs, key=lambda job: job.category not in wanted)
+    def _find(self, ctx: Context, place: str, category: str | None) -> list[JobView]:
+        """Open jobs in a place; the kinds of work the seeker asked for come first."""
+        return lookup_of(ctx).search_jobs(
+            places_of(ctx.reference, place),
+            category,
+            prefer=ctx.profile.interests,
+            limit=MAX_LISTED,
+        )
 
     def page(self, ctx: Context, state: State) -> Reply:
         """The current page of the list: up to three jobs, numbered 1 to 3."""

@@ -56,8 +56,14 @@ class FairView:
 class Lookup(Protocol):
     """Read-only questions a flow may ask storage during a turn."""
 
-    def search_jobs(self, places: Sequence[str], category: str | None) -> list[JobView]:
-        """Open jobs in any of these places, of this kind (any kind when None)."""
+    def search_jobs(
+        self,
+        places: Sequence[str],
+        category: str | None,
+        prefer: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[JobView]:
+        """Open jobs in these places, of this kind (any when None): preferred kinds, then newest."""
         ...
 
     def job(self, job_id: int) -> JobView | None:
