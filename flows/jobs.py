@@ -330,6 +330,7 @@ class Jobs:
             "STATUS",
             "MORE",
             "MENU",
+            name=ctx.profile.name,
             title=clip(job.title, CLIP["title"]),
             employer=clip(job.employer, CLIP["employer"]),
             reference=reference,

@@ -100,7 +100,7 @@ def test_apply_in_one_step_gets_a_reference_and_never_twice(
     seeker.send("jobs")
     seeker.send("2")
     done = seeker.says("1")
-    assert "You applied for Community security guard at Daoli Street Office" in done
+    assert "Done, Wang Lei. You applied for Community security guard at Daoli Street" in done
     found = REFERENCE.search(done)
     assert found is not None
     stored = applications(database)

@@ -79,3 +79,16 @@ def test_every_condition_has_a_question() -> None:
 def test_unknown_condition_in_config_is_refused_with_its_name() -> None:
     with pytest.raises(SettingsError, match=r"loans\.groups"):
         load_settings(loans={"groups": [{"name": "rich", "needs": ["owns_a_car"]}]})
+
+
+def test_every_text_the_services_build_from_parts_exists() -> None:
+    from flows.catalogue import catalogue
+    from flows.views import STAGES
+
+    texts = catalogue("en")
+    needed = {f"stage_{stage}" for stage in STAGES}
+    for condition in LOAN_CONDITIONS:
+        needed |= {f"loan_has_{condition}", f"loan_lacks_{condition}", QUESTIONS[condition]}
+    needed |= {"jobs_kind", "jobs_kind_all", "job_line", "job_line_public", "status_line"}
+    needed |= {"fair_line", "loan_and", "application_update", "caseworker_says"}
+    assert needed <= set(texts)
