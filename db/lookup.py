@@ -49,6 +49,7 @@ def application_view(application: Application) -> ApplicationView:
         employer=application.job.employer,
         stage=application.stage,
         stage_changed_at=application.stage_changed_at,
+        applied_at=application.created_at,
     )
 
 

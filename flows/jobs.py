@@ -320,7 +320,7 @@ class Jobs:
                 "STATUS",
                 "MENU",
                 title=clip(job.title, CLIP["title"]),
-                date=day_month(before.stage_changed_at, ctx),
+                date=day_month(before.applied_at, ctx),
                 reference=before.reference,
             )
             return Turn(state.at(self.name, "list"), (already,))

@@ -38,6 +38,7 @@ class ApplicationView:
     employer: str
     stage: str
     stage_changed_at: datetime
+    applied_at: datetime
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def test_a_number_shows_the_details_and_offers_to_apply(seeker: Seeker) -> None:
 
 
 def test_apply_in_one_step_gets_a_reference_and_never_twice(
-    seeker: Seeker, database: Database
+    seeker: Seeker, database: Database, clock: Clock
 ) -> None:
     register(seeker)
     seeker.send("jobs")
@@ -105,6 +105,7 @@ def test_apply_in_one_step_gets_a_reference_and_never_twice(
     assert found is not None
     stored = applications(database)
     assert [(a.reference, a.stage) for a in stored] == [(found.group(1), "submitted")]
+    clock.advance(hours=20)  # the next day in Harbin
     seeker.send("2")
     again = seeker.says("1")
     assert "You already applied for Community security guard on 2 Dec" in again
