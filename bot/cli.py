@@ -152,3 +152,7 @@ def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
 def main() -> None:
     """Entry point for the console script."""
     app()
+
+
+if __name__ == "__main__":
+    main()
