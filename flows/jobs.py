@@ -27,6 +27,9 @@ CLIP = {"title": 40, "employer": 50, "hours": 50, "suits": 70, "place": 20}
 PLACE_WORDS = ("in", "near", "at", "around")
 FILLER = {"job", "jobs", "work", "find", "any", "show", "me", "i", "want", "apply", "for", "a"}
 TITLE_MATCH = 80
+# Intents free text arrives with: "text" from the keyword path, "out_of_scope" when Rasa is away
+# or unsure (answers to a question, like a place or a job's name, are often both).
+FREE_TEXT = ("text", "out_of_scope")
 
 
 def clip(text: str, limit: int) -> str:
@@ -241,7 +244,7 @@ class Jobs:
         place = named if named and ctx.reference.place(named) else match.value
         if place is not None:
             return self.search(ctx, state, place, state.answers.get("category"))
-        if not normalize(parse.text) or parse.intent not in ("text", "number"):
+        if not normalize(parse.text) or parse.intent not in (*FREE_TEXT, "number"):
             return None
         return self._unknown_place(ctx, state, parse.text, missed_it=True)
 
@@ -268,7 +271,7 @@ class Jobs:
                     state, reply("job_number_retry", number=clip(number, 3), choices=choices)
                 )
             return self._open(ctx, state, on_page[index])
-        if parse.intent in ("text", "apply_job"):
+        if parse.intent in (*FREE_TEXT, "apply_job"):
             picked = self._title_in(ctx, parse.text, ids)
             if picked is not None:
                 return self._open(ctx, state, picked.id)

@@ -7,6 +7,7 @@ from typing import Any
 from flows.answers import yes_no
 from flows.base import missed
 from flows.catalogue import render
+from flows.jobs import FREE_TEXT
 from flows.loan_rules import ELIGIBLE, NOT_ELIGIBLE, Known, Rules, Verdict, decide
 from flows.oneshot import ended
 from flows.types import Context, Effect, Reply, State, Turn, reply
@@ -130,7 +131,7 @@ class LoanEligibility:
         else:
             value = yes_no(parse)
             if value is None:
-                if parse.intent in ("text", "number", "affirm", "deny"):
+                if parse.intent in (*FREE_TEXT, "number", "affirm", "deny"):
                     return missed(state, Reply("loan_retry"))
                 return None
         known = {**state.answers["loan"], condition: value}

@@ -51,7 +51,8 @@ class RasaLike(Understander):
         found = fast_path(text, expecting)
         if found is not None:
             return found
-        return self.SENTENCES.get(text.lower(), Parse(text, "text", source="none"))
+        known = self.SENTENCES.get(text.lower())
+        return known if known is not None else super().understand(text, language, expecting)
 
 
 @pytest.fixture
