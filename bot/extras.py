@@ -10,13 +10,13 @@ from bot.linking import Linked, link_phone
 from db.models import Contact
 from db.nearby import nearest_posts
 from flows.engine import run_turn
+from flows.jobs import MAX_LISTED
 from flows.menu import offering, show_menu
 from flows.nearby import nearby_turn
 from flows.share_buttons import SHARE_PHONE
 from flows.types import Context, Reply, State, Turn, reply
 from nlu.parse import Entity, Parse
 
-NEARBY_LIMIT = 3
 FAIR_PAYLOAD = "fair_"
 
 
@@ -71,7 +71,7 @@ def extra_turn(
         return Turn(state, (reply("contact_not_yours", SHARE_PHONE, "MENU"),))
     if parse.intent == "location":
         lat, lon = float(parse.entity("lat") or 0), float(parse.entity("lon") or 0)
-        posts = nearest_posts(session, lat, lon, NEARBY_LIMIT)
+        posts = nearest_posts(session, lat, lon, MAX_LISTED)
         return nearby_turn(state, posts, ctx.profile.language)
     return None
 

@@ -17,6 +17,7 @@ EARTH_RADIUS_KM = 6371.0
 class NearbyPost:
     """A job post and how far it is from the seeker."""
 
+    id: int
     code: str
     title: str
     place: str
@@ -33,9 +34,11 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def nearest_posts(session: Session, lat: float, lon: float, limit: int = 3) -> list[NearbyPost]:
-    """The open posts with coordinates nearest (lat, lon), nearest first."""
+    """The open posts with coordinates nearest (lat, lon), nearest first (a scan: fine for
+    the thousands of posts an office has; a bounding box would come first beyond that)."""
     rows = session.execute(
         select(
+            JobPost.id,
             JobPost.code,
             JobPost.title,
             JobPost.place,
@@ -45,8 +48,8 @@ def nearest_posts(session: Session, lat: float, lon: float, limit: int = 3) -> l
         ).where(JobPost.status == "open", JobPost.lat.is_not(None), JobPost.lon.is_not(None))
     )
     found = [
-        NearbyPost(code, title, place, pay, distance_km(lat, lon, post_lat, post_lon))
-        for code, title, place, pay, post_lat, post_lon in rows
+        NearbyPost(id_, code, title, place, pay, distance_km(lat, lon, post_lat, post_lon))
+        for id_, code, title, place, pay, post_lat, post_lon in rows
         if post_lat is not None and post_lon is not None
     ]
     found.sort(key=lambda post: (post.km, post.code))

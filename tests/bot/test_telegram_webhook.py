@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from bot.channels.base import OutgoingMessage
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.settings import Settings
-from db.models import Message, OutboxMessage
+from db.models import JobFair, Message, OutboxMessage
 from db.setup import Database
 from flows.registration import ANSWER_BUTTONS, WORK_BUTTONS
 from tests.bot.telegram_chat import (
@@ -153,18 +153,32 @@ def test_someone_elses_contact_is_refused(telegram: Telegram, database: Database
 
 def test_location_answers_with_the_nearest_jobs(telegram: Telegram) -> None:
     # A few streets from Daoli: Daoli posts first, then Nangang ones (about 4 km east).
-    answer = telegram.says(location(45.7570, 126.6180))
-    lines = answer.splitlines()
+    assert telegram.post(location(45.7570, 126.6180)) == 200
+    [listing] = telegram.replies()
+    lines = listing.text.splitlines()
     assert lines[0] == "Jobs nearest you:"
+    assert [line[:2] for line in lines[1:4]] == ["1 ", "2 ", "3 "]
     assert all(", Daoli, 0.1 km, " in line for line in lines[1:4])
     assert "yuan a month" in lines[1]
-    assert lines[-1].startswith("Reply 1")
+    assert lines[-1] == "Reply a number to see a job, MORE for more, or MENU."
+    assert listing.buttons == ["1", "2", "3", "MORE", "Send my location"]
+    # The list is the jobs list: a number opens a job, MORE pages on.
+    details = telegram.says(text("2"))
+    assert details.startswith(lines[2][2:].split(",")[0])
+    assert "Reply 1 to apply" in details
+    assert "What is your name?" in telegram.says(text("1"))
+
+
+def test_more_after_a_location_goes_further_away(telegram: Telegram) -> None:
+    telegram.says(location(45.7570, 126.6180))
+    more = telegram.says(text("MORE"))
+    assert "(4-6 of" in more
 
 
 def test_location_far_from_every_post_still_lists_the_nearest(telegram: Telegram) -> None:
     # Mudanjiang city centre: the Mudanjiang road cleaner post is nearest.
     answer = telegram.says(location(44.5514, 129.6332))
-    assert "Road cleaner, Mudanjiang" in answer.splitlines()[1]
+    assert answer.splitlines()[1].startswith("1 Road cleaner, Mudanjiang")
 
 
 def test_group_chat_is_ignored(telegram: Telegram, database: Database) -> None:
@@ -190,10 +204,17 @@ def test_button_press_from_an_inline_keyboard_is_answered(
     assert bot_api.callback_answers[0]["callback_query_id"] == "cb-1"
 
 
-def test_start_with_a_fair_payload_asks_for_that_fair(telegram: Telegram) -> None:
-    # The job fair flow (another branch) answers intent job_fair with entity fair_id.
-    assert telegram.post(text("/start fair_1")) == 200
-    assert telegram.replies()
+def test_start_with_a_fair_payload_opens_that_fair(telegram: Telegram) -> None:
+    with telegram.database.sessions() as session:
+        fair_id = session.scalars(select(JobFair.id)).one()
+    details = telegram.says(text(f"/start fair_{fair_id}"))
+    assert details.startswith("Re-employment Job Fair for 10,000 People")
+    assert "Reply JOIN for a reminder" in details
+    assert "Done. We will remind you" in telegram.says(text("JOIN"))
+
+
+def test_start_with_an_unknown_fair_lists_the_fairs(telegram: Telegram) -> None:
+    assert telegram.says(text("/start fair_999")).startswith("Job fairs coming up:")
 
 
 def test_slash_commands_are_the_same_words(telegram: Telegram) -> None:
