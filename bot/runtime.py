@@ -28,6 +28,8 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
 
         telegram = telegram_gateway(settings, jobline)
         runtime.extras["telegram"] = telegram
+        # Channels by name, for whatever sends the outbox (the dispatcher).
+        runtime.extras.setdefault("channels", {})["telegram"] = telegram.channel
         runtime.services.append(telegram.run)
         runtime.health["telegram"] = telegram.health
         routes += telegram_routes()
