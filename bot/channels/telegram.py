@@ -148,17 +148,20 @@ def _seconds(error: RetryAfter) -> float:
 
 def inbound_from_update(update: Update, region: str) -> InboundMessage | None:
     """A seeker's message from an update; None for what we do not answer (edits, groups)."""
-    external_id = str(update.update_id)
     query = update.callback_query
     if query is not None and query.data and query.message is not None:
         chat = query.message.chat
         if chat.type != "private":
             return None
+        # update_id dedups retries; after a week without updates Telegram may start the
+        # numbers again at random, so the provider id also names what the update carries.
+        external_id = f"{update.update_id}:cb:{query.id}"
         return InboundMessage("telegram", str(chat.id), _typed(query.data), external_id=external_id)
     message = update.message
     if message is None or message.chat.type != "private":
         return None
     address = str(message.chat_id)
+    external_id = f"{update.update_id}:{address}:{message.message_id}"
     when = message.date
     kind, text, location, phone = _content(message, region)
     return InboundMessage(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from starlette.testclient import TestClient
 
 from bot.settings import Settings
 from db.models import Application, Contact, FairSubscription, JobFair, JobPost
@@ -22,6 +23,13 @@ PHONE = "+8613800000001"
 def settings(database_url: str, bot_api: FakeBotApi) -> Settings:
     """The Telegram channel on, in webhook mode, against the fake Bot API."""
     return telegram_settings(database_url, bot_api, mode="webhook")
+
+
+@pytest.fixture
+def seeker(web: TestClient) -> Seeker:
+    """The SMS side texts the running app's Jobline: one per-contact lock for both channels
+    (the app's resume-on-start service may take a turn at the same moment)."""
+    return Seeker(web.app.state.runtime.jobline)  # type: ignore[attr-defined]
 
 
 def seekers(database: Database) -> list[SeekerRow]:

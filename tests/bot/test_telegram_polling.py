@@ -77,7 +77,8 @@ def test_polling_answers_and_confirms_updates_with_the_offset(
 def test_polling_again_from_the_start_does_not_answer_twice(
     settings: Settings, jobline: Jobline, database: Database, bot_api: FakeBotApi
 ) -> None:
-    bot_api.push_update(text("register"))
+    register = text("register")
+    bot_api.push_update(register)
 
     async def once() -> None:
         await until(lambda: len(outbox_texts(database)) == 1)
@@ -86,7 +87,7 @@ def test_polling_again_from_the_start_does_not_answer_twice(
     # A restart before the offset was confirmed gets the same update again.
     bot_api.updates.clear()
     bot_api.next_update_id -= 1
-    bot_api.push_update(text("register"))
+    bot_api.push_update(register)
 
     async def again() -> None:
         await until(lambda: not bot_api.updates)

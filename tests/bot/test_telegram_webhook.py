@@ -131,6 +131,16 @@ def test_duplicate_update_is_answered_once(telegram: Telegram, database: Databas
     assert len(telegram.replies()) == 1
 
 
+def test_an_update_id_used_again_for_a_new_message_is_answered(
+    telegram: Telegram, database: Database
+) -> None:
+    # After a week without updates Telegram may pick update ids at random again.
+    assert telegram.post({"update_id": 555, **text("register")}) == 200
+    assert telegram.post({"update_id": 555, **text("help")}) == 200
+    assert stored_messages(database) == 2
+    assert len(telegram.replies()) == 2
+
+
 def test_edited_message_is_not_answered_again(telegram: Telegram, database: Database) -> None:
     edited = {"edited_message": {**text("registr")["message"], "edit_date": 1796176900}}
     assert telegram.post(edited) == 200
