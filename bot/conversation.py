@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 PHONE_CHANNELS = {"sms", "console"}
 MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 3
+PROVIDER_KEYWORDS = {"stop", "start", "help"}
 
 
 @dataclass(frozen=True)
@@ -209,9 +210,15 @@ class Jobline:
             assert contact is not None
             language = contact.seeker.language
             expecting = FLOWS[state.flow].expecting(state) if state.flow in FLOWS else None
+            if contact.seeker.opted_out:
+                # An opted-out seeker's words are read as words ("YES" opts back in).
+                expecting = None
         now = self.clock()
         if kind == "text":
             parse = self.understander.understand(message.text, language, expecting)
+        elif kind in PROVIDER_KEYWORDS:
+            # The provider already matched STOP/START/HELP (Twilio's OptOutType).
+            parse = Parse(message.text, kind)
         else:
             parse = Parse(message.text, "not_text")
         with transaction(self.sessions) as session:
