@@ -124,8 +124,9 @@ class TwilioChannel:
 
     name = "sms"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, timeout: float = SEND_TIMEOUT_SECONDS) -> None:
         self.settings = settings
+        self.timeout = timeout
         base = settings.public_base_url.rstrip("/")
         self.status_callback = base + STATUS_PATH if base else None
         self._local = threading.local()
@@ -138,7 +139,7 @@ class TwilioChannel:
                 twilio.api_base_url,
                 twilio.account_sid,
                 twilio.auth_token,
-                http_client=_RecordingHttpClient(timeout=SEND_TIMEOUT_SECONDS),
+                http_client=_RecordingHttpClient(timeout=self.timeout),
             )
             self._local.client = client
         return client
