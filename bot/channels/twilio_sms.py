@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,8 @@ MESSAGE_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 SEND_TIMEOUT_SECONDS = 10.0
+# Turns run on their own few threads, so storing new messages never queues behind them.
+TURN_WORKERS = 4
 
 # Twilio error codes that decide what happens to a message that could not be sent.
 OPTED_OUT = 21610
@@ -242,14 +245,12 @@ def apply_status(session: Session, update: StatusUpdate) -> bool:
     return True
 
 
-class TwilioWebhooks:
-    """The two webhooks Twilio calls: a seeker's message, and a sent message's status."""
+class TwilioSignature:
+    """Checks X-Twilio-Signature against the URL Twilio called (our public root + the path)."""
 
-    def __init__(self, settings: Settings, jobline: Jobline) -> None:
-        self.base_url = settings.public_base_url.rstrip("/")
-        self.validator = RequestValidator(settings.twilio.auth_token)
-        self.jobline = jobline
-        self.sessions: sessionmaker[Session] = jobline.sessions
+    def __init__(self, public_base_url: str, auth_token: str) -> None:
+        self.base_url = public_base_url.rstrip("/")
+        self.validator = RequestValidator(auth_token)
 
     def url_called(self, request: Request) -> str:
         """The URL Twilio signed: our public root, not the host a proxy forwarded to us."""
@@ -269,6 +270,17 @@ class TwilioWebhooks:
         if not self.validator.validate(self.url_called(request), form, signature, algorithm):
             return None
         return form
+
+
+class TwilioWebhooks:
+    """The two webhooks Twilio calls: a seeker's message, and a sent message's status."""
+
+    def __init__(self, settings: Settings, jobline: Jobline) -> None:
+        self.signature = TwilioSignature(settings.public_base_url, settings.twilio.auth_token)
+        self.signed_form = self.signature.signed_form
+        self.jobline = jobline
+        self.sessions: sessionmaker[Session] = jobline.sessions
+        self.turns = ThreadPoolExecutor(TURN_WORKERS, thread_name_prefix="sms-turn")
 
     async def message(self, request: Request) -> Response:
         """Store the seeker's message, answer Twilio at once, take the turn afterwards."""
@@ -290,7 +302,8 @@ class TwilioWebhooks:
     async def take_turn(self, received: Received, kind: str) -> None:
         """The turn for a stored message; its replies go out through the outbox."""
         try:
-            await asyncio.to_thread(self.jobline.take_turn, received, kind)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self.turns, self.jobline.take_turn, received, kind)
         except Exception:  # the message stays "received"; a restart or retry takes it again
             log.exception("turn failed for message %d", received.message_id)
 
