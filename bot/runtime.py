@@ -10,9 +10,9 @@ from starlette.routing import BaseRoute
 from bot.app import Runtime, create_app
 from bot.channels.twilio_sms import (
     TwilioChannel,
+    TwilioWebhooks,
     check_twilio_settings,
     twilio_enabled,
-    twilio_routes,
 )
 from bot.conversation import Jobline
 from bot.settings import Settings
@@ -28,7 +28,9 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     routes: list[BaseRoute] = []
     if twilio_enabled(settings):
         check_twilio_settings(settings)
-        routes += twilio_routes(settings, jobline)
+        hooks = TwilioWebhooks(settings, jobline)
+        routes += hooks.routes()
+        runtime.services.append(hooks.resume)
         runtime.extras.setdefault("channels", {})["sms"] = TwilioChannel(settings)
         log.info(
             "Twilio SMS channel on: webhooks at %s/webhooks/twilio/sms", settings.public_base_url

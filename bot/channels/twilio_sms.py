@@ -7,6 +7,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -30,7 +31,7 @@ from twilio.rest import Client
 from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
-from db.models import Contact, OutboxMessage, utcnow
+from db.models import Contact, Message, OutboxMessage, utcnow
 from db.phones import BadPhone, mask_phone
 from db.session import transaction
 
@@ -43,6 +44,8 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 SEND_TIMEOUT_SECONDS = 10.0
 # Turns run on their own few threads, so storing new messages never queues behind them.
 TURN_WORKERS = 4
+# After a start, messages stored but not answered before it (a crash) get their turn.
+RESUME_AFTER_SECONDS = 10.0
 
 # Twilio error codes that decide what happens to a message that could not be sent.
 OPTED_OUT = 21610
@@ -307,6 +310,36 @@ class TwilioWebhooks:
         except Exception:  # the message stays "received"; a restart or retry takes it again
             log.exception("turn failed for message %d", received.message_id)
 
+    def routes(self) -> list[Route]:
+        """The two webhook routes."""
+        return [
+            Route(MESSAGE_PATH, self.message, methods=["POST"]),
+            Route(STATUS_PATH, self.status, methods=["POST"]),
+        ]
+
+    def unanswered(self, before: datetime) -> list[Received]:
+        """SMS stored before this time whose turn never ran (the process stopped in between)."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Message.contact_id, Message.id)
+                .where(
+                    Message.channel == "sms",
+                    Message.direction == "in",
+                    Message.status == "received",
+                    Message.created_at < before,
+                )
+                .order_by(Message.id)
+            ).all()
+        return [Received(contact_id, message_id) for contact_id, message_id in rows]
+
+    async def resume(self, delay: float = RESUME_AFTER_SECONDS) -> None:
+        """Once, shortly after start: take the turns a stopped process left undone."""
+        started = self.jobline.clock()
+        await asyncio.sleep(delay)
+        for received in await asyncio.to_thread(self.unanswered, started):
+            log.info("answering message %d left unanswered by a restart", received.message_id)
+            await self.take_turn(received, "text")
+
     async def status(self, request: Request) -> Response:
         """Move a sent message to sent / delivered / undelivered / failed."""
         form = await self.signed_form(request)
@@ -333,11 +366,7 @@ class TwilioWebhooks:
 
 def twilio_routes(settings: Settings, jobline: Jobline) -> list[Route]:
     """The Starlette routes of the Twilio channel."""
-    hooks = TwilioWebhooks(settings, jobline)
-    return [
-        Route(MESSAGE_PATH, hooks.message, methods=["POST"]),
-        Route(STATUS_PATH, hooks.status, methods=["POST"]),
-    ]
+    return TwilioWebhooks(settings, jobline).routes()
 
 
 def _twiml(background: BackgroundTask | None = None) -> Response:
