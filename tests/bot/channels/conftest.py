@@ -37,9 +37,10 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 
 @pytest.fixture
 def settings(database_url: str, fake_twilio: FakeTwilio) -> Settings:
-    """Settings with the Twilio channel on, talking to the fake."""
+    """Settings with the Twilio channel on, talking to the fake (no demo posts: not needed)."""
     return load_settings(
         database_url=database_url,
+        load_demo_data=False,
         public_base_url=PUBLIC_URL,
         twilio={
             "account_sid": ACCOUNT_SID,
