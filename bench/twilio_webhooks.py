@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -344,6 +345,43 @@ def main() -> None:
                 answered = check_outbox(database_url, args.n, started, limit=300)
             report(name, run, base, answered, args.n, args.clients)
     fake.stop()
+    in_process_costs(load, work)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def in_process_costs(load: list[Webhook], work: Path) -> None:
+    """Where a message's time goes, one at a time in this process (SQLite): sign, store, turn."""
+    from bot.channels.base import InboundMessage
+    from bot.conversation import Jobline
+    from bot.settings import load_settings
+    from db.setup import open_database
+
+    settings = load_settings(database_url=f"sqlite:///{work / 'costs.db'}", load_demo_data=False)
+    database = open_database(settings)
+    jobline = Jobline(settings, database.sessions)
+    validator = RequestValidator(AUTH_TOKEN)
+    sample = load[:300]
+    started = time.perf_counter()
+    for item in sample:
+        assert validator.validate(PUBLIC_URL + PATH, item.form, item.signature)
+    signing = (time.perf_counter() - started) / len(sample) * 1000
+    stored = []
+    started = time.perf_counter()
+    for item in sample:
+        form = item.form
+        stored.append(
+            jobline.receive(InboundMessage("sms", form["From"], form["Body"], external_id=item.sid))
+        )
+    storing = (time.perf_counter() - started) / len(sample) * 1000
+    started = time.perf_counter()
+    for received in stored:
+        jobline.take_turn(received)
+    turning = (time.perf_counter() - started) / len(sample) * 1000
+    database.engine.dispose()
+    print(
+        f"\nin-process, one at a time (SQLite): signature check {signing:.2f} ms, "
+        f"store {storing:.1f} ms, turn {turning:.1f} ms per message"
+    )
 
 
 @contextmanager
