@@ -241,7 +241,7 @@ class Jobline:
             )
             turn = (
                 _not_text(state)
-                if parse.intent == "not_text"
+                if parse.intent == "not_text" and not seeker.opted_out
                 else run_turn(ctx, _state_of(conversation), parse, idle_for)
             )
             self._commit_turn(session, contact, seeker, conversation, turn, received, now)

@@ -172,6 +172,8 @@ class TwilioChannel:
             sent = client.messages.create(**options)
         except (TwilioException, requests.RequestException) as error:
             failure = classify(error, http.retry_after)
+            # Twilio's messages can quote the number; logs and last_error must not.
+            failure.reason = failure.reason.replace(message.address, mask_phone(message.address))
             log.info(
                 "SMS to %s not sent (%s): %s",
                 mask_phone(message.address),

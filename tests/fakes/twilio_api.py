@@ -18,7 +18,7 @@ ERROR_MESSAGES = {
     20404: "The requested resource was not found",
     20429: "Too Many Requests",
     20500: "Internal Server Error",
-    21211: "The 'To' number is not a valid phone number.",
+    21211: "The 'To' number {to} is not a valid phone number.",
     21610: "Attempt to send to unsubscribed recipient",
     21614: "'To' number is not a valid mobile number",
 }
@@ -112,6 +112,10 @@ class FakeTwilio:
             return twilio_error(404, 20404)
         planned = self._next()
         if planned is not None and planned.status >= 300:
+            message = str(planned.body.get("message", ""))
+            if "{to}" in message:
+                body = {**planned.body, "message": message.format(to=request.form.get("To"))}
+                return Answer(planned.status, body, planned.headers)
             return planned
         if "To" not in request.form or "Body" not in request.form:
             return twilio_error(400, 21604)

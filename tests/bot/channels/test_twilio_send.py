@@ -93,6 +93,15 @@ def test_send_errors_are_classified(
     assert raised.value.action == action, raised.value.reason
 
 
+def test_the_number_twilio_quotes_is_masked_in_the_reason(
+    sender: TwilioChannel, api: FakeTwilio
+) -> None:
+    api.answer_next(twilio_error(400, 21211))
+    with pytest.raises(SendError) as raised:
+        sender.send_now(MESSAGE)
+    assert PHONE not in raised.value.reason and "+86138****0001" in raised.value.reason
+
+
 def test_429_then_success(sender: TwilioChannel, api: FakeTwilio) -> None:
     api.answer_next(twilio_error(429, 20429, retry_after=2))
     with pytest.raises(SendError) as raised:

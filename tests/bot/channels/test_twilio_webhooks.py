@@ -129,6 +129,7 @@ def test_every_twilio_stop_word_opts_out_and_only_the_confirmation_goes(
         assert opted_out(database, phone.number), word
         phone.texts("jobs")
         phone.texts("menu")
+        phone.texts(None, NumMedia="1")
         replies = replies_to(database, phone.number)
         assert len(replies) == 2, word
         assert "no more texts" in replies[-1] and "START" in replies[-1]
