@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlalchemy import func, select
 
 from bot.channels.twilio_sms import EMPTY_TWIML, MESSAGE_PATH, TwilioChannel
@@ -110,6 +112,14 @@ def test_get_is_not_a_webhook(phone: Phone) -> None:
 
 def test_three_deliveries_of_one_message_get_one_reply(phone: Phone, database: Database) -> None:
     answers = [phone.texts("hello", sid="SM" + "d" * 32) for _ in range(3)]
+    assert answers == [(200, EMPTY_TWIML)] * 3
+    assert inbound_count(database) == 1
+    assert len(replies_to(database)) == 1
+
+
+def test_three_deliveries_at_once_get_one_reply(phone: Phone, database: Database) -> None:
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda _: phone.texts("hello", sid="SM" + "e" * 32), range(3)))
     assert answers == [(200, EMPTY_TWIML)] * 3
     assert inbound_count(database) == 1
     assert len(replies_to(database)) == 1
