@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
@@ -28,6 +28,7 @@ from twilio.request_validator import (
 )
 from twilio.rest import Client
 
+from bot.app import Runtime
 from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
@@ -364,6 +365,21 @@ class TwilioWebhooks:
         if not found:
             log.info("status %s for unknown message %s", update.status, update.provider_id)
         return Response(status_code=204)
+
+
+def install_twilio(runtime: Runtime, settings: Settings) -> list[BaseRoute]:
+    """Turn the SMS channel on when configured: webhooks, the resume service, the sender."""
+    if not twilio_enabled(settings):
+        log.info(
+            "Twilio SMS channel off: set twilio.account_sid (JOBLINE_TWILIO__ACCOUNT_SID) to use it"
+        )
+        return []
+    check_twilio_settings(settings)
+    hooks = TwilioWebhooks(settings, runtime.jobline)
+    runtime.services.append(hooks.resume)
+    runtime.extras.setdefault("channels", {})["sms"] = TwilioChannel(settings)
+    log.info("Twilio SMS channel on: webhooks at %s%s", settings.public_base_url, MESSAGE_PATH)
+    return list(hooks.routes())
 
 
 def twilio_routes(settings: Settings, jobline: Jobline) -> list[Route]:

@@ -23,7 +23,7 @@ from tests.conftest import Clock
 def test_the_channel_is_off_without_an_account_and_says_so_in_one_line(
     database: Database, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="bot.runtime"):
+    with caplog.at_level(logging.INFO, logger="bot.channels.twilio_sms"):
         app = build_runtime(load_settings(database_url=database_url), database)
     [line] = [r.getMessage() for r in caplog.records if "Twilio" in r.getMessage()]
     assert line.startswith("Twilio SMS channel off: set twilio.account_sid")
