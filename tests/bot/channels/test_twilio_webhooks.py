@@ -158,6 +158,14 @@ def test_start_words_opt_back_in(phone: Phone, database: Database) -> None:
         assert "You will get texts again" in replies_to(database, phone.number)[1], word
 
 
+def test_ok_after_stop_is_not_an_opt_in(phone: Phone, database: Database) -> None:
+    phone.texts("STOP")
+    for word in ("ok", "sure", "y", "thanks"):
+        phone.texts(word)
+    assert opted_out(database)
+    assert len(replies_to(database)) == 1
+
+
 def test_help_says_what_jobline_is_and_how_to_stop(phone: Phone, database: Database) -> None:
     for index, word in enumerate(HELP_WORDS):
         phone.number = f"+86139200000{index:02d}"
