@@ -37,6 +37,8 @@ from db.phones import BadPhone, mask_phone
 from db.session import transaction
 
 log = logging.getLogger(__name__)
+# The twilio client logs eight INFO lines per request; our own line per failure is enough.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 TWILIO_ROOT = "https://api.twilio.com"
 MESSAGE_PATH = "/webhooks/twilio/sms"
