@@ -65,6 +65,8 @@ def form(**changes: str | None) -> dict[str, str]:
 # name, form, how it is signed, HTTP status, stored inbound rows, words in the reply
 WEBHOOK_CASES = [
     ("good", form(), "good", 200, 1, "Hello, I am Jobline"),
+    ("good, URL with a query", form(), "query", 200, 1, "Hello, I am Jobline"),
+    ("query signed without it", form(), "query dropped", 403, 0, None),
     ("forged with another token", form(), "forged", 403, 0, None),
     ("unsigned", form(), "none", 403, 0, None),
     ("signed for the address the proxy shows", form(), "internal url", 403, 0, None),
@@ -89,13 +91,16 @@ def test_inbound_webhook_table(phone: Phone, database: Database) -> None:
             sent["From"] = number
         signature: str | None = {
             "good": sign(url, sent),
+            "query": sign(url + "?office=harbin", sent),
+            "query dropped": sign(url, sent),
             "forged": sign(url, sent, token="not-the-token"),
             "none": None,
             "internal url": sign("http://10.0.0.7:8000" + MESSAGE_PATH, sent),
             "tampered": sign(url, {**sent, "Body": "something else"}),
         }[signing]
         before = inbound_count(database)
-        code, text = phone.post(MESSAGE_PATH, sent, signature)
+        path = MESSAGE_PATH + ("?office=harbin" if signing.startswith("query") else "")
+        code, text = phone.post(path, sent, signature)
         assert code == status, (name, text)
         assert inbound_count(database) - before == stored, name
         replies = replies_to(database, number)
