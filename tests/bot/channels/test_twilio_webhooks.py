@@ -7,8 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from bot.channels.twilio_sms import EMPTY_TWIML, MESSAGE_PATH, TwilioChannel
-from db.models import Message, OutboxMessage, Seeker
+from db.models import Contact, Message, OutboxMessage, Seeker
+from db.session import transaction
 from db.setup import Database
+from notify import outbox
 from tests.bot.channels.conftest import (
     ACCOUNT_SID,
     FROM_NUMBER,
@@ -161,6 +163,20 @@ def test_start_words_opt_back_in(phone: Phone, database: Database) -> None:
         phone.texts(word)
         assert not opted_out(database, phone.number), word
         assert "You will get texts again" in replies_to(database, phone.number)[1], word
+
+
+def test_stop_cancels_what_was_waiting_to_go(phone: Phone, database: Database) -> None:
+    phone.texts("hello")
+    with transaction(database.sessions) as session:
+        contact = session.scalars(select(Contact)).one()
+        outbox.queue(session, contact=contact, text="Job fair tomorrow", idempotency_key="b:1")
+    phone.texts("STOP")
+    with database.sessions() as session:
+        waiting = session.execute(
+            select(OutboxMessage.text, OutboxMessage.status).order_by(OutboxMessage.id)
+        ).all()
+    assert [status for _, status in waiting] == ["cancelled", "cancelled", "queued"]
+    assert "no more texts" in waiting[-1][0]
 
 
 def test_ok_after_stop_is_not_an_opt_in(phone: Phone, database: Database) -> None:
