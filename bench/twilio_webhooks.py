@@ -305,6 +305,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--phones", type=int, default=500, help="distinct seekers")
     parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--keep", action="store_true", help="keep the server logs and databases")
     parser.add_argument("--serve-empty", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_empty:
@@ -346,7 +347,10 @@ def main() -> None:
             report(name, run, base, answered, args.n, args.clients)
     fake.stop()
     in_process_costs(load, work)
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"logs and databases kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def in_process_costs(load: list[Webhook], work: Path) -> None:
