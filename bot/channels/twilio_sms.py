@@ -303,8 +303,8 @@ class TwilioWebhooks:
         except Exception:  # storage down: Twilio may retry; never acknowledge what is unstored
             log.exception("could not store an inbound SMS")
             return PlainTextResponse("try again", status_code=503)
-        if received.duplicate:
-            return _twiml()
+        # A retry of a message we have: its turn runs again only if it never finished
+        # (take_turn skips a handled message), so a lost turn is recovered, never doubled.
         return _twiml(BackgroundTask(self.take_turn, received, inbound.kind))
 
     async def take_turn(self, received: Received, kind: str) -> None:
@@ -312,7 +312,7 @@ class TwilioWebhooks:
         try:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self.turns, self.jobline.take_turn, received, kind)
-        except Exception:  # the message stays "received"; a restart or retry takes it again
+        except Exception:  # the message stays "received"; Twilio's retry or a restart takes it
             log.exception("turn failed for message %d", received.message_id)
 
     def routes(self) -> list[Route]:

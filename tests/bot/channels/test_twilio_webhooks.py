@@ -6,7 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
+from bot.channels.base import InboundMessage
 from bot.channels.twilio_sms import EMPTY_TWIML, MESSAGE_PATH, TwilioChannel
+from bot.conversation import Jobline
 from db.models import Contact, Message, OutboxMessage, Seeker
 from db.session import transaction
 from db.setup import Database
@@ -130,6 +132,19 @@ def test_three_deliveries_at_once_get_one_reply(phone: Phone, database: Database
     assert answers == [(200, EMPTY_TWIML)] * 3
     assert inbound_count(database) == 1
     assert len(replies_to(database)) == 1
+
+
+def test_a_retry_answers_a_message_stored_but_never_answered(
+    phone: Phone, database: Database, jobline: Jobline
+) -> None:
+    sid = "SM" + "b" * 32
+    jobline.receive(InboundMessage("sms", PHONE, "help", external_id=sid))
+    assert replies_to(database) == []
+    phone.texts("help", sid=sid)
+    phone.texts("help", sid=sid)
+    assert inbound_count(database) == 1
+    [answer] = replies_to(database)
+    assert "STOP" in answer
 
 
 STOP_WORDS = ["STOP", "stop", "Stop.", "UNSUBSCRIBE", "end", "QUIT", "stopall", "REVOKE"]
