@@ -65,7 +65,11 @@ def run(
     settings = settings_or_exit()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     database = database_or_exit(settings)
-    web = build_runtime(settings, database)
+    try:
+        web = build_runtime(settings, database)
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     uvicorn.run(web, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
