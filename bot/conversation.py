@@ -28,6 +28,7 @@ from db.session import transaction
 from flows.catalogue import render
 from flows.engine import FLOWS, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
+from nlu.parse import Parse
 from nlu.understand import Understander
 from notify import outbox
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 PHONE_CHANNELS = {"sms", "console"}
 MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 3
+PROVIDER_KEYWORDS = {"stop", "start", "help"}
 
 
 @dataclass(frozen=True)
@@ -180,16 +182,15 @@ class Jobline:
             self.take_turn(received, kind=inbound.kind)
         return received
 
-    def resume(self) -> int:
+    def resume(self, before: datetime | None = None) -> int:
         """Take the turns of messages stored but not handled (a crash or restart between)."""
+        query = select(Message.contact_id, Message.id, Message.kind).where(
+            Message.direction == "in", Message.status == "received"
+        )
+        if before is not None:
+            query = query.where(Message.created_at < before)
         with self.sessions() as session:
-            pending = list(
-                session.execute(
-                    select(Message.contact_id, Message.id, Message.kind)
-                    .where(Message.direction == "in", Message.status == "received")
-                    .order_by(Message.id)
-                )
-            )
+            pending = list(session.execute(query.order_by(Message.id)))
         for contact_id, message_id, kind in pending:
             self.take_turn(Received(contact_id, message_id), kind=kind)
         return len(pending)
@@ -226,9 +227,15 @@ class Jobline:
             assert contact is not None
             language = contact.seeker.language
             expecting = FLOWS[state.flow].expecting(state) if state.flow in FLOWS else None
+            if contact.seeker.opted_out:
+                # An opted-out seeker's words are read as words ("YES" opts back in).
+                expecting = None
         now = self.clock()
         if kind == "text":
             parse = self.understander.understand(message.text, language, expecting)
+        elif kind in PROVIDER_KEYWORDS:
+            # The provider already matched STOP/START/HELP (Twilio's OptOutType).
+            parse = Parse(message.text, kind)
         else:
             parse = parse_kind(
                 kind, message.text, lambda said: self.understander.understand(said, language)
@@ -256,7 +263,7 @@ class Jobline:
             if turn is None:
                 turn = (
                     _not_text(state)
-                    if parse.intent == "not_text"
+                    if parse.intent == "not_text" and not seeker.opted_out
                     else run_turn(ctx, _state_of(conversation), parse, idle_for)
                 )
             self._commit_turn(session, contact, seeker, conversation, turn, received, now)

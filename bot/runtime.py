@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
+from bot.channels.twilio_sms import install_twilio
 from bot.conversation import Jobline
 from bot.settings import Settings
 from db.setup import Database
@@ -19,10 +20,11 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     runtime = Runtime(database=database, jobline=jobline)
 
     async def resume_unhandled() -> None:
-        await asyncio.to_thread(jobline.resume)
+        await asyncio.to_thread(jobline.resume, jobline.clock())
 
     runtime.services.append(resume_unhandled)
     routes: list[BaseRoute] = []
+    routes += install_twilio(runtime, settings)
     if settings.telegram.token:
         from bot.channels.telegram import telegram_gateway, telegram_routes
 

@@ -241,15 +241,15 @@ class TelegramGateway:
             await self.turn(stored)
 
     async def store(self, update: Update) -> Stored | None:
-        """Store one update's message; None when there is no turn to take (or a retry)."""
+        """Store one update's message (once); None when there is nothing to answer."""
         if update.callback_query is not None:
             await self._answer_callback(update.callback_query.id)
         inbound = inbound_from_update(update, self.settings.phone_region)
         if inbound is None:
             return None
         received = await asyncio.to_thread(self.jobline.receive, inbound)
-        if received.duplicate:
-            return None
+        # A retry of a stored update takes its turn too: a turn lost in a crash is recovered,
+        # and one already taken is skipped (take_turn only answers a message once).
         return Stored(received, inbound.kind, update.update_id)
 
     async def turn(self, stored: Stored) -> None:
