@@ -25,4 +25,14 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     runtime.services.append(resume_unhandled)
     routes: list[BaseRoute] = []
     routes += install_twilio(runtime, settings)
+    if settings.telegram.token:
+        from bot.channels.telegram import telegram_gateway, telegram_routes
+
+        telegram = telegram_gateway(settings, jobline)
+        runtime.extras["telegram"] = telegram
+        # Channels by name, for whatever sends the outbox (the dispatcher).
+        runtime.extras.setdefault("channels", {})["telegram"] = telegram.channel
+        runtime.services.append(telegram.run)
+        runtime.health["telegram"] = telegram.health
+        routes += telegram_routes()
     return create_app(runtime, routes)
