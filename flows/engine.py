@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flows.base import Flow, missed
+from flows.fair_alerts import FairRsvp
 from flows.handoff import Handoff
 from flows.menu import MENU_OFFERS, offering, show_menu
 from flows.registration import Registration
@@ -32,6 +33,7 @@ def register_flow(flow: Flow, *intents: str, suspendable: bool = False) -> None:
 
 register_flow(Registration(), "register", "update_profile", suspendable=True)
 register_flow(Handoff(), "human_agent")
+register_flow(FairRsvp(), "fair_rsvp")
 
 
 def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | None) -> Turn:
@@ -110,6 +112,9 @@ def _start(ctx: Context, state: State, parse: Parse) -> Turn:
 
 def _route(ctx: Context, state: State, parse: Parse) -> Turn:
     intent = parse.intent
+    if intent == "affirm" and "yes" in (state.answers.get("_offers") or {}):
+        intent = state.answers["_offers"]["yes"]
+        parse = replace(parse, intent=intent)
     if intent == "number":
         offers = state.answers.get("_offers") or MENU_OFFERS
         intent = offers.get(parse.entity("number") or "", "")
