@@ -159,43 +159,51 @@ def recipients(
     settings: Settings,
     today: date,
     fair: JobFair | None = None,
-    batch_size: int | None = None,
 ) -> Iterator[list[Recipient]]:
     """Recipients in batches by seeker id, so a large segment is never all in memory."""
-    size = batch_size or settings.notify.batch_size
     condition = seekers_in(segment, settings, today, fair)
-    after = 0
-    while True:
-        rows = session.execute(
-            select(Seeker.id, Seeker.language, Seeker.interests)
-            .where(condition, Seeker.id > after)
-            .order_by(Seeker.id)
-            .limit(size)
-        ).all()
-        if not rows:
-            return
-        after = rows[-1].id
-        if segment.kind == "interest":
-            rows = [row for row in rows if segment.value in (row.interests or [])]
-        languages = {row.id: row.language for row in rows}
-        contacts = session.execute(
-            select(
-                Contact.id,
-                Contact.seeker_id,
-                Contact.channel,
-                Contact.address,
-                Contact.last_inbound_at,
-            ).where(Contact.seeker_id.in_(list(languages)))
-        ).all()
-        best: dict[int, Any] = {}
-        for contact in contacts:
-            current = best.get(contact.seeker_id)
-            if current is None or _rank(contact) > _rank(current):
-                best[contact.seeker_id] = contact
-        yield [
-            Recipient(seeker_id, c.id, c.channel, c.address, languages[seeker_id])
-            for seeker_id, c in sorted(best.items())
-        ]
+    after: int | None = 0
+    while after is not None:
+        batch, after = next_batch(session, condition, segment, after, settings.notify.batch_size)
+        if batch:
+            yield batch
+
+
+def next_batch(
+    session: Session, condition: Any, segment: Segment, after: int, size: int
+) -> tuple[list[Recipient], int | None]:
+    """The recipients among the next `size` seekers after id `after`, and where to go on."""
+    rows = session.execute(
+        select(Seeker.id, Seeker.language, Seeker.interests)
+        .where(condition, Seeker.id > after)
+        .order_by(Seeker.id)
+        .limit(size)
+    ).all()
+    if not rows:
+        return [], None
+    last = rows[-1].id
+    if segment.kind == "interest":
+        rows = [row for row in rows if segment.value in (row.interests or [])]
+    languages = {row.id: row.language for row in rows}
+    contacts = session.execute(
+        select(
+            Contact.id,
+            Contact.seeker_id,
+            Contact.channel,
+            Contact.address,
+            Contact.last_inbound_at,
+        ).where(Contact.seeker_id.in_(list(languages)))
+    ).all()
+    best: dict[int, Any] = {}
+    for contact in contacts:
+        current = best.get(contact.seeker_id)
+        if current is None or _rank(contact) > _rank(current):
+            best[contact.seeker_id] = contact
+    batch = [
+        Recipient(seeker_id, c.id, c.channel, c.address, languages[seeker_id])
+        for seeker_id, c in sorted(best.items())
+    ]
+    return batch, last
 
 
 def _rank(contact: Any) -> tuple[float, int]:
@@ -299,10 +307,15 @@ def queue(
     not_before = quiet_hours(settings).hold(kind, broadcast.send_at)
     today = broadcast.send_at.astimezone(ZoneInfo(settings.notify.timezone)).date()
     texts: dict[str, tuple[str, int]] = {}
+    segment = parse_segment(broadcast.segment)
+    condition = seekers_in(segment, settings, today, fair)
     total = 0
-    with sessions() as reader:
-        batches = recipients(reader, parse_segment(broadcast.segment), settings, today, fair)
-        for batch in batches:
+    after: int | None = 0
+    while after is not None:
+        # Each batch is read and written in its own short transaction (SQLite has one writer).
+        with transaction(sessions) as session:
+            size = settings.notify.batch_size
+            batch, after = next_batch(session, condition, segment, after, size)
             rows = []
             for person in batch:
                 if person.language not in texts:
@@ -327,13 +340,12 @@ def queue(
                         "created_at": utcnow(),
                     }
                 )
-            with transaction(sessions) as session:
-                _insert_new(session, rows)
-                if fair is not None:
-                    offer_rsvp(session, [person.contact_id for person in batch], fair.id)
-            total += len(batch)
-            if progress is not None:
-                progress(len(batch))
+            _insert_new(session, rows)
+            if fair is not None:
+                offer_rsvp(session, [person.contact_id for person in batch], fair.id)
+        total += len(batch)
+        if progress is not None and batch:
+            progress(len(batch))
     with transaction(sessions) as session:
         session.execute(
             update(Broadcast)
