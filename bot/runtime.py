@@ -8,10 +8,12 @@ from bot.app import Runtime, create_app
 from bot.conversation import Jobline
 from bot.settings import Settings
 from db.setup import Database
+from notify.service import add_delivery
 
 
 def build_runtime(settings: Settings, database: Database) -> Starlette:
     """The web app with every channel and service the settings turn on."""
     jobline = Jobline(settings, database.sessions)
     runtime = Runtime(database=database, jobline=jobline)
+    add_delivery(runtime, settings)
     return create_app(runtime)

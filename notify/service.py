@@ -1,0 +1,75 @@
+"""Delivery as a background service: the dispatcher plus fair reminders, in-app or alone."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import Channel
+from bot.settings import Settings
+from notify.dispatcher import Dispatcher
+from notify.fairs import reminders_due
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+log = logging.getLogger(__name__)
+REMINDER_CHECK_SECONDS = 600.0
+
+# Channel name -> factory returning the channel, or None when the settings leave it off.
+# Channel modules add themselves here (e.g. "sms" -> TwilioChannel, "telegram" -> TelegramChannel).
+CHANNEL_FACTORIES: dict[str, Callable[[Settings], Channel | None]] = {}
+
+
+def outbound_channels(settings: Settings) -> dict[str, Channel]:
+    """Every channel the settings turn on, by name."""
+    channels: dict[str, Channel] = {}
+    for name, factory in CHANNEL_FACTORIES.items():
+        channel = factory(settings)
+        if channel is not None:
+            channels[name] = channel
+    return channels
+
+
+async def remind_forever(
+    sessions: sessionmaker[Session], settings: Settings, every: float = REMINDER_CHECK_SECONDS
+) -> None:
+    """Queue reminders for tomorrow's fairs every few minutes (idempotent per fair and seeker)."""
+    while True:
+        try:
+            queued = await asyncio.to_thread(reminders_due, sessions, settings)
+            if queued:
+                log.info("queued fair reminders: broadcasts %s", queued)
+        except Exception:  # a failed check must not stop delivery; the next one retries
+            log.exception("fair reminder check failed")
+        await asyncio.sleep(every)
+
+
+async def deliver(dispatcher: Dispatcher, settings: Settings) -> None:
+    """Run the dispatcher and the reminder check until cancelled."""
+    tasks = [
+        asyncio.ensure_future(dispatcher.run()),
+        asyncio.ensure_future(remind_forever(dispatcher.sessions, settings)),
+    ]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
+    """Run delivery inside `jobline run`; replies wake it at once."""
+    dispatcher = Dispatcher(runtime.database.sessions, outbound_channels(settings), settings)
+    runtime.jobline.on_reply.append(dispatcher.wake)
+
+    async def service() -> None:
+        await deliver(dispatcher, settings)
+
+    runtime.services.append(service)
+    return dispatcher
