@@ -10,6 +10,7 @@ not (then it is queued again); a channel that cannot is marked `unknown` for a p
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Text, bindparam, func, select, type_coerce, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Channel, OutgoingMessage, SendError, SendResult
@@ -159,6 +160,8 @@ class Dispatcher:
 
     def claim(self) -> list[Claimed]:
         """Take due rows (replies first), skip opted-out seekers, mark the rest `sending`."""
+        if not self.channels:
+            return []
         now = self.clock()
         quiet = self.quiet.is_quiet(now)
         claimed: list[Claimed] = []
@@ -175,14 +178,17 @@ class Dispatcher:
         query = (
             select(
                 table.id,
-                table.contact_id,
                 table.address,
                 table.text,
-                table.buttons,
+                # Raw JSON: most rows have no buttons, and decoding each one costs more.
+                type_coerce(table.buttons, Text).label("buttons"),
                 table.kind,
                 table.priority,
                 table.attempts,
+                Seeker.opted_out,
             )
+            .join(Contact, Contact.id == table.contact_id)
+            .join(Seeker, Seeker.id == Contact.seeker_id)
             .where(table.status == "queued", table.channel == channel, table.not_before <= now)
             .order_by(table.priority, table.not_before, table.id)
             .limit(self.claim_size(channel))
@@ -190,19 +196,13 @@ class Dispatcher:
         if quiet:
             query = query.where(table.kind.not_in(HELD_KINDS))
         if self.postgres:
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(skip_locked=True, of=table)
         rows = session.execute(query).all()
-        if not rows:
-            return []
-        checked = {row.contact_id for row in rows if row.kind not in ALWAYS_SENT}
-        opted_out = _opted_out_contacts(session, checked)
-        skipped = [
-            row.id for row in rows if row.kind not in ALWAYS_SENT and row.contact_id in opted_out
-        ]
-        taken = [row for row in rows if row.id not in set(skipped)]
+        skipped = [row.id for row in rows if row.opted_out and row.kind not in ALWAYS_SENT]
+        taken = [row for row in rows if not row.opted_out or row.kind in ALWAYS_SENT]
         if skipped:
             session.execute(
-                update(table).where(table.id.in_(list(skipped))).values(status="skipped_opted_out")
+                update(table).where(table.id.in_(skipped)).values(status="skipped_opted_out")
             )
         if taken:
             session.execute(
@@ -216,7 +216,7 @@ class Dispatcher:
                 channel=channel,
                 address=row.address,
                 text=row.text,
-                buttons=tuple(row.buttons or ()),
+                buttons=_buttons(row.buttons),
                 kind=row.kind,
                 priority=row.priority,
                 attempts=row.attempts + 1,
@@ -268,7 +268,7 @@ class Dispatcher:
         for outcome in outcomes:
             row, error = outcome.claimed, outcome.error
             if error is None:
-                sent.append({"b_id": row.id, "b_provider": outcome.provider_id, "b_at": now})
+                sent.append({"b_id": row.id, "b_provider": outcome.provider_id})
                 continue
             reason = error.reason[:500]
             if error.action == "retry" and row.attempts < self.max_attempts:
@@ -289,7 +289,7 @@ class Dispatcher:
                     .values(
                         status="sent",
                         provider_id=bindparam("b_provider"),
-                        sent_at=bindparam("b_at"),
+                        sent_at=now,
                         last_error=None,
                     ),
                     sent,
@@ -345,6 +345,8 @@ class Dispatcher:
 
     async def reconcile(self, everything: bool = False) -> int:
         """Settle orphaned `sending` rows by asking the provider; returns how many settled."""
+        if not self.channels:
+            return 0
         rows = await self._in_db(self.orphans, everything)
         if not rows:
             return 0
@@ -423,6 +425,9 @@ class Dispatcher:
         claimed = await self._in_db(self.claim)
         try:
             while stop is None or not stop.is_set():
+                if time.monotonic() - last_reconcile > self.lease.total_seconds() / 2:
+                    await self.reconcile()  # rows another dispatcher left when it died
+                    last_reconcile = time.monotonic()
                 if not claimed:
                     if recording is not None:
                         await recording
@@ -430,9 +435,6 @@ class Dispatcher:
                     if until_idle and await self._in_db(self.waiting) == 0:
                         return
                     await self._pause(stop)
-                    if time.monotonic() - last_reconcile > self.lease.total_seconds() / 2:
-                        await self.reconcile()
-                        last_reconcile = time.monotonic()
                     claimed = await self._in_db(self.claim)
                     continue
                 sending = asyncio.ensure_future(self.send_all(claimed))
@@ -467,12 +469,8 @@ class Dispatcher:
         self._db.shutdown(wait=True)
 
 
-def _opted_out_contacts(session: Session, contact_ids: set[int]) -> set[int]:
-    if not contact_ids:
-        return set()
-    query = (
-        select(Contact.id)
-        .join(Seeker, Seeker.id == Contact.seeker_id)
-        .where(Contact.id.in_(contact_ids), Seeker.opted_out.is_(True))
-    )
-    return set(session.scalars(query))
+def _buttons(raw: str | list[str] | None) -> tuple[str, ...]:
+    """Buttons from their stored JSON (psycopg hands JSON over already decoded)."""
+    if not raw or raw == "[]":
+        return ()
+    return tuple(json.loads(raw) if isinstance(raw, str) else raw)

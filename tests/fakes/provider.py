@@ -229,3 +229,14 @@ class HttpChannel:
             writer.close()
         self._idle.clear()
         self._open = 0
+
+
+if __name__ == "__main__":
+    # `python -m tests.fakes.provider`: serve in a process of its own; print the URL; run until
+    # stdin closes (benchmarks keep the provider's work off their own interpreter lock).
+    import sys
+
+    served = FakeProvider().start()
+    print(served.url, flush=True)
+    sys.stdin.read()
+    served.stop()
