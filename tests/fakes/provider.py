@@ -109,8 +109,8 @@ class FakeProvider:
                 head = {"Content-Type": "application/json", **extra}
                 writer.write(encode(f"HTTP/1.1 {code} {REASONS[code]}", head, answer))
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass  # the client hung up, or the provider is stopping
         finally:
             writer.close()
 
@@ -236,7 +236,7 @@ if __name__ == "__main__":
     # stdin closes (benchmarks keep the provider's work off their own interpreter lock).
     import sys
 
-    served = FakeProvider().start()
+    served = FakeProvider(delay=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0).start()
     print(served.url, flush=True)
     sys.stdin.read()
     served.stop()
