@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -361,21 +361,17 @@ def _key(broadcast: Broadcast, person: Recipient) -> str:
     return f"broadcast:{broadcast.id}:{person.seeker_id}"
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert outbox rows, leaving out any whose idempotency key is already there."""
+def _insert_new(session: Session, rows: list[dict[str, Any]], model: Any = OutboxMessage) -> None:
+    """Insert rows, leaving out any that would repeat a unique key already there."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        statement: Any = pg_insert(OutboxMessage).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]
-        )
+        statement: Any = pg_insert(model).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        statement = sqlite_insert(OutboxMessage).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]
-        )
+        statement = sqlite_insert(model).on_conflict_do_nothing()
     else:
-        statement = insert(OutboxMessage)
+        statement = insert(model)
     session.execute(statement, rows)
 
 
@@ -399,8 +395,8 @@ def offer_rsvp(session: Session, contact_ids: list[int], fair_id: int) -> None:
         for cid in contact_ids
         if cid not in have
     ]
-    if fresh:
-        session.execute(insert(Conversation), fresh)
+    # A seeker texting right now may create their conversation first; theirs wins.
+    _insert_new(session, fresh, Conversation)
 
 
 def report(session: Session, broadcast_id: int) -> dict[str, Any]:
@@ -433,3 +429,15 @@ def fair_counts(session: Session, fair_id: int) -> tuple[int, int]:
     subscribers = session.scalar(mine) or 0
     attending = session.scalar(mine.where(FairSubscription.attending.is_(True))) or 0
     return int(subscribers), int(attending)
+
+
+def unfinished(sessions: sessionmaker[Session], older_than: timedelta) -> list[int]:
+    """Broadcasts still `queueing` long after they were created (their queueing stopped)."""
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(Broadcast.id).where(
+                    Broadcast.status == "queueing", Broadcast.created_at < utcnow() - older_than
+                )
+            )
+        )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Channel
 from bot.settings import Settings
+from notify import broadcasts
 from notify.dispatcher import Dispatcher
 from notify.fairs import reminders_due
 
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 REMINDER_CHECK_SECONDS = 600.0
+# A broadcast still queueing this long after it was created was interrupted (idempotent to redo).
+STALLED = timedelta(minutes=15)
 
 # Channel name -> factory returning the channel, or None when the settings leave it off.
 # Channel modules add themselves here (e.g. "sms" -> TwilioChannel, "telegram" -> TelegramChannel).
@@ -38,12 +42,15 @@ def outbound_channels(settings: Settings) -> dict[str, Channel]:
 async def remind_forever(
     sessions: sessionmaker[Session], settings: Settings, every: float = REMINDER_CHECK_SECONDS
 ) -> None:
-    """Queue reminders for tomorrow's fairs every few minutes (idempotent per fair and seeker)."""
+    """Every few minutes: reminders for tomorrow's fairs, and broadcasts left half-queued."""
     while True:
         try:
             queued = await asyncio.to_thread(reminders_due, sessions, settings)
             if queued:
                 log.info("queued fair reminders: broadcasts %s", queued)
+            for broadcast_id in broadcasts.unfinished(sessions, STALLED):
+                log.info("finishing broadcast %d, whose queueing stopped half-way", broadcast_id)
+                await asyncio.to_thread(broadcasts.queue, sessions, broadcast_id, settings)
         except Exception:  # a failed check must not stop delivery; the next one retries
             log.exception("fair reminder check failed")
         await asyncio.sleep(every)

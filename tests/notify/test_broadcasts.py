@@ -153,3 +153,18 @@ def test_reminders_go_once_the_day_before(database: Database, settings: Settings
     assert len(rows) == 4 and kinds == {"reminder"}
     assert fairs == {fair_id} and later_id not in fairs
     assert rows[0].text.startswith("Job fair tomorrow: Daoli Fair, Thu 3 Dec, 10:00, Daoli Hall.")
+
+
+def test_an_interrupted_broadcast_is_found_and_finished(
+    database: Database, settings: Settings
+) -> None:
+    add_seekers(database.sessions, 3)
+    with transaction(database.sessions) as session:
+        stalled = broadcasts.create(session, segment=broadcasts.Segment("all"), text="Hi")
+        stalled.created_at = datetime.now(UTC) - timedelta(hours=1)
+        fresh = broadcasts.create(session, segment=broadcasts.Segment("all"), text="Hello")
+        stalled_id, fresh_id = stalled.id, fresh.id
+    assert broadcasts.unfinished(database.sessions, timedelta(minutes=15)) == [stalled_id]
+    broadcasts.queue(database.sessions, stalled_id, settings)
+    assert broadcasts.unfinished(database.sessions, timedelta(minutes=15)) == []
+    assert fresh_id != stalled_id
