@@ -39,6 +39,9 @@ ALWAYS_SENT = frozenset({"reply"})
 # Which rate-limit setting each channel name follows.
 RATE_SETTING = {"sms": "twilio", "telegram": "telegram", "console": "console"}
 MAX_BACKOFF_SECONDS = 3600.0
+# A send that failed in a way the channel did not classify: it stays `sending` until its lease
+# ends, then is reconciled like a crash's leftovers (never blindly resent).
+UNCLEAR = "unclear"
 
 
 @runtime_checkable
@@ -243,9 +246,10 @@ class Dispatcher:
             result = await self.channels[row.channel].send(row.outgoing())
         except SendError as error:
             return Outcome(row, error=error)
-        except Exception as error:  # a transport failure the channel did not classify
-            log.warning("send of outbox %d failed: %r", row.id, error)
-            return Outcome(row, error=SendError("retry", f"{type(error).__name__}: {error}"))
+        except Exception as error:  # unclassified: the provider may or may not have it
+            log.warning("send of outbox %d ended unclear: %r", row.id, error)
+            reason = f"unclear, left to reconcile: {type(error).__name__}: {error}"
+            return Outcome(row, error=SendError(UNCLEAR, reason))
         return Outcome(row, provider_id=result.provider_id)
 
     # Recording -----------------------------------------------------------------------------
@@ -264,6 +268,7 @@ class Dispatcher:
         sent: list[dict[str, Any]] = []
         again: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
+        unclear: list[dict[str, Any]] = []
         stopped: list[int] = []
         for outcome in outcomes:
             row, error = outcome.claimed, outcome.error
@@ -271,6 +276,9 @@ class Dispatcher:
                 sent.append({"b_id": row.id, "b_provider": outcome.provider_id})
                 continue
             reason = error.reason[:500]
+            if error.action == UNCLEAR:
+                unclear.append({"b_id": row.id, "b_error": reason})
+                continue
             if error.action == "retry" and row.attempts < self.max_attempts:
                 due = now + self.backoff(row.attempts, error.retry_after)
                 again.append({"b_id": row.id, "b_due": due, "b_error": reason})
@@ -311,6 +319,10 @@ class Dispatcher:
                     .where(owned)
                     .values(status="failed", last_error=bindparam("b_error")),
                     failed,
+                )
+            if unclear:
+                connection.execute(
+                    update(table).where(owned).values(last_error=bindparam("b_error")), unclear
                 )
             if stopped:
                 contacts = select(table.contact_id).where(table.id.in_(stopped))

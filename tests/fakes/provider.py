@@ -205,7 +205,7 @@ class HttpChannel:
         payload = {"ref": self.ref(message), "to": message.address, "text": message.text}
         try:
             code, headers, answer = await self._request("POST", "/messages", payload)
-        except (OSError, asyncio.IncompleteReadError) as error:
+        except ConnectionRefusedError as error:  # never reached the provider: safe to retry
             raise SendError("retry", f"transport: {error!r}") from error
         if code == 201:
             return SendResult(str(answer["id"]))

@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import select
 
-from bot.channels.base import InboundMessage
+from bot.channels.base import InboundMessage, OutgoingMessage, SendResult
 from bot.conversation import Jobline
 from bot.settings import Settings, load_settings
 from db.models import Contact, OutboxMessage, Seeker
@@ -215,3 +215,40 @@ def test_console_rows_are_left_for_the_chat(
     )
     assert dispatcher.claim() == []
     dispatcher.close()
+
+
+class DropsTheAnswerOnce(HttpChannel):
+    """The provider takes the first message, but the answer is lost on the way back."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
+        self.dropped = False
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        result = await super().send(message)
+        if not self.dropped:
+            self.dropped = True
+            raise TimeoutError("read timed out")
+        return result
+
+
+def test_an_unclear_send_is_reconciled_not_resent(
+    database: Database, settings: Settings, daytime: DaytimeClock, provider: FakeProvider
+) -> None:
+    add_seekers(database.sessions, 3)
+    queue_to_all(database, "broadcast", daytime)
+
+    async def go() -> None:
+        channel = DropsTheAnswerOnce(provider.url)
+        dispatcher = Dispatcher(
+            database.sessions, {"sms": channel}, settings, clock=daytime, lease_seconds=0.3
+        )
+        dispatcher.record(await dispatcher.send_all(dispatcher.claim()))
+        assert statuses(database) == {"sent": 2, "sending": 1}
+        await asyncio.sleep(0.4)  # the lease ends
+        assert await dispatcher.reconcile() == 1
+        dispatcher.close()
+
+    asyncio.run(go())
+    assert statuses(database) == {"sent": 3}
+    assert set(provider.per_address().values()) == {1}
