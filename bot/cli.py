@@ -157,3 +157,7 @@ app.add_typer(fairs_app, name="fairs")
 app.add_typer(broadcast_app, name="broadcast")
 seekers_app.command("import")(seekers_import)
 app.command()(worker)
+
+
+if __name__ == "__main__":
+    main()

@@ -177,6 +177,20 @@ class Jobline:
             self.take_turn(received, kind=inbound.kind)
         return received
 
+    def resume(self) -> int:
+        """Take the turns of messages stored but not handled (a crash or restart between)."""
+        with self.sessions() as session:
+            pending = list(
+                session.execute(
+                    select(Message.contact_id, Message.id)
+                    .where(Message.direction == "in", Message.status == "received")
+                    .order_by(Message.id)
+                )
+            )
+        for contact_id, message_id in pending:
+            self.take_turn(Received(contact_id, message_id))
+        return len(pending)
+
     @contextmanager
     def _contact_lock(self, contact_id: int) -> Iterator[None]:
         with self._locks_guard:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.applications import Starlette
 
 from bot.app import Runtime, create_app
@@ -15,5 +17,10 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     """The web app with every channel and service the settings turn on."""
     jobline = Jobline(settings, database.sessions)
     runtime = Runtime(database=database, jobline=jobline)
-    add_delivery(runtime, settings)
+
+    async def resume_unhandled() -> None:
+        await asyncio.to_thread(jobline.resume)
+
+    runtime.services.append(resume_unhandled)
+    add_delivery(runtime, settings)  # last: it sends through every channel added above
     return create_app(runtime)

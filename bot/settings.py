@@ -15,21 +15,14 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from nlu.config import NluSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
 
 
 class SettingsError(Exception):
     """A setting is missing or wrong; the message names it in one line."""
-
-
-class NluSettings(BaseModel):
-    """How Jobline reaches Rasa."""
-
-    url: str = ""
-    managed_port: int = 5005
-    timeout_seconds: float = 2.0
-    threshold: float = 0.5
 
 
 class TwilioSettings(BaseModel):

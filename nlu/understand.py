@@ -1,19 +1,178 @@
-"""Understanding a message: the keyword fast path first, then Rasa (when it is wired in)."""
+"""Understanding a message: the keyword fast path first, then Rasa, then a confidence threshold."""
 
 from __future__ import annotations
 
-from nlu.keywords import fast_path
-from nlu.parse import Parse
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Callable
+from typing import Protocol
+
+from nlu.client import RasaError, RasaResult
+from nlu.gazetteer import Gazetteer, default_gazetteer
+from nlu.keywords import fast_path as keyword_fast_path
+from nlu.parse import Entity, Parse
+
+log = logging.getLogger(__name__)
+
+# The intents Rasa is trained on; anything else it says is treated as out_of_scope.
+INTENTS = frozenset(
+    {
+        "greet", "goodbye", "thank_you", "affirm", "deny", "help",
+        "find_jobs", "apply_job", "application_status", "register", "update_profile",
+        "loan_eligibility", "job_fair", "training", "concession_card",
+        "human_agent", "stop", "start", "change_language", "out_of_scope",
+    }
+)  # fmt: skip
+# Intents that send a seeker into a job-domain flow (an unrelated message must not get one).
+JOB_INTENTS = frozenset(
+    {
+        "find_jobs", "apply_job", "application_status", "register", "update_profile",
+        "loan_eligibility", "job_fair", "training", "concession_card",
+    }
+)  # fmt: skip
+ENTITY_NAMES = ("location", "job_category")
+OUT_OF_SCOPE = "out_of_scope"
+
+FastPath = Callable[[str, str | None], Parse | None]
+
+
+# Control and format characters (keeping none), and runs of whitespace.
+_SPACE = re.compile(r"\s+")
+
+
+class RasaParser(Protocol):
+    """What Understander needs from a Rasa client (nlu.client.RasaClient)."""
+
+    def parse(self, text: str) -> RasaResult:
+        """Ask Rasa what the text means; raise RasaError if it cannot say."""
+        ...
+
+    async def parse_async(self, text: str) -> RasaResult:
+        """The same, for async callers."""
+        ...
+
+
+def clean_text(text: str, max_chars: int = 500) -> str:
+    """NFKC, control characters out, single spaces, cut to max_chars."""
+    text = unicodedata.normalize("NFKC", text if isinstance(text, str) else str(text))
+    kept = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co") else ch
+        for ch in text[: max_chars * 4]
+    )
+    return _SPACE.sub(" ", kept).strip()[:max_chars].strip()
 
 
 class Understander:
-    """Turns text into a Parse; never raises."""
+    """Turns a seeker's text into a Parse; never raises, and says when Rasa is not answering."""
 
-    degraded = False
+    def __init__(
+        self,
+        client: RasaParser | None = None,
+        *,
+        threshold: float = 0.5,
+        fast_path: FastPath | None = None,
+        gazetteer: Gazetteer | None = None,
+        max_chars: int = 500,
+        retry_after_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.threshold = threshold
+        self.fast_path = fast_path or keyword_fast_path
+        self.gazetteer = gazetteer or default_gazetteer()
+        self.max_chars = max_chars
+        self.retry_after_seconds = retry_after_seconds
+        self.clock = clock
+        self.last_error: str | None = None if client is not None else "no Rasa server configured"
+        self._skip_rasa_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def degraded(self) -> bool:
+        """True while Rasa is not answering (or there is none): keywords and menus only."""
+        return self.last_error is not None
 
     def understand(self, text: str, language: str = "en", expecting: str | None = None) -> Parse:
-        """Fast path answers keywords; other free text is not understood yet."""
-        found = fast_path(text, expecting)
-        if found is not None:
-            return found
-        return Parse(text, "text", source="none")
+        """Fast path, else Rasa, else out_of_scope; never raises."""
+        try:
+            cleaned, quick = self._before_rasa(text, expecting)
+            if quick is not None:
+                return quick
+            assert self.client is not None
+            try:
+                result = self.client.parse(cleaned)
+            except RasaError as error:
+                return self._rasa_failed(cleaned, error)
+            return self._after_rasa(cleaned, result)
+        except Exception:  # the seeker must get an answer whatever went wrong here
+            log.exception("understanding failed; answering from menus")
+            return Parse(str(text)[: self.max_chars], OUT_OF_SCOPE, 0.0, (), "error")
+
+    async def understand_async(
+        self, text: str, language: str = "en", expecting: str | None = None
+    ) -> Parse:
+        """The same as understand, for async callers."""
+        try:
+            cleaned, quick = self._before_rasa(text, expecting)
+            if quick is not None:
+                return quick
+            assert self.client is not None
+            try:
+                result = await self.client.parse_async(cleaned)
+            except RasaError as error:
+                return self._rasa_failed(cleaned, error)
+            return self._after_rasa(cleaned, result)
+        except Exception:
+            log.exception("understanding failed; answering from menus")
+            return Parse(str(text)[: self.max_chars], OUT_OF_SCOPE, 0.0, (), "error")
+
+    def _before_rasa(self, text: str, expecting: str | None) -> tuple[str, Parse | None]:
+        cleaned = clean_text(text, self.max_chars)
+        try:
+            quick = self.fast_path(cleaned, expecting)
+        except Exception:
+            log.exception("keyword fast path failed on a message")
+            quick = None
+        if quick is not None:
+            return cleaned, quick
+        if self.client is None or self.clock() < self._skip_rasa_until:
+            return cleaned, self._without_rasa(cleaned)
+        return cleaned, None
+
+    def _without_rasa(self, cleaned: str) -> Parse:
+        return Parse(cleaned, OUT_OF_SCOPE, 0.0, self.gazetteer.find(cleaned), "fallback")
+
+    def _rasa_failed(self, cleaned: str, error: RasaError) -> Parse:
+        with self._lock:
+            self._skip_rasa_until = self.clock() + self.retry_after_seconds
+            if self.last_error is None:
+                log.warning("Rasa is not answering (%s); using keywords and menus", error)
+            self.last_error = str(error) or type(error).__name__
+        return self._without_rasa(cleaned)
+
+    def _after_rasa(self, cleaned: str, result: RasaResult) -> Parse:
+        with self._lock:
+            if self.last_error is not None:
+                log.warning("Rasa is answering again")
+            self.last_error = None
+            self._skip_rasa_until = 0.0
+        intent = result.intent if result.intent in INTENTS else OUT_OF_SCOPE
+        if result.confidence < self.threshold:
+            intent = OUT_OF_SCOPE
+        return Parse(cleaned, intent, result.confidence, self._entities(cleaned, result), "rasa")
+
+    def _entities(self, cleaned: str, result: RasaResult) -> tuple[Entity, ...]:
+        """Rasa's entities in canonical form, plus any known name Rasa missed (e.g. Chinese)."""
+        found: dict[Entity, None] = {}
+        for entity, value in result.entities:
+            if entity not in ENTITY_NAMES:
+                continue
+            canonical = self.gazetteer.canonical(entity, value)
+            if canonical is not None:
+                found.setdefault(Entity(entity, canonical), None)
+        for item in self.gazetteer.find(cleaned):
+            found.setdefault(item, None)
+        return tuple(found)

@@ -71,8 +71,13 @@ async def deliver(dispatcher: Dispatcher, settings: Settings) -> None:
 
 
 def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
-    """Run delivery inside `jobline run`; replies wake it at once."""
-    dispatcher = Dispatcher(runtime.database.sessions, outbound_channels(settings), settings)
+    """Run delivery inside `jobline run`; replies wake it at once.
+
+    Sends through the channels the runtime already holds in extras["channels"] (name -> Channel),
+    then any that CHANNEL_FACTORIES adds.
+    """
+    channels = {**outbound_channels(settings), **runtime.extras.get("channels", {})}
+    dispatcher = Dispatcher(runtime.database.sessions, channels, settings)
     runtime.jobline.on_reply.append(dispatcher.wake)
 
     async def service() -> None:

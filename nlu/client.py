@@ -1,0 +1,110 @@
+"""HTTP client for a Rasa server's /model/parse: the only place the app talks to Rasa."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+class RasaError(Exception):
+    """Rasa could not give an answer we can use."""
+
+
+class RasaUnavailable(RasaError):
+    """Rasa did not answer: refused, timed out, or an HTTP error status."""
+
+
+class RasaBadAnswer(RasaError):
+    """Rasa answered, but not with a parse result we understand."""
+
+
+@dataclass(frozen=True)
+class RasaResult:
+    """Rasa's answer to one message: the top intent, its confidence, raw entities."""
+
+    intent: str
+    confidence: float
+    entities: tuple[tuple[str, str], ...]
+
+
+class RasaClient:
+    """Talks to one Rasa server over a kept-alive HTTP connection."""
+
+    def __init__(self, base_url: str, timeout_seconds: float = 2.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = httpx.Timeout(timeout_seconds)
+        self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout)
+        self._async_http: httpx.AsyncClient | None = None
+
+    def parse(self, text: str) -> RasaResult:
+        """Ask Rasa what the text means; raise RasaError if it cannot say."""
+        try:
+            response = self._http.post("/model/parse", json={"text": text})
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return _result(response)
+
+    async def parse_async(self, text: str) -> RasaResult:
+        """The same as parse, for async callers."""
+        if self._async_http is None:
+            self._async_http = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
+        try:
+            response = await self._async_http.post("/model/parse", json={"text": text})
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return _result(response)
+
+    def is_ready(self) -> bool:
+        """True when the server answers and has a model loaded."""
+        try:
+            response = self._http.get("/status", timeout=1.0)
+            return response.status_code == 200 and bool(response.json().get("model_file"))
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
+
+    def close(self) -> None:
+        """Close the kept-alive connections."""
+        self._http.close()
+
+    async def aclose(self) -> None:
+        """Close the async connections too."""
+        self._http.close()
+        if self._async_http is not None:
+            await self._async_http.aclose()
+
+
+def _result(response: httpx.Response) -> RasaResult:
+    if response.status_code != 200:
+        raise RasaUnavailable(f"HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise RasaBadAnswer("not JSON") from exc
+    return result_from_json(body)
+
+
+def result_from_json(body: Any) -> RasaResult:
+    """Check a /model/parse body and keep what Jobline uses; raise RasaBadAnswer otherwise."""
+    if not isinstance(body, dict) or not isinstance(body.get("intent"), dict):
+        raise RasaBadAnswer("no intent object")
+    name = body["intent"].get("name")
+    confidence = body["intent"].get("confidence")
+    if not isinstance(name, str) or not name:
+        raise RasaBadAnswer("intent has no name")
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+        raise RasaBadAnswer("confidence is not a number")
+    if math.isnan(confidence) or not 0.0 <= confidence <= 1.0:
+        raise RasaBadAnswer("confidence out of range")
+    entities: list[tuple[str, str]] = []
+    raw_entities = body.get("entities") or []
+    if isinstance(raw_entities, list):
+        for item in raw_entities:
+            if not isinstance(item, dict):
+                continue
+            entity, value = item.get("entity"), item.get("value")
+            if isinstance(entity, str) and isinstance(value, str | int | float):
+                entities.append((entity, str(value)))
+    return RasaResult(intent=name, confidence=float(confidence), entities=tuple(entities))

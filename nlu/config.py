@@ -1,0 +1,52 @@
+"""Settings for understanding free text: where Rasa is, how long to wait, how sure to be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class NluSettings(BaseModel):
+    """The `nlu:` section of config.yaml (JOBLINE_NLU__* in the environment)."""
+
+    url: str = Field(
+        default="",
+        description="An external Rasa server (e.g. http://rasa:5005). Empty: Jobline runs its own.",
+    )
+    managed_host: str = Field(default="127.0.0.1", description="Where the managed server listens.")
+    managed_port: int = Field(default=5005, description="Port of the managed server.")
+    timeout_seconds: float = Field(default=2.0, description="Longest wait for one Rasa answer.")
+    threshold: float = Field(
+        default=0.4, description="Below this Rasa confidence a message is out_of_scope."
+    )
+    managed: bool = Field(
+        default=True, description="Start a Rasa server from .venv-rasa when url is empty."
+    )
+    start_timeout_seconds: float = Field(
+        default=180.0, description="Longest wait for the managed server to answer at start."
+    )
+    retry_after_seconds: float = Field(
+        default=5.0, description="After Rasa fails, answer from the fast path this long first."
+    )
+    max_chars: int = Field(
+        default=500, description="Longer messages are cut before Rasa sees them."
+    )
+    venv: Path = Field(default=REPO_ROOT / ".venv-rasa", description="Rasa's own Python 3.10 venv.")
+    project_dir: Path = Field(default=REPO_ROOT / "nlu" / "rasa", description="The Rasa project.")
+    models_dir: Path = Field(
+        default=REPO_ROOT / "var" / "rasa-models", description="Trained models, named by hash."
+    )
+
+    @field_validator("venv", "project_dir", "models_dir")
+    @classmethod
+    def _from_repo_root(cls, value: Path) -> Path:
+        return value if value.is_absolute() else REPO_ROOT / value
+
+    def base_url(self) -> str:
+        """The Rasa server to talk to: the external one, else the managed one."""
+        return (
+            self.url.rstrip("/") if self.url else f"http://{self.managed_host}:{self.managed_port}"
+        )

@@ -1,0 +1,46 @@
+"""Fixtures for NLU tests: one real managed Rasa server for the whole session."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from nlu.client import RasaClient
+from nlu.config import REPO_ROOT, NluSettings
+from nlu.server import ManagedRasa
+from nlu.understand import Understander
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def rasa_settings() -> NluSettings:
+    """Settings for the test server: its own port, the shared (hash-named) model directory."""
+    return NluSettings(managed_port=free_port())
+
+
+@pytest.fixture(scope="session")
+def rasa_server(rasa_settings: NluSettings) -> Iterator[ManagedRasa]:
+    """The real Rasa server, trained at most once (the model is reused while nlu/rasa/ is same)."""
+    server = ManagedRasa(rasa_settings, log_file=REPO_ROOT / "var" / "log" / "rasa-test.log")
+    ready = server.start()
+    try:
+        assert ready, "the managed Rasa server did not answer; see var/log/rasa-test.log"
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def understander(rasa_server: ManagedRasa, rasa_settings: NluSettings) -> Iterator[Understander]:
+    """An Understander talking to the real Rasa server, as the bot uses it."""
+    client = RasaClient(rasa_server.url, rasa_settings.timeout_seconds)
+    yield Understander(client, threshold=rasa_settings.threshold)
+    client.close()

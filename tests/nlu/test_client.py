@@ -1,0 +1,43 @@
+"""Only well-formed Rasa answers become results; everything else is a RasaBadAnswer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from nlu.client import RasaBadAnswer, result_from_json
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        "find_jobs",
+        {},
+        {"intent": None},
+        {"intent": {"name": "", "confidence": 0.9}},
+        {"intent": {"name": 3, "confidence": 0.9}},
+        {"intent": {"name": "find_jobs"}},
+        {"intent": {"name": "find_jobs", "confidence": "0.9"}},
+        {"intent": {"name": "find_jobs", "confidence": True}},
+        {"intent": {"name": "find_jobs", "confidence": float("nan")}},
+        {"intent": {"name": "find_jobs", "confidence": 1.5}},
+        {"intent": {"name": "find_jobs", "confidence": -0.1}},
+    ],
+)
+def test_garbage_is_refused(body: Any) -> None:
+    with pytest.raises(RasaBadAnswer):
+        result_from_json(body)
+
+
+def test_odd_entities_are_skipped() -> None:
+    result = result_from_json(
+        {
+            "intent": {"name": "find_jobs", "confidence": 0.9},
+            "entities": ["x", {"entity": "location"}, {"entity": "location", "value": "Daoli"}],
+        }
+    )
+    assert result.intent == "find_jobs"
+    assert result.entities == (("location", "Daoli"),)

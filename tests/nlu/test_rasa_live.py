@@ -1,0 +1,112 @@
+"""Against the real managed Rasa server: what flows rely on, bad input, Rasa dying."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+
+from nlu.client import RasaClient
+from nlu.parse import Entity
+from nlu.server import ManagedRasa
+from nlu.understand import Understander
+
+LOCATION, CATEGORY = "location", "job_category"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "entities"),
+    [
+        ("jobs in daoli", "find_jobs", {Entity(LOCATION, "Daoli")}),
+        (
+            "cleaning jobs in nangang",
+            "find_jobs",
+            {Entity(CATEGORY, "cleaning"), Entity(LOCATION, "Nangang")},
+        ),
+        ("can i borrow money to raise pigs", "loan_eligibility", {Entity(CATEGORY, "farming")}),
+        ("my husband need work he is 52", "find_jobs", set()),
+        ("talk to a person", "human_agent", set()),
+        ("stop sending me messages", "stop", set()),
+        ("wat jobs u got", "find_jobs", set()),
+        ("when is the job fair", "job_fair", set()),
+        ("did they read my application", "application_status", set()),
+        ("i want to change my district", "update_profile", set()),
+        ("speak chinese", "change_language", set()),
+        ("中文", "change_language", set()),
+        ("what is the weather in Harbin", "out_of_scope", {Entity(LOCATION, "Harbin")}),
+        ("how do I reset my bank card PIN", "out_of_scope", set()),
+        (
+            "我想在道里找保洁工作",
+            "find_jobs",
+            {Entity(LOCATION, "Daoli"), Entity(CATEGORY, "cleaning")},
+        ),
+    ],
+)
+def test_what_the_flows_rely_on(
+    understander: Understander, text: str, intent: str, entities: set[Entity]
+) -> None:
+    parse = understander.understand(text)
+    assert parse.intent == intent, parse
+    assert set(parse.entities) == entities
+    assert not understander.degraded
+
+
+def test_a_10000_character_message_is_cut_and_answered(understander: Understander) -> None:
+    started = time.monotonic()
+    parse = understander.understand("jobs in daoli " * 715)
+    assert time.monotonic() - started < 2.0
+    assert len(parse.text) <= 500
+    assert parse.source == "rasa"
+    assert parse.intent == "find_jobs"
+
+
+def test_control_characters_are_stripped(understander: Understander) -> None:
+    parse = understander.understand("\x00jobs\x07 in\x1b daoli\x7f\u200b\r\n")
+    assert parse.text == "jobs in daoli"
+    assert parse.intent == "find_jobs"
+    assert parse.entities == (Entity(LOCATION, "Daoli"),)
+
+
+def test_only_control_characters(understander: Understander) -> None:
+    parse = understander.understand("\x00\x01\x02\x1b")
+    assert parse.text == ""
+
+
+def test_async_callers_get_the_same_answer(understander: Understander) -> None:
+    parse = asyncio.run(understander.understand_async("any security work in harbin"))
+    assert parse.intent == "find_jobs"
+    assert set(parse.entities) == {Entity(CATEGORY, "security"), Entity(LOCATION, "Harbin")}
+
+
+def test_rasa_killed_mid_conversation_then_restarted(rasa_server: ManagedRasa) -> None:
+    client = RasaClient(rasa_server.url, timeout_seconds=2.0)
+    talking = Understander(client, retry_after_seconds=0.0)
+    assert talking.understand("any jobs in daoli").intent == "find_jobs"
+    pid, restarts = rasa_server.pid, rasa_server.restarts
+    assert pid is not None
+    os.killpg(pid, signal.SIGKILL)
+    time.sleep(0.2)
+
+    started = time.monotonic()
+    during = talking.understand("any jobs in daoli")
+    assert time.monotonic() - started < 2.5
+    assert (during.intent, during.source) == ("out_of_scope", "fallback")
+    assert during.entities == (Entity(LOCATION, "Daoli"),)
+    assert talking.degraded
+
+    # A conversation that starts while Rasa is down is answered too.
+    fresh = Understander(RasaClient(rasa_server.url, timeout_seconds=2.0))
+    assert fresh.understand("cleaning jobs").intent == "out_of_scope"
+    assert fresh.degraded
+
+    deadline = time.monotonic() + 120
+    while rasa_server.restarts == restarts and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert rasa_server.wait_until_ready(120), "the watchdog did not bring Rasa back"
+    assert rasa_server.pid != pid
+    assert talking.understand("any jobs in daoli").intent == "find_jobs"
+    assert not talking.degraded
+    client.close()

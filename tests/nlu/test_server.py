@@ -1,0 +1,46 @@
+"""Models are named by a hash of nlu/rasa/ and trained only when those files change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from nlu.config import NluSettings
+from nlu.server import ensure_model, model_path, project_hash
+
+
+def copy_project(tmp_path: Path) -> Path:
+    project = tmp_path / "rasa"
+    shutil.copytree(NluSettings().project_dir, project, ignore=shutil.ignore_patterns(".rasa"))
+    return project
+
+
+def test_the_hash_follows_the_training_files(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    before = project_hash(project)
+    assert project_hash(project) == before
+    (project / "models").mkdir(exist_ok=True)
+    (project / "models" / "old.tar.gz").write_bytes(b"x")
+    assert project_hash(project) == before, "trained models must not change the hash"
+    with (project / "data" / "nlu.yml").open("a", encoding="utf-8") as data:
+        data.write("    - one more example\n")
+    assert project_hash(project) != before
+
+
+def test_an_existing_model_is_reused_without_rasa(tmp_path: Path) -> None:
+    settings = NluSettings(
+        project_dir=copy_project(tmp_path),
+        models_dir=tmp_path / "models",
+        venv=tmp_path / "no-venv-here",
+    )
+    target = model_path(settings)
+    assert target.name == f"nlu-{project_hash(settings.project_dir)}.tar.gz"
+    target.parent.mkdir()
+    target.write_bytes(b"a trained model")
+    assert ensure_model(settings) == target
+
+
+def test_relative_paths_are_from_the_project_root() -> None:
+    settings = NluSettings.model_validate({"models_dir": "var/elsewhere"})
+    assert settings.models_dir.is_absolute()
+    assert settings.models_dir.parts[-2:] == ("var", "elsewhere")

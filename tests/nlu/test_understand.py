@@ -1,0 +1,129 @@
+"""understand() never raises: garbage, errors, slowness and absence of Rasa all give a Parse."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from nlu.client import RasaClient
+from nlu.parse import Entity, Parse
+from nlu.understand import Understander, clean_text
+from tests.fakes.fake_rasa import ANSWERS, FakeRasa
+from tests.nlu.conftest import free_port
+
+
+def digits_only(text: str, expecting: str | None) -> Parse | None:
+    """A stand-in fast path: numbers only."""
+    return Parse(text, "number", entities=(Entity("number", text),)) if text.isdigit() else None
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_clean_text_strips_control_characters_and_cuts_long_text() -> None:
+    assert clean_text("jobs\x00 in\x1b[31m daoli\u200b\r\n") == "jobs in [31m daoli"
+    assert clean_text("ｊｏｂｓ　１") == "jobs 1"
+    assert len(clean_text("x" * 10_000, max_chars=500)) == 500
+    assert clean_text("\x00\x01\x02") == ""
+
+
+@pytest.mark.parametrize("mode", sorted(set(ANSWERS) - {"unknown_intent", "bad_entities"}))
+def test_garbage_from_rasa_gives_out_of_scope_and_degraded(mode: str) -> None:
+    with FakeRasa(mode) as fake:
+        understander = Understander(RasaClient(fake.url), fast_path=digits_only)
+        parse = understander.understand("cleaning jobs in daoli")
+    assert parse.intent == "out_of_scope"
+    assert parse.source == "fallback"
+    assert set(parse.entities) == {Entity("job_category", "cleaning"), Entity("location", "Daoli")}
+    assert understander.degraded
+
+
+def test_an_intent_we_do_not_know_is_out_of_scope() -> None:
+    with FakeRasa("unknown_intent") as fake:
+        understander = Understander(RasaClient(fake.url), fast_path=digits_only)
+        parse = understander.understand("hello")
+    assert (parse.intent, parse.source) == ("out_of_scope", "rasa")
+    assert not understander.degraded
+
+
+def test_odd_entities_are_dropped_and_the_rest_made_canonical() -> None:
+    with FakeRasa("bad_entities") as fake:
+        understander = Understander(RasaClient(fake.url), fast_path=digits_only)
+        parse = understander.understand("cleaner work in daoli")
+    assert parse.intent == "find_jobs"
+    assert set(parse.entities) == {Entity("job_category", "cleaning"), Entity("location", "Daoli")}
+
+
+def test_digits_never_wait_for_rasa() -> None:
+    with FakeRasa("slow", delay=3.0) as fake:
+        understander = Understander(RasaClient(fake.url), fast_path=digits_only)
+        started = time.monotonic()
+        parse = understander.understand("2")
+        assert time.monotonic() - started < 0.5
+        assert fake.requests == 0
+    assert parse.intent == "number"
+
+
+def test_slow_rasa_times_out_then_is_skipped_for_a_while() -> None:
+    clock = Clock()
+    with FakeRasa("slow", delay=3.0) as fake:
+        understander = Understander(
+            RasaClient(fake.url, timeout_seconds=0.5), fast_path=digits_only, clock=clock
+        )
+        started = time.monotonic()
+        first = understander.understand("any jobs")
+        assert time.monotonic() - started < 2.0
+        second_started = time.monotonic()
+        second = understander.understand("any jobs in harbin")
+        assert time.monotonic() - second_started < 0.2
+        assert fake.requests == 1
+        assert understander.degraded
+        clock.now += 10
+        fake.mode, fake.delay = "slow", 0.0
+        third = understander.understand("any jobs")
+    assert first.intent == second.intent == "out_of_scope"
+    assert second.entities == (Entity("location", "Harbin"),)
+    assert third.intent == "find_jobs"
+    assert not understander.degraded
+
+
+def test_rasa_down_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    client = RasaClient(f"http://127.0.0.1:{free_port()}", timeout_seconds=0.5)
+    understander = Understander(client, fast_path=digits_only, retry_after_seconds=0.0)
+    with caplog.at_level(logging.WARNING, logger="nlu.understand"):
+        parses = [understander.understand("jobs in daoli") for _ in range(5)]
+    assert all(p.intent == "out_of_scope" for p in parses)
+    assert parses[0].entities == (Entity("location", "Daoli"),)
+    assert understander.degraded
+    assert sum("not answering" in r.message for r in caplog.records) == 1
+
+
+def test_no_rasa_configured_still_answers() -> None:
+    understander = Understander(None, fast_path=digits_only)
+    assert understander.degraded
+    assert understander.understand("7").intent == "number"
+    assert understander.understand("what now").intent == "out_of_scope"
+
+
+def test_a_broken_fast_path_does_not_break_understanding() -> None:
+    def broken(text: str, expecting: str | None) -> Parse | None:
+        raise ValueError("bug")
+
+    understander = Understander(None, fast_path=broken)
+    assert understander.understand("jobs").intent == "out_of_scope"
+
+
+def test_the_default_fast_path_is_the_keyword_module() -> None:
+    keywords = pytest.importorskip("nlu.keywords")
+    understander = Understander(None)
+    assert understander.fast_path is keywords.fast_path
+    assert understander.understand("STOP").intent == "stop"
