@@ -119,6 +119,7 @@ class Dispatcher:
         lease_seconds: float = 120.0,
         backoff_seconds: float = 2.0,
         rng: random.Random | None = None,
+        restart_seconds: float = 5.0,
     ) -> None:
         self.sessions = sessions
         self.channels = {n: c for n, c in channels.items() if n not in NOT_DISPATCHED}
@@ -139,6 +140,8 @@ class Dispatcher:
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatcher-db")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self.restart_seconds = restart_seconds
+        self.healthy = True
         self.sent = 0
 
     def wake(self) -> None:
@@ -428,13 +431,29 @@ class Dispatcher:
             )
 
     async def run(self, stop: asyncio.Event | None = None, until_idle: bool = False) -> None:
-        """Claim, send and record until stopped (or, with until_idle, until nothing is left)."""
+        """Claim, send and record until stopped (or, with until_idle, until nothing is left).
+
+        A storage or channel failure is logged and the work starts again after a pause; rows it
+        left `sending` are reconciled like a crash's.
+        """
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        while True:
+            try:
+                await self._work(stop, until_idle)
+                return
+            except Exception:  # delivery must outlive a dropped connection or a locked file
+                self.healthy = False
+                log.exception("delivery failed; starting again in %.0f s", self.restart_seconds)
+                await asyncio.sleep(self.restart_seconds)
+
+    async def _work(self, stop: asyncio.Event | None, until_idle: bool) -> None:
         await self.reconcile(everything=not self.postgres)
         last_reconcile = time.monotonic()
+        pending: list[asyncio.Future[Any]] = []
         recording: asyncio.Future[None] | None = None
         claimed = await self._in_db(self.claim)
+        self.healthy = True
         try:
             while stop is None or not stop.is_set():
                 if time.monotonic() - last_reconcile > self.lease.total_seconds() / 2:
@@ -452,14 +471,17 @@ class Dispatcher:
                 sending = asyncio.ensure_future(self.send_all(claimed))
                 # Claim the next batch on the database thread while this one is on the wire.
                 following = asyncio.ensure_future(self._in_db(self.claim))
+                pending = [sending, following]
                 outcomes = await sending
                 if recording is not None:
                     await recording
                 recording = asyncio.ensure_future(self._in_db(self.record, outcomes))
                 claimed = await following
+                pending = []
         finally:
             if recording is not None:
-                await recording
+                pending.append(recording)
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _pause(self, stop: asyncio.Event | None) -> None:
         assert self._wake is not None

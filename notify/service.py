@@ -79,6 +79,7 @@ def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
     channels = {**outbound_channels(settings), **runtime.extras.get("channels", {})}
     dispatcher = Dispatcher(runtime.database.sessions, channels, settings)
     runtime.jobline.on_reply.append(dispatcher.wake)
+    runtime.health["delivery"] = lambda: "ok" if dispatcher.healthy else "degraded"
 
     async def service() -> None:
         await deliver(dispatcher, settings)

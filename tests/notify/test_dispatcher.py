@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.channels.base import InboundMessage, OutgoingMessage, SendResult
 from bot.conversation import Jobline
@@ -252,3 +252,45 @@ def test_an_unclear_send_is_reconciled_not_resent(
     asyncio.run(go())
     assert statuses(database) == {"sent": 3}
     assert set(provider.per_address().values()) == {1}
+
+
+def test_delivery_outlives_a_storage_failure(
+    database: Database, settings: Settings, daytime: DaytimeClock, provider: FakeProvider
+) -> None:
+    add_seekers(database.sessions, 2)
+
+    def rename(old: str, new: str) -> None:
+        with database.engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+    async def go() -> tuple[bool, bool]:
+        channel = HttpChannel(provider.url)
+        dispatcher = Dispatcher(
+            database.sessions,
+            {"sms": channel},
+            settings,
+            clock=daytime,
+            poll_seconds=0.05,
+            restart_seconds=0.1,
+        )
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(dispatcher.run(stop))
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(rename, "outbox", "outbox_away")
+        await asyncio.sleep(0.5)
+        broken = dispatcher.healthy
+        await asyncio.to_thread(rename, "outbox_away", "outbox")
+        await asyncio.to_thread(queue_to_all, database, "broadcast", daytime)
+        for _ in range(200):
+            if len(provider.accepted) == 2:
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await running
+        await channel.close()
+        dispatcher.close()
+        return broken, dispatcher.healthy
+
+    broken, healed = asyncio.run(go())
+    assert (broken, healed) == (False, True)
+    assert len(provider.accepted) == 2
