@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ class Reconcilable(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Claimed:
     """An outbox row this dispatcher owns until it records the result."""
 
@@ -71,7 +72,7 @@ class Claimed:
         return OutgoingMessage(self.id, self.address, self.text, self.buttons)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
     """What happened to one claimed row."""
 
@@ -233,15 +234,27 @@ class Dispatcher:
     # Sending -------------------------------------------------------------------------------
 
     async def send_all(self, claimed: Sequence[Claimed]) -> list[Outcome]:
-        """Send claimed rows, each channel within its rate and concurrency."""
-        gates = {name: asyncio.Semaphore(self.concurrency) for name in self.channels}
+        """Send claimed rows in order, each channel within its rate and concurrency."""
+        outcomes: list[Outcome] = []
+        lines: dict[str, deque[Claimed]] = {}
+        for row in claimed:
+            lines.setdefault(row.channel, deque()).append(row)
 
-        async def one(row: Claimed) -> Outcome:
-            async with gates[row.channel]:
-                await self.limiters[row.channel].wait()
-                return await self.send_one(row)
+        async def sender(line: deque[Claimed], limiter: RateLimiter) -> None:
+            while line:
+                row = line.popleft()
+                if limiter.interval:
+                    await limiter.wait()
+                outcomes.append(await self.send_one(row))
 
-        return list(await asyncio.gather(*(one(row) for row in claimed)))
+        await asyncio.gather(
+            *(
+                sender(line, self.limiters[name])
+                for name, line in lines.items()
+                for _ in range(min(self.concurrency, len(line)))
+            )
+        )
+        return outcomes
 
     async def send_one(self, row: Claimed) -> Outcome:
         """One provider call; any unexpected failure counts as worth retrying."""
