@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot import effects_services  # noqa: F401  (registers the services' effects)
 from bot.channels.base import InboundMessage
 from bot.effects import EFFECTS, EffectContext
 from bot.settings import Settings
+from db.lookup import StoreLookup
 from db.models import Contact, Conversation, Message, Seeker, utcnow
 from db.phones import normalize_phone
 from db.reference import Reference, load_reference
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 PHONE_CHANNELS = {"sms", "console"}
 MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 3
+PROVIDER_KEYWORDS = {"stop", "start", "help"}
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ class Jobline:
         self.understander = understander or Understander()
         self.clock = clock
         self.reference = reference or load_reference()
-        self.lookup_factory = lookup_factory
+        self.lookup_factory = lookup_factory or StoreLookup
         self.on_reply: list[Callable[[], None]] = []
         self._locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -177,16 +180,15 @@ class Jobline:
             self.take_turn(received, kind=inbound.kind)
         return received
 
-    def resume(self) -> int:
+    def resume(self, before: datetime | None = None) -> int:
         """Take the turns of messages stored but not handled (a crash or restart between)."""
+        query = select(Message.contact_id, Message.id).where(
+            Message.direction == "in", Message.status == "received"
+        )
+        if before is not None:
+            query = query.where(Message.created_at < before)
         with self.sessions() as session:
-            pending = list(
-                session.execute(
-                    select(Message.contact_id, Message.id)
-                    .where(Message.direction == "in", Message.status == "received")
-                    .order_by(Message.id)
-                )
-            )
+            pending = list(session.execute(query.order_by(Message.id)))
         for contact_id, message_id in pending:
             self.take_turn(Received(contact_id, message_id))
         return len(pending)
@@ -223,9 +225,15 @@ class Jobline:
             assert contact is not None
             language = contact.seeker.language
             expecting = FLOWS[state.flow].expecting(state) if state.flow in FLOWS else None
+            if contact.seeker.opted_out:
+                # An opted-out seeker's words are read as words ("YES" opts back in).
+                expecting = None
         now = self.clock()
         if kind == "text":
             parse = self.understander.understand(message.text, language, expecting)
+        elif kind in PROVIDER_KEYWORDS:
+            # The provider already matched STOP/START/HELP (Twilio's OptOutType).
+            parse = Parse(message.text, kind)
         else:
             parse = Parse(message.text, "not_text")
         with transaction(self.sessions) as session:
@@ -248,7 +256,7 @@ class Jobline:
             )
             turn = (
                 _not_text(state)
-                if parse.intent == "not_text"
+                if parse.intent == "not_text" and not seeker.opted_out
                 else run_turn(ctx, _state_of(conversation), parse, idle_for)
             )
             self._commit_turn(session, contact, seeker, conversation, turn, received, now)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
+from bot.channels.twilio_sms import install_twilio
 from bot.conversation import Jobline
 from bot.settings import Settings
 from db.setup import Database
@@ -19,8 +21,10 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     runtime = Runtime(database=database, jobline=jobline)
 
     async def resume_unhandled() -> None:
-        await asyncio.to_thread(jobline.resume)
+        await asyncio.to_thread(jobline.resume, jobline.clock())
 
     runtime.services.append(resume_unhandled)
+    routes: list[BaseRoute] = []
+    routes += install_twilio(runtime, settings)
     add_delivery(runtime, settings)  # last: it sends through every channel added above
-    return create_app(runtime)
+    return create_app(runtime, routes)

@@ -7,10 +7,16 @@ from datetime import timedelta
 
 from flows.base import Flow, missed
 from flows.fair_alerts import FairRsvp
+from flows.fairs import JobFairs
 from flows.handoff import Handoff
+from flows.info import CardHow, ConcessionCard, Training
+from flows.jobs import Jobs
+from flows.loans import LoanEligibility
 from flows.menu import MENU_OFFERS, offering, show_menu
 from flows.registration import Registration
+from flows.status import ApplicationStatus
 from flows.types import Context, Effect, Reply, State, Turn, reply
+from nlu.keywords import normalize
 from nlu.parse import Parse
 
 MISSES_BEFORE_PERSON = 3
@@ -20,6 +26,8 @@ SURE = 0.8
 FLOWS: dict[str, Flow] = {}
 ROUTES: dict[str, str] = {}
 SUSPENDABLE: set[str] = set()
+# Twilio's opt-in words are START, UNSTOP (intent "start") and YES; "ok" after STOP is not one.
+OPT_IN_AFFIRMS = {"yes"}
 
 
 def register_flow(flow: Flow, *intents: str, suspendable: bool = False) -> None:
@@ -33,6 +41,13 @@ def register_flow(flow: Flow, *intents: str, suspendable: bool = False) -> None:
 
 register_flow(Registration(), "register", "update_profile", suspendable=True)
 register_flow(Handoff(), "human_agent")
+register_flow(Jobs(), "find_jobs", "apply_job", suspendable=True)
+register_flow(ApplicationStatus(), "application_status")
+register_flow(JobFairs(), "job_fair", "join", suspendable=True)
+register_flow(LoanEligibility(), "loan_eligibility", suspendable=True)
+register_flow(ConcessionCard(), "concession_card")
+register_flow(CardHow(), "card_how")
+register_flow(Training(), "training")
 register_flow(FairRsvp(), "fair_rsvp")
 
 
@@ -40,7 +55,9 @@ def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | Non
     """Decide the replies and effects for one inbound message."""
     profile = ctx.profile
     if profile.opted_out:
-        if parse.intent in ("start", "affirm"):
+        if parse.intent == "start" or (
+            parse.intent == "affirm" and normalize(parse.text) in OPT_IN_AFFIRMS
+        ):
             menu = show_menu(State(), Reply("started"))
             return replace(menu, effects=(Effect("opt_in"),))
         return Turn(state)

@@ -37,7 +37,17 @@ OUTBOX_KIND = {"announcement": "broadcast", "alert": "alert", "reminder": "remin
 CHANNEL_PREFERENCE = ("telegram", "sms", "console")
 # After a fair alert or reminder, these answers mean "I will come".
 RSVP_OFFERS = {"1": "fair_rsvp", "yes": "fair_rsvp"}
-STATUSES = ("queued", "sending", "sent", "delivered", "failed", "skipped_opted_out", "unknown")
+STATUSES = (
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "undelivered",
+    "skipped_opted_out",
+    "cancelled",
+    "unknown",
+)
 
 
 class BadSegment(ValueError):

@@ -24,9 +24,20 @@ REMINDER_CHECK_SECONDS = 600.0
 # A broadcast still queueing this long after it was created was interrupted (idempotent to redo).
 STALLED = timedelta(minutes=15)
 
-# Channel name -> factory returning the channel, or None when the settings leave it off.
-# Channel modules add themselves here (e.g. "sms" -> TwilioChannel, "telegram" -> TelegramChannel).
-CHANNEL_FACTORIES: dict[str, Callable[[Settings], Channel | None]] = {}
+
+def twilio_channel(settings: Settings) -> Channel | None:
+    """The SMS channel, when an account is configured."""
+    from bot.channels.twilio_sms import TwilioChannel, check_twilio_settings, twilio_enabled
+
+    if not twilio_enabled(settings):
+        return None
+    check_twilio_settings(settings)
+    return TwilioChannel(settings)
+
+
+# Channel name -> factory returning the channel, or None when the settings leave it off; what
+# `jobline worker` sends through (`jobline run` also uses the channels its runtime holds).
+CHANNEL_FACTORIES: dict[str, Callable[[Settings], Channel | None]] = {"sms": twilio_channel}
 
 
 def outbound_channels(settings: Settings) -> dict[str, Channel]:

@@ -151,5 +151,5 @@ def test_stop_while_a_broadcast_is_queued_means_nothing_more(
     assert provider.per_address()[phone(2)] == 1
     with database.sessions() as session:
         counts = broadcasts.report(session, broadcast_id)["counts"]
-    assert counts["sent"] == 2 and counts["skipped_opted_out"] == 1
+    assert counts["sent"] == 2 and counts["cancelled"] == 1
     database.engine.dispose()

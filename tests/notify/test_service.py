@@ -18,9 +18,10 @@ from tests.fakes.provider import FakeProvider, HttpChannel
 
 @pytest.fixture
 def sms_channel(provider: FakeProvider) -> Iterator[None]:
+    real = service.CHANNEL_FACTORIES["sms"]
     service.CHANNEL_FACTORIES["sms"] = lambda settings: HttpChannel(provider.url)
     yield
-    del service.CHANNEL_FACTORIES["sms"]
+    service.CHANNEL_FACTORIES["sms"] = real
 
 
 @pytest.mark.usefixtures("sms_channel")
