@@ -43,6 +43,9 @@ MAX_BACKOFF_SECONDS = 3600.0
 # A send that failed in a way the channel did not classify: it stays `sending` until its lease
 # ends, then is reconciled like a crash's leftovers (never blindly resent).
 UNCLEAR = "unclear"
+# Results are written at least this often, and in chunks of at most this many.
+RECORD_EVERY = 0.25
+RECORD_CHUNK = 250
 
 
 @runtime_checkable
@@ -233,7 +236,9 @@ class Dispatcher:
 
     # Sending -------------------------------------------------------------------------------
 
-    async def send_all(self, claimed: Sequence[Claimed]) -> list[Outcome]:
+    async def send_all(
+        self, claimed: Sequence[Claimed], on_outcome: Callable[[Outcome], None] | None = None
+    ) -> list[Outcome]:
         """Send claimed rows in order, each channel within its rate and concurrency."""
         outcomes: list[Outcome] = []
         lines: dict[str, deque[Claimed]] = {}
@@ -245,7 +250,10 @@ class Dispatcher:
                 row = line.popleft()
                 if limiter.interval:
                     await limiter.wait()
-                outcomes.append(await self.send_one(row))
+                outcome = await self.send_one(row)
+                outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
 
         await asyncio.gather(
             *(
@@ -255,6 +263,37 @@ class Dispatcher:
             )
         )
         return outcomes
+
+    def send_and_record(self, claimed: Sequence[Claimed]) -> asyncio.Future[list[Any]]:
+        """Send a batch, writing results as they come so status callbacks find their rows.
+
+        The returned future ends when the sends are done; it holds the result writes, still
+        running on the database thread, for the caller to await before it needs them.
+        """
+        buffer: list[Outcome] = []
+        writes: list[asyncio.Future[None]] = []
+        flushed = time.monotonic()
+
+        def flush() -> None:
+            nonlocal buffer, flushed
+            if buffer:
+                writes.append(asyncio.ensure_future(self._in_db(self.record, buffer)))
+                buffer = []
+            flushed = time.monotonic()
+
+        def collected(outcome: Outcome) -> None:
+            buffer.append(outcome)
+            if len(buffer) >= RECORD_CHUNK or time.monotonic() - flushed >= RECORD_EVERY:
+                flush()
+
+        async def go() -> list[Any]:
+            try:
+                await self.send_all(claimed, collected)
+            finally:
+                flush()
+            return writes
+
+        return asyncio.ensure_future(go())
 
     async def send_one(self, row: Claimed) -> Outcome:
         """One provider call; any unexpected failure counts as worth retrying."""
@@ -464,7 +503,7 @@ class Dispatcher:
         await self.reconcile(everything=not self.postgres)
         last_reconcile = time.monotonic()
         pending: list[asyncio.Future[Any]] = []
-        recording: asyncio.Future[None] | None = None
+        recording: list[asyncio.Future[Any]] = []
         claimed = await self._in_db(self.claim)
         self.healthy = True
         try:
@@ -473,28 +512,28 @@ class Dispatcher:
                     await self.reconcile()  # rows another dispatcher left when it died
                     last_reconcile = time.monotonic()
                 if not claimed:
-                    if recording is not None:
-                        await recording
-                        recording = None
+                    await asyncio.gather(*recording)
+                    recording = []
                     if until_idle and await self._in_db(self.waiting) == 0:
                         return
                     await self._pause(stop)
                     claimed = await self._in_db(self.claim)
                     continue
-                sending = asyncio.ensure_future(self.send_all(claimed))
+                sending = self.send_and_record(claimed)
                 # Claim the next batch on the database thread while this one is on the wire.
                 following = asyncio.ensure_future(self._in_db(self.claim))
                 pending = [sending, following]
-                outcomes = await sending
-                if recording is not None:
-                    await recording
-                recording = asyncio.ensure_future(self._in_db(self.record, outcomes))
+                writes = await sending
+                await asyncio.gather(*recording)
+                recording = writes
                 claimed = await following
                 pending = []
         finally:
-            if recording is not None:
-                pending.append(recording)
-            await asyncio.gather(*pending, return_exceptions=True)
+            done = await asyncio.gather(*pending, *recording, return_exceptions=True)
+            writes = [item for r in done if isinstance(r, list) for item in r]
+            await asyncio.gather(
+                *(w for w in writes if isinstance(w, asyncio.Future)), return_exceptions=True
+            )
 
     async def _pause(self, stop: asyncio.Event | None) -> None:
         assert self._wake is not None
