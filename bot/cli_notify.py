@@ -234,6 +234,8 @@ def worker() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     database = database_or_exit(settings)
     channels = outbound_channels(settings)
+    if settings.sqlite_path is not None:
+        typer.echo("SQLite: run one dispatcher only (this worker, or jobline run).", err=True)
     if not channels:
         typer.echo("No outbound channel is on (twilio.account_sid, telegram.token).", err=True)
     dispatcher = Dispatcher(database.sessions, channels, settings)
