@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from sqlalchemy import select
@@ -15,6 +16,10 @@ from db.models import Broadcast, JobFair, utcnow
 from db.session import transaction
 from notify import broadcasts
 from notify.fairs import add_fair, local_time, reminders_due
+from notify.quiet import quiet_hours
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 fairs_app = typer.Typer(help="Job fairs: add, list, remind.", no_args_is_help=True)
 broadcast_app = typer.Typer(
@@ -145,7 +150,7 @@ def broadcast(
             found = broadcasts.preview(session, draft, settings)
         except broadcasts.BadSegment as error:
             raise _fail(str(error)) from None
-    _print_preview(found, settings.notify.price_per_segment, as_json)
+    _print_preview(found, settings, as_json)
     if dry_run:
         return
     if found.recipients == 0:
@@ -162,12 +167,18 @@ def broadcast(
     typer.echo(broadcast_id)
 
 
-def _print_preview(found: broadcasts.Preview, price: float, as_json: bool) -> None:
+def _print_preview(found: broadcasts.Preview, settings: Settings, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
+    price = settings.notify.price_per_segment
     channels = ", ".join(f"{name} {count}" for name, count in sorted(found.channels.items()))
     typer.echo(f"Segment {found.segment}: {found.recipients} people ({channels or 'none'})")
+    quiet = quiet_hours(settings)
+    goes = quiet.hold(broadcasts.OUTBOX_KIND[found.kind], found.send_at)
+    local = goes.astimezone(quiet.zone)
+    held = " (after the quiet hours)" if goes != found.send_at else ""
+    typer.echo(f"Sends from {local:%a} {local.day} {local:%b} {local:%H:%M}{held}")
     for group in found.languages.values():
         typer.echo(
             f"[{group.language}] {group.recipients} people, {group.segments} SMS segment(s) each:"

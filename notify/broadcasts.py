@@ -247,7 +247,10 @@ def message_text(
             venue=fair.venue,
         )
     else:
-        text = render("broadcast_text", language, text=broadcast.text or "")
+        said = (broadcast.text or "").strip()
+        if said and said[-1] not in ".!?。！？":
+            said += "."  # the STOP line follows: keep them two sentences
+        text = render("broadcast_text", language, text=said)
     return make_sms_safe(text)
 
 

@@ -25,7 +25,6 @@ abc,Nobody,Daoli,en,,
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.setenv("JOBLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("JOBLINE_NOTIFY__QUIET_HOURS", "")
     get_settings.cache_clear()
     yield CliRunner()
     get_settings.cache_clear()
@@ -68,6 +67,7 @@ def test_add_a_fair_preview_send_and_report(cli: CliRunner, tmp_path: Path) -> N
     assert "Segment all: 2 people (sms 2)" in preview  # Zhao Min said no to alerts
     assert "Job fair: Daoli Spring Fair, Sun 20 Dec, 9:00, Daoli Hall." in preview
     assert "Estimated cost: 0.10 yuan" in preview
+    assert "Sends from " in preview
     declined = cli.invoke(app, ["broadcast", "--fair", fair_id], input="n\n")
     assert declined.exit_code == 1
     sent = run(cli, "broadcast", "--fair", fair_id, "--segment", "interest=security", "--yes")
@@ -76,6 +76,17 @@ def test_add_a_fair_preview_send_and_report(cli: CliRunner, tmp_path: Path) -> N
     assert report["counts"]["queued"] == 1 and report["counts"]["sent"] == 0
     listed = json.loads(run(cli, "fairs", "list", "--json"))
     assert any(row["name"] == "Daoli Spring Fair" for row in listed)
+
+
+def test_an_evening_announcement_waits_for_morning(cli: CliRunner, tmp_path: Path) -> None:
+    listing = tmp_path / "registrants.csv"
+    listing.write_text(REGISTRANTS)
+    cli.invoke(app, ["seekers", "import", str(listing)])
+    preview = run(
+        cli, "broadcast", "--text", "Office closed Friday", "--at", "2026-12-20 22:00", "--dry-run"
+    )
+    assert "Sends from Mon 21 Dec 08:00 (after the quiet hours)" in preview
+    assert "Office closed Friday. Reply STOP for no more texts." in preview
 
 
 def test_bad_input_is_one_line_not_a_trace(cli: CliRunner) -> None:
