@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 
-# Kinds that wait for morning; replies to a seeker who just wrote never wait.
-HELD_KINDS = frozenset({"broadcast", "alert", "reminder"})
+# Kinds that wait for morning (PLAIN-WORDS: only replies to the seeker's own messages, and a
+# caseworker answering them, go at any hour).
+HELD_KINDS = frozenset({"broadcast", "alert", "reminder", "update"})
 
 
 def parse_hours(spec: str) -> tuple[time, time] | None:

@@ -19,6 +19,8 @@ def test_evening_broadcast_waits_until_next_morning() -> None:
     evening = harbin(2, 22)  # 22:00 Harbin
     assert HOURS.is_quiet(evening)
     assert HOURS.hold("broadcast", evening) == harbin(3, 8)
+    assert HOURS.hold("update", evening) == harbin(3, 8)  # news on an application waits too
+    assert HOURS.hold("caseworker", evening) == evening
 
 
 def test_early_morning_waits_until_eight_the_same_day() -> None:
