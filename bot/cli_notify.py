@@ -137,8 +137,13 @@ def broadcast(
         raise _fail(str(error)) from None
     database = database_or_exit(settings)
     with database.sessions() as session:
-        if fair is not None and session.get(JobFair, fair) is None:
+        chosen_fair = session.get(JobFair, fair) if fair is not None else None
+        if fair is not None and chosen_fair is None:
             raise _fail(f"No job fair with id {fair}. See: jobline fairs list")
+        if chosen_fair is not None and chosen_fair.starts_at <= send_at:
+            raise _fail(
+                f"Job fair {fair} starts before the broadcast would go; nothing to announce."
+            )
         draft = Broadcast(
             fair_id=fair,
             text=text,

@@ -96,3 +96,5 @@ def test_bad_input_is_one_line_not_a_trace(cli: CliRunner) -> None:
     result = cli.invoke(app, ["fairs", "add", "--name", "X", "--starts", "tomorrow",
                               "--venue", "Y", "--district", "Daoli"])  # fmt: skip
     assert result.exit_code == 2 and "not a time like" in result.stderr
+    result = cli.invoke(app, ["broadcast", "--fair", "1", "--at", "2099-01-01 10:00"])
+    assert result.exit_code == 2 and "starts before the broadcast would go" in result.stderr
