@@ -296,7 +296,7 @@ class Dispatcher:
         return asyncio.ensure_future(go())
 
     async def send_one(self, row: Claimed) -> Outcome:
-        """One provider call; any unexpected failure counts as worth retrying."""
+        """One provider call; a failure the channel did not classify is left to reconcile."""
         try:
             result = await self.channels[row.channel].send(row.outgoing())
         except SendError as error:
