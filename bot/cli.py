@@ -20,7 +20,7 @@ from db.phones import BadPhone, normalize_phone
 from db.setup import Database, open_database
 
 app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
-seekers_app = typer.Typer(help="Seekers: export.", no_args_is_help=True)
+seekers_app = typer.Typer(help="Seekers: export, import.", no_args_is_help=True)
 app.add_typer(seekers_app, name="seekers")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(applications_app, name="applications")
@@ -156,6 +156,15 @@ def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
 def main() -> None:
     """Entry point for the console script."""
     app()
+
+
+# Notifications: fairs, broadcasts, registrant lists, the delivery worker (bot/cli_notify.py).
+from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker  # noqa: E402
+
+app.add_typer(fairs_app, name="fairs")
+app.add_typer(broadcast_app, name="broadcast")
+seekers_app.command("import")(seekers_import)
+app.command()(worker)
 
 
 if __name__ == "__main__":

@@ -77,3 +77,31 @@ def open_handoff(ctx: EffectContext, data: dict[str, Any]) -> None:
         ctx.session.add(
             Handoff(contact_id=ctx.contact.id, reason=data.get("reason", ""), opened_at=ctx.now)
         )
+
+
+@effect("fair_rsvp")
+def fair_rsvp(ctx: EffectContext, data: dict[str, Any]) -> None:
+    """1/YES to a fair alert: the seeker will come to the fair they were last alerted about."""
+    from db.models import Broadcast, FairSubscription, OutboxMessage
+
+    fair_id = data.get("fair_id") or ctx.session.scalar(
+        select(Broadcast.fair_id)
+        .join(OutboxMessage, OutboxMessage.broadcast_id == Broadcast.id)
+        .join(Contact, Contact.id == OutboxMessage.contact_id)
+        .where(
+            Contact.seeker_id == ctx.seeker.id,
+            OutboxMessage.kind.in_(("alert", "reminder")),
+            Broadcast.fair_id.is_not(None),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    if fair_id is None:
+        return
+    subscription = ctx.session.get(FairSubscription, (ctx.seeker.id, fair_id))
+    if subscription is None:
+        subscription = FairSubscription(
+            seeker_id=ctx.seeker.id, fair_id=fair_id, created_at=ctx.now
+        )
+        ctx.session.add(subscription)
+    subscription.attending = True

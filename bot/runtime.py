@@ -12,6 +12,7 @@ from bot.channels.twilio_sms import install_twilio
 from bot.conversation import Jobline
 from bot.settings import Settings
 from db.setup import Database
+from notify.service import add_delivery
 
 
 def build_runtime(settings: Settings, database: Database) -> Starlette:
@@ -35,4 +36,5 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
         runtime.services.append(telegram.run)
         runtime.health["telegram"] = telegram.health
         routes += telegram_routes()
+    add_delivery(runtime, settings)  # last: it sends through every channel added above
     return create_app(runtime, routes)

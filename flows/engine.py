@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flows.base import Flow, missed
+from flows.fair_alerts import FairRsvp
 from flows.fairs import JobFairs
 from flows.handoff import Handoff
 from flows.info import CardHow, ConcessionCard, Training
@@ -47,6 +48,7 @@ register_flow(LoanEligibility(), "loan_eligibility", suspendable=True)
 register_flow(ConcessionCard(), "concession_card")
 register_flow(CardHow(), "card_how")
 register_flow(Training(), "training")
+register_flow(FairRsvp(), "fair_rsvp")
 
 
 def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | None) -> Turn:
@@ -127,6 +129,9 @@ def _start(ctx: Context, state: State, parse: Parse) -> Turn:
 
 def _route(ctx: Context, state: State, parse: Parse) -> Turn:
     intent = parse.intent
+    if intent == "affirm" and "yes" in (state.answers.get("_offers") or {}):
+        intent = state.answers["_offers"]["yes"]
+        parse = replace(parse, intent=intent)
     if intent == "number":
         offers = state.answers.get("_offers") or MENU_OFFERS
         intent = offers.get(parse.entity("number") or "", "")

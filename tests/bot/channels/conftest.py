@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,13 +12,12 @@ from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
 from bot.app import Runtime, create_app
-from bot.channels.base import OutgoingMessage, SendError
 from bot.channels.twilio_sms import MESSAGE_PATH, STATUS_PATH, TwilioChannel, twilio_routes
 from bot.conversation import Jobline
 from bot.settings import Settings, load_settings
-from db.models import Contact, OutboxMessage, utcnow
-from db.session import transaction
+from db.models import OutboxMessage
 from db.setup import Database
+from notify.dispatcher import Dispatcher, RateLimiter
 from tests.fakes.twilio_api import FakeTwilio
 
 ACCOUNT_SID = "AC" + "1234abcd" * 4
@@ -118,36 +118,25 @@ def phone(web: TestClient) -> Phone:
 
 
 def deliver(database: Database, channel: TwilioChannel) -> list[str]:
-    """Send every queued SMS row through the channel (a stand-in for the dispatcher)."""
-    with transaction(database.sessions) as session:
-        rows = list(
-            session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.channel == "sms", OutboxMessage.status == "queued")
-                .order_by(OutboxMessage.id)
-            )
+    """Send every queued SMS row through the real dispatcher; return the texts it sent."""
+    with database.sessions() as session:
+        before = set(
+            session.scalars(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_not(None)))
         )
-        for row in rows:
-            row.status = "sending"
-    texts = []
-    for row in rows:
-        outgoing = OutgoingMessage(row.id, row.address, row.text, tuple(row.buttons))
-        with transaction(database.sessions) as session:
-            stored = session.get(OutboxMessage, row.id)
-            assert stored is not None
-            stored.attempts += 1
-            try:
-                result = channel.send_now(outgoing)
-            except SendError as error:
-                stored.status = "failed" if error.action != "retry" else "queued"
-                stored.last_error = error.reason
-                if error.action == "stop":
-                    contact = session.get(Contact, stored.contact_id)
-                    assert contact is not None
-                    contact.seeker.opted_out = True
-                continue
-            stored.status = "sent"
-            stored.provider_id = result.provider_id
-            stored.sent_at = utcnow()
-            texts.append(row.text)
-    return texts
+    unlimited = channel.settings.model_copy(
+        update={"notify": channel.settings.notify.model_copy(update={"quiet_hours": ""})}
+    )
+    dispatcher = Dispatcher(database.sessions, {"sms": channel}, unlimited, backoff_seconds=0.05)
+    dispatcher.rates["sms"] = 0.0
+    dispatcher.limiters["sms"] = RateLimiter(0.0)
+    try:
+        asyncio.run(dispatcher.run(until_idle=True))
+    finally:
+        dispatcher.close()
+    with database.sessions() as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.status != "failed")
+            .order_by(OutboxMessage.id)
+        )
+        return [row.text for row in rows if row.id not in before]

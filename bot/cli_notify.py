@@ -1,0 +1,263 @@
+"""`jobline fairs`, `jobline broadcast`, `jobline seekers import` and `jobline worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from sqlalchemy import select
+
+from db.models import Broadcast, JobFair, utcnow
+from db.session import transaction
+from notify import broadcasts
+from notify.fairs import add_fair, local_time, reminders_due
+from notify.quiet import quiet_hours
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+fairs_app = typer.Typer(help="Job fairs: add, list, remind.", no_args_is_help=True)
+broadcast_app = typer.Typer(
+    help="Broadcast a fair or an announcement to a segment of seekers (report ID for results).",
+    invoke_without_command=True,
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(2)
+
+
+@fairs_app.command("add")
+def fairs_add(
+    name: str = typer.Option(..., help="The fair's name."),
+    starts: str = typer.Option(..., help='Local start time, "YYYY-MM-DD HH:MM".'),
+    venue: str = typer.Option(..., help="Where it is."),
+    district: str = typer.Option(..., help="The district it is in, e.g. Nangang."),
+) -> None:
+    """Add a job fair and print its id."""
+    from bot.cli import database_or_exit, settings_or_exit
+    from db.reference import load_reference
+
+    settings = settings_or_exit()
+    try:
+        starts_at = local_time(starts, settings.notify.timezone)
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    place = load_reference().match_place(district)
+    if place.value is None or not place.exact:
+        hint = f" Did you mean {', '.join(place.suggestions[:3])}?" if place.suggestions else ""
+        raise _fail(f"Unknown district {district!r}.{hint}")
+    database = database_or_exit(settings)
+    with transaction(database.sessions) as session:
+        fair = add_fair(
+            session,
+            name=name.strip(),
+            starts_at=starts_at,
+            venue=venue.strip(),
+            district=place.value,
+        )
+        typer.echo(fair.id)
+
+
+@fairs_app.command("list")
+def fairs_list(as_json: bool = typer.Option(False, "--json", help="One JSON array.")) -> None:
+    """Every fair with its subscribers and how many will come (RSVP)."""
+    from bot.cli import database_or_exit, settings_or_exit
+
+    settings = settings_or_exit()
+    database = database_or_exit(settings)
+    rows = []
+    with database.sessions() as session:
+        for fair in session.scalars(select(JobFair).order_by(JobFair.starts_at)):
+            subscribers, attending = broadcasts.fair_counts(session, fair.id)
+            rows.append(
+                {
+                    "id": fair.id,
+                    "name": fair.name,
+                    "starts": broadcasts.fair_when(fair, settings.notify.timezone),
+                    "venue": fair.venue,
+                    "district": fair.district,
+                    "subscribers": subscribers,
+                    "attending": attending,
+                }
+            )
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['id']:>4}  {row['starts']:<18} {row['name']} ({row['venue']}, {row['district']})"
+            f"  subscribers {row['subscribers']}, coming {row['attending']}"
+        )
+
+
+@fairs_app.command("remind")
+def fairs_remind() -> None:
+    """Queue reminders for fairs that start tomorrow (the worker also does this by itself)."""
+    from bot.cli import database_or_exit, settings_or_exit
+
+    settings = settings_or_exit()
+    database = database_or_exit(settings)
+    for broadcast_id in reminders_due(database.sessions, settings):
+        typer.echo(broadcast_id)
+
+
+@broadcast_app.callback()
+def broadcast(
+    ctx: typer.Context,
+    fair: int | None = typer.Option(None, help="Announce this fair (replies of 1/YES are RSVPs)."),
+    text: str | None = typer.Option(None, help="Or: a free announcement."),
+    segment: str = typer.Option(
+        "all",
+        help="all, district=NAME, interest=SLUG, group=4050, group=card, subscribers, fair.",
+    ),
+    at: str | None = typer.Option(None, help='Local send time "YYYY-MM-DD HH:MM" (default now).'),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only print the preview."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask to confirm."),
+    as_json: bool = typer.Option(False, "--json", help="Print the preview as JSON."),
+) -> None:
+    """Preview, confirm, queue in batches with a progress bar, and print the broadcast id."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from bot.cli import database_or_exit, settings_or_exit
+
+    if (fair is None) == (text is None):
+        raise _fail("Give either --fair ID or --text TEXT.")
+    settings = settings_or_exit()
+    try:
+        chosen = broadcasts.parse_segment(segment)
+        send_at = local_time(at, settings.notify.timezone) if at else utcnow()
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    database = database_or_exit(settings)
+    with database.sessions() as session:
+        chosen_fair = session.get(JobFair, fair) if fair is not None else None
+        if fair is not None and chosen_fair is None:
+            raise _fail(f"No job fair with id {fair}. See: jobline fairs list")
+        if chosen_fair is not None and chosen_fair.starts_at <= send_at:
+            raise _fail(
+                f"Job fair {fair} starts before the broadcast would go; nothing to announce."
+            )
+        draft = Broadcast(
+            fair_id=fair,
+            text=text,
+            segment=str(chosen),
+            kind="alert" if fair is not None else "announcement",
+            send_at=send_at,
+        )
+        try:
+            found = broadcasts.preview(session, draft, settings)
+        except broadcasts.BadSegment as error:
+            raise _fail(str(error)) from None
+    _print_preview(found, settings, as_json)
+    if dry_run:
+        return
+    if found.recipients == 0:
+        raise _fail("Nobody is in that segment; nothing queued.")
+    if not yes and not typer.confirm(f"Send to {found.recipients} people?"):
+        raise typer.Exit(1)
+    with transaction(database.sessions) as session:
+        created = broadcasts.create(
+            session, segment=chosen, fair_id=fair, text=text, send_at=send_at
+        )
+        broadcast_id = created.id
+    with typer.progressbar(length=found.recipients, label="Queueing", file=sys.stderr) as bar:
+        broadcasts.queue(database.sessions, broadcast_id, settings, progress=bar.update)
+    typer.echo(broadcast_id)
+
+
+def _print_preview(found: broadcasts.Preview, settings: Settings, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
+        return
+    price = settings.notify.price_per_segment
+    channels = ", ".join(f"{name} {count}" for name, count in sorted(found.channels.items()))
+    typer.echo(f"Segment {found.segment}: {found.recipients} people ({channels or 'none'})")
+    quiet = quiet_hours(settings)
+    goes = quiet.hold(broadcasts.OUTBOX_KIND[found.kind], found.send_at)
+    local = goes.astimezone(quiet.zone)
+    held = " (after the quiet hours)" if goes != found.send_at else ""
+    typer.echo(f"Sends from {local:%a} {local.day} {local:%b} {local:%H:%M}{held}")
+    for group in found.languages.values():
+        typer.echo(
+            f"[{group.language}] {group.recipients} people, {group.segments} SMS segment(s) each:"
+        )
+        typer.echo(f"  {group.text}")
+    typer.echo(
+        f"Estimated cost: {found.cost:.2f} yuan ({found.sms_segments} SMS segments at {price})"
+    )
+
+
+@broadcast_app.command("report")
+def broadcast_report(
+    broadcast_id: int = typer.Argument(..., metavar="ID"),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+) -> None:
+    """Counts of a broadcast's messages by status."""
+    from bot.cli import database_or_exit, settings_or_exit
+
+    settings = settings_or_exit()
+    database = database_or_exit(settings)
+    with database.sessions() as session:
+        try:
+            found = broadcasts.report(session, broadcast_id)
+        except ValueError as error:
+            raise _fail(str(error)) from None
+    if fmt == "json":
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"Broadcast {found['id']} ({found['segment']}, {found['status']}):")
+    for status, count in found["counts"].items():
+        typer.echo(f"  {status:<18} {count}")
+
+
+def seekers_import(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="FILE.csv"),
+) -> None:
+    """Import a registrant list: phone,name,district,language (+ alerts, birth_year, ...)."""
+    from bot.cli import database_or_exit, settings_or_exit
+    from db.reference import load_reference
+    from db.registrants import BadRow, import_registrants
+    from flows.catalogue import languages
+
+    settings = settings_or_exit()
+    database = database_or_exit(settings)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            result = import_registrants(
+                database.sessions, handle, load_reference(), settings.phone_region, languages()
+            )
+        except BadRow as error:
+            raise _fail(f"Cannot import {path.name}: {error}") from None
+    for line, reason in result.rejected:
+        typer.echo(f"line {line}: {reason}", err=True)
+    typer.echo(f"{result.added} added, {result.updated} updated, {len(result.rejected)} rejected")
+
+
+def worker() -> None:
+    """Send queued messages and fair reminders, without the web app (one or many machines)."""
+    from bot.cli import database_or_exit, settings_or_exit
+    from notify.dispatcher import Dispatcher
+    from notify.service import deliver, outbound_channels
+
+    settings = settings_or_exit()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    database = database_or_exit(settings)
+    channels = outbound_channels(settings)
+    if settings.sqlite_path is not None:
+        typer.echo("SQLite: run one dispatcher only (this worker, or jobline run).", err=True)
+    if not channels:
+        typer.echo("No outbound channel is on (twilio.account_sid, telegram.token).", err=True)
+    dispatcher = Dispatcher(database.sessions, channels, settings)
+    try:
+        asyncio.run(deliver(dispatcher, settings))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        dispatcher.close()

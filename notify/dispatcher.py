@@ -1,0 +1,562 @@
+"""The dispatcher: claims due outbox rows, sends them through their channel, records the result.
+
+Exactly once: a row is marked `sending` (with a lease in `not_before`) in the transaction that
+claims it, before any provider call. A row still `sending` when its lease lapses belonged to a
+dispatcher that died mid-send; it is reconciled, never blindly resent: a channel that can look a
+message up by its outbox id (`lookup`) says whether the provider has it (then it is `sent`) or
+not (then it is queued again); a channel that cannot is marked `unknown` for a person to check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from sqlalchemy import Text, bindparam, func, select, type_coerce, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import Channel, OutgoingMessage, SendError, SendResult
+from bot.settings import Settings
+from db.models import Contact, OutboxMessage, Seeker, utcnow
+from db.session import transaction
+from notify.quiet import HELD_KINDS, quiet_hours
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Delivered by `jobline chat` itself, never by a dispatcher.
+NOT_DISPATCHED = frozenset({"console"})
+# Sent even to an opted-out seeker: the answer to their own message (the STOP confirmation).
+ALWAYS_SENT = frozenset({"reply"})
+# Which rate-limit setting each channel name follows.
+RATE_SETTING = {"sms": "twilio", "telegram": "telegram", "console": "console"}
+MAX_BACKOFF_SECONDS = 3600.0
+# A send that failed in a way the channel did not classify: it stays `sending` until its lease
+# ends, then is reconciled like a crash's leftovers (never blindly resent).
+UNCLEAR = "unclear"
+# Results are written at least this often, and in chunks of at most this many.
+RECORD_EVERY = 0.25
+RECORD_CHUNK = 250
+
+
+@runtime_checkable
+class Reconcilable(Protocol):
+    """A channel that can say whether the provider already has a message (by outbox id)."""
+
+    async def lookup(self, message: OutgoingMessage) -> SendResult | None:
+        """The provider's record of this message, or None when it never arrived."""
+        ...
+
+
+@dataclass(slots=True)
+class Claimed:
+    """An outbox row this dispatcher owns until it records the result."""
+
+    id: int
+    channel: str
+    address: str
+    text: str
+    buttons: tuple[str, ...]
+    kind: str
+    priority: int
+    attempts: int
+
+    def outgoing(self) -> OutgoingMessage:
+        """The message as a channel sends it."""
+        return OutgoingMessage(self.id, self.address, self.text, self.buttons)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to one claimed row."""
+
+    claimed: Claimed
+    provider_id: str | None = None
+    error: SendError | None = None
+
+
+class RateLimiter:
+    """Spaces one channel's sends so it never goes over its messages per second."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.next_at = 0.0
+
+    async def wait(self) -> None:
+        """Return when the next send may start."""
+        if not self.interval:
+            return
+        now = time.monotonic()
+        at = max(now, self.next_at)
+        self.next_at = at + self.interval
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
+def rates_from(settings: Settings) -> dict[str, float]:
+    """Messages per second by channel name (0: no limit)."""
+    limits = settings.notify.rate_limits
+    return {name: float(getattr(limits, key)) for name, key in RATE_SETTING.items()}
+
+
+class Dispatcher:
+    """Sends due outbox rows through a mapping of channel name -> Channel."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        channels: Mapping[str, Channel],
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        concurrency: int = 16,
+        poll_seconds: float = 1.0,
+        lease_seconds: float = 120.0,
+        backoff_seconds: float = 2.0,
+        rng: random.Random | None = None,
+        restart_seconds: float = 5.0,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = {n: c for n, c in channels.items() if n not in NOT_DISPATCHED}
+        self.settings = settings
+        self.clock = clock
+        self.batch_size = settings.notify.batch_size
+        self.max_attempts = settings.notify.max_attempts
+        self.rates = rates_from(settings)
+        self.limiters = {name: RateLimiter(self.rates.get(name, 0.0)) for name in self.channels}
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.backoff_seconds = backoff_seconds
+        self.rng = rng or random.Random()
+        self.quiet = quiet_hours(settings)
+        with sessions() as session:
+            self.postgres = session.get_bind().dialect.name == "postgresql"
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatcher-db")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self.restart_seconds = restart_seconds
+        self.healthy = True
+        self.sent = 0
+
+    def wake(self) -> None:
+        """Send at once (a reply was just written); safe to call from any thread."""
+        loop, event = self._loop, self._wake
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
+
+    async def _in_db(self, work: Callable[..., T], *args: Any) -> T:
+        """Run storage work on the dispatcher's one database thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db, work, *args)
+
+    # Claiming ------------------------------------------------------------------------------
+
+    def claim_size(self, channel: str) -> int:
+        """About one second of sending at the channel's rate, so replies never wait long."""
+        rate = self.rates.get(channel, 0.0)
+        if rate <= 0:
+            return self.batch_size
+        return max(1, min(self.batch_size, int(rate)))
+
+    def claim(self) -> list[Claimed]:
+        """Take due rows (replies first), skip opted-out seekers, mark the rest `sending`."""
+        if not self.channels:
+            return []
+        now = self.clock()
+        quiet = self.quiet.is_quiet(now)
+        claimed: list[Claimed] = []
+        with transaction(self.sessions) as session:
+            for name in self.channels:
+                claimed.extend(self._claim_channel(session, name, now, quiet))
+        claimed.sort(key=lambda row: (row.priority, row.id))
+        return claimed
+
+    def _claim_channel(
+        self, session: Session, channel: str, now: datetime, quiet: bool
+    ) -> list[Claimed]:
+        table = OutboxMessage
+        query = (
+            select(
+                table.id,
+                table.address,
+                table.text,
+                # Raw JSON: most rows have no buttons, and decoding each one costs more.
+                type_coerce(table.buttons, Text).label("buttons"),
+                table.kind,
+                table.priority,
+                table.attempts,
+                Seeker.opted_out,
+            )
+            .join(Contact, Contact.id == table.contact_id)
+            .join(Seeker, Seeker.id == Contact.seeker_id)
+            .where(table.status == "queued", table.channel == channel, table.not_before <= now)
+            .order_by(table.priority, table.not_before, table.id)
+            .limit(self.claim_size(channel))
+        )
+        if quiet:
+            query = query.where(table.kind.not_in(HELD_KINDS))
+        if self.postgres:
+            query = query.with_for_update(skip_locked=True, of=table)
+        rows = session.execute(query).all()
+        skipped = [row.id for row in rows if row.opted_out and row.kind not in ALWAYS_SENT]
+        taken = [row for row in rows if not row.opted_out or row.kind in ALWAYS_SENT]
+        if skipped:
+            session.execute(
+                update(table).where(table.id.in_(skipped)).values(status="skipped_opted_out")
+            )
+        if taken:
+            session.execute(
+                update(table)
+                .where(table.id.in_([row.id for row in taken]))
+                .values(status="sending", attempts=table.attempts + 1, not_before=now + self.lease)
+            )
+        return [
+            Claimed(
+                id=row.id,
+                channel=channel,
+                address=row.address,
+                text=row.text,
+                buttons=_buttons(row.buttons),
+                kind=row.kind,
+                priority=row.priority,
+                attempts=row.attempts + 1,
+            )
+            for row in taken
+        ]
+
+    # Sending -------------------------------------------------------------------------------
+
+    async def send_all(
+        self, claimed: Sequence[Claimed], on_outcome: Callable[[Outcome], None] | None = None
+    ) -> list[Outcome]:
+        """Send claimed rows in order, each channel within its rate and concurrency."""
+        outcomes: list[Outcome] = []
+        lines: dict[str, deque[Claimed]] = {}
+        for row in claimed:
+            lines.setdefault(row.channel, deque()).append(row)
+
+        async def sender(line: deque[Claimed], limiter: RateLimiter) -> None:
+            while line:
+                row = line.popleft()
+                if limiter.interval:
+                    await limiter.wait()
+                outcome = await self.send_one(row)
+                outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+
+        await asyncio.gather(
+            *(
+                sender(line, self.limiters[name])
+                for name, line in lines.items()
+                for _ in range(min(self.concurrency, len(line)))
+            )
+        )
+        return outcomes
+
+    def send_and_record(self, claimed: Sequence[Claimed]) -> asyncio.Future[list[Any]]:
+        """Send a batch, writing results as they come so status callbacks find their rows.
+
+        The returned future ends when the sends are done; it holds the result writes, still
+        running on the database thread, for the caller to await before it needs them.
+        """
+        buffer: list[Outcome] = []
+        writes: list[asyncio.Future[None]] = []
+        flushed = time.monotonic()
+
+        def flush() -> None:
+            nonlocal buffer, flushed
+            if buffer:
+                writes.append(asyncio.ensure_future(self._in_db(self.record, buffer)))
+                buffer = []
+            flushed = time.monotonic()
+
+        def collected(outcome: Outcome) -> None:
+            buffer.append(outcome)
+            if len(buffer) >= RECORD_CHUNK or time.monotonic() - flushed >= RECORD_EVERY:
+                flush()
+
+        async def go() -> list[Any]:
+            try:
+                await self.send_all(claimed, collected)
+            finally:
+                flush()
+            return writes
+
+        return asyncio.ensure_future(go())
+
+    async def send_one(self, row: Claimed) -> Outcome:
+        """One provider call; a failure the channel did not classify is left to reconcile."""
+        try:
+            result = await self.channels[row.channel].send(row.outgoing())
+        except SendError as error:
+            return Outcome(row, error=error)
+        except Exception as error:  # unclassified: the provider may or may not have it
+            log.warning("send of outbox %d ended unclear: %r", row.id, error)
+            reason = f"unclear, left to reconcile: {type(error).__name__}: {error}"
+            return Outcome(row, error=SendError(UNCLEAR, reason))
+        return Outcome(row, provider_id=result.provider_id)
+
+    # Recording -----------------------------------------------------------------------------
+
+    def backoff(self, attempts: int, retry_after: float | None) -> timedelta:
+        """Exponential backoff with jitter; never sooner than the provider asked."""
+        base = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** max(0, attempts - 1))
+        delay = base * self.rng.uniform(0.5, 1.5)
+        return timedelta(seconds=max(delay, retry_after or 0.0))
+
+    def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Write every result in one transaction (only rows still `sending` change)."""
+        if not outcomes:
+            return
+        now = self.clock()
+        sent: list[dict[str, Any]] = []
+        again: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        unclear: list[dict[str, Any]] = []
+        stopped: list[int] = []
+        for outcome in outcomes:
+            row, error = outcome.claimed, outcome.error
+            if error is None:
+                sent.append({"b_id": row.id, "b_provider": outcome.provider_id})
+                continue
+            reason = error.reason[:500]
+            if error.action == UNCLEAR:
+                unclear.append({"b_id": row.id, "b_error": reason})
+                continue
+            if error.action == "retry" and row.attempts < self.max_attempts:
+                due = now + self.backoff(row.attempts, error.retry_after)
+                again.append({"b_id": row.id, "b_due": due, "b_error": reason})
+                continue
+            failed.append({"b_id": row.id, "b_error": reason})
+            if error.action == "stop":
+                stopped.append(row.id)
+        table = OutboxMessage
+        owned = (table.id == bindparam("b_id")) & (table.status == "sending")
+        with transaction(self.sessions) as session:
+            connection = session.connection()
+            if sent:
+                connection.execute(
+                    update(table)
+                    .where(owned)
+                    .values(
+                        status="sent",
+                        provider_id=bindparam("b_provider"),
+                        sent_at=now,
+                        last_error=None,
+                    ),
+                    sent,
+                )
+            if again:
+                connection.execute(
+                    update(table)
+                    .where(owned)
+                    .values(
+                        status="queued",
+                        not_before=bindparam("b_due"),
+                        last_error=bindparam("b_error"),
+                    ),
+                    again,
+                )
+            if failed:
+                connection.execute(
+                    update(table)
+                    .where(owned)
+                    .values(status="failed", last_error=bindparam("b_error")),
+                    failed,
+                )
+            if unclear:
+                connection.execute(
+                    update(table).where(owned).values(last_error=bindparam("b_error")), unclear
+                )
+            if stopped:
+                contacts = select(table.contact_id).where(table.id.in_(stopped))
+                seekers = select(Contact.seeker_id).where(Contact.id.in_(contacts))
+                session.execute(update(Seeker).where(Seeker.id.in_(seekers)).values(opted_out=True))
+        self.sent += len(sent)
+
+    # Reconciling ---------------------------------------------------------------------------
+
+    def orphans(self, everything: bool) -> list[Claimed]:
+        """Rows left `sending` by a dispatcher that stopped (all of them when we are alone)."""
+        table = OutboxMessage
+        query = select(table).where(
+            table.status == "sending", table.channel.in_(list(self.channels))
+        )
+        if not everything:
+            query = query.where(table.not_before < self.clock())
+        with self.sessions() as session:
+            return [
+                Claimed(
+                    r.id,
+                    r.channel,
+                    r.address,
+                    r.text,
+                    tuple(r.buttons or ()),
+                    r.kind,
+                    r.priority,
+                    r.attempts,
+                )
+                for r in session.scalars(query.order_by(table.id))
+            ]
+
+    async def reconcile(self, everything: bool = False) -> int:
+        """Settle orphaned `sending` rows by asking the provider; returns how many settled."""
+        if not self.channels:
+            return 0
+        rows = await self._in_db(self.orphans, everything)
+        if not rows:
+            return 0
+        found: list[dict[str, Any]] = []
+        missing: list[int] = []
+        unknown: list[int] = []
+        for row in rows:
+            channel = self.channels[row.channel]
+            if not isinstance(channel, Reconcilable):
+                unknown.append(row.id)
+                continue
+            result = await channel.lookup(row.outgoing())
+            if result is None:
+                missing.append(row.id)
+            else:
+                found.append({"b_id": row.id, "b_provider": result.provider_id})
+        await self._in_db(self._settle, found, missing, unknown)
+        log.info(
+            "reconciled %d rows: %d already sent, %d queued again, %d unknown",
+            len(rows),
+            len(found),
+            len(missing),
+            len(unknown),
+        )
+        return len(rows)
+
+    def _settle(self, found: list[dict[str, Any]], missing: list[int], unknown: list[int]) -> None:
+        table = OutboxMessage
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            if found:
+                session.connection().execute(
+                    update(table)
+                    .where((table.id == bindparam("b_id")) & (table.status == "sending"))
+                    .values(status="sent", provider_id=bindparam("b_provider"), sent_at=now),
+                    found,
+                )
+            if missing:
+                session.execute(
+                    update(table)
+                    .where(table.id.in_(missing), table.status == "sending")
+                    .values(status="queued", not_before=now)
+                )
+            if unknown:
+                session.execute(
+                    update(table)
+                    .where(table.id.in_(unknown), table.status == "sending")
+                    .values(status="unknown", last_error="stopped during send; not resent")
+                )
+
+    # Running -------------------------------------------------------------------------------
+
+    def waiting(self) -> int:
+        """Rows still to send or settle on our channels (any due time)."""
+        table = OutboxMessage
+        with self.sessions() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(table)
+                    .where(
+                        table.status.in_(("queued", "sending")),
+                        table.channel.in_(list(self.channels)),
+                    )
+                )
+                or 0
+            )
+
+    async def run(self, stop: asyncio.Event | None = None, until_idle: bool = False) -> None:
+        """Claim, send and record until stopped (or, with until_idle, until nothing is left).
+
+        A storage or channel failure is logged and the work starts again after a pause; rows it
+        left `sending` are reconciled like a crash's.
+        """
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        while True:
+            try:
+                await self._work(stop, until_idle)
+                return
+            except Exception:  # delivery must outlive a dropped connection or a locked file
+                self.healthy = False
+                log.exception("delivery failed; starting again in %.0f s", self.restart_seconds)
+                await asyncio.sleep(self.restart_seconds)
+
+    async def _work(self, stop: asyncio.Event | None, until_idle: bool) -> None:
+        await self.reconcile(everything=not self.postgres)
+        last_reconcile = time.monotonic()
+        pending: list[asyncio.Future[Any]] = []
+        recording: list[asyncio.Future[Any]] = []
+        claimed = await self._in_db(self.claim)
+        self.healthy = True
+        try:
+            while stop is None or not stop.is_set():
+                if time.monotonic() - last_reconcile > self.lease.total_seconds() / 2:
+                    await self.reconcile()  # rows another dispatcher left when it died
+                    last_reconcile = time.monotonic()
+                if not claimed:
+                    await asyncio.gather(*recording)
+                    recording = []
+                    if until_idle and await self._in_db(self.waiting) == 0:
+                        return
+                    await self._pause(stop)
+                    claimed = await self._in_db(self.claim)
+                    continue
+                sending = self.send_and_record(claimed)
+                # Claim the next batch on the database thread while this one is on the wire.
+                following = asyncio.ensure_future(self._in_db(self.claim))
+                pending = [sending, following]
+                writes = await sending
+                await asyncio.gather(*recording)
+                recording = writes
+                claimed = await following
+                pending = []
+        finally:
+            done = await asyncio.gather(*pending, *recording, return_exceptions=True)
+            writes = [item for r in done if isinstance(r, list) for item in r]
+            await asyncio.gather(
+                *(w for w in writes if isinstance(w, asyncio.Future)), return_exceptions=True
+            )
+
+    async def _pause(self, stop: asyncio.Event | None) -> None:
+        assert self._wake is not None
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        waits = [asyncio.ensure_future(self._wake.wait())]
+        if stop is not None:
+            waits.append(asyncio.ensure_future(stop.wait()))
+        _, pending = await asyncio.wait(
+            waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        self._wake.clear()
+
+    def close(self) -> None:
+        """Release the database thread."""
+        self._db.shutdown(wait=True)
+
+
+def _buttons(raw: str | list[str] | None) -> tuple[str, ...]:
+    """Buttons from their stored JSON (psycopg hands JSON over already decoded)."""
+    if not raw or raw == "[]":
+        return ()
+    return tuple(json.loads(raw) if isinstance(raw, str) else raw)

@@ -1,0 +1,73 @@
+"""Job fairs: add one, announce it to the seekers it concerns, remind them the day before."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+from db.models import Broadcast, JobFair, utcnow
+from db.session import transaction
+from notify import broadcasts
+
+
+def local_time(text: str, timezone: str) -> datetime:
+    """'YYYY-MM-DD HH:MM' in the office's timezone, as an aware datetime."""
+    try:
+        naive = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time like 2026-12-20 09:00") from None
+    return naive.replace(tzinfo=ZoneInfo(timezone))
+
+
+def add_fair(
+    session: Session, *, name: str, starts_at: datetime, venue: str, district: str
+) -> JobFair:
+    """A new job fair."""
+    fair = JobFair(
+        name=name, starts_at=starts_at, venue=venue, district=district, created_at=utcnow()
+    )
+    session.add(fair)
+    session.flush()
+    return fair
+
+
+def reminders_due(
+    sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None
+) -> list[int]:
+    """Queue a reminder for each fair that starts tomorrow (local date); safe to run often."""
+    zone = ZoneInfo(settings.notify.timezone)
+    moment = now or utcnow()
+    tomorrow = moment.astimezone(zone).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone)
+    queued: list[int] = []
+    with transaction(sessions) as session:
+        fairs = session.scalars(
+            select(JobFair).where(
+                JobFair.starts_at >= start, JobFair.starts_at < start + timedelta(days=1)
+            )
+        ).all()
+        pending: list[int] = []
+        for fair in fairs:
+            earlier = session.scalar(
+                select(Broadcast).where(Broadcast.fair_id == fair.id, Broadcast.kind == "reminder")
+            )
+            if earlier is not None:
+                if earlier.status == "queueing":  # a run that stopped half-way: finish it
+                    pending.append(earlier.id)
+                continue
+            reminder = broadcasts.create(
+                session,
+                segment=broadcasts.Segment("fair"),
+                fair_id=fair.id,
+                send_at=moment,
+                kind="reminder",
+            )
+            pending.append(reminder.id)
+    for broadcast_id in pending:
+        broadcasts.queue(sessions, broadcast_id, settings)
+        queued.append(broadcast_id)
+    return queued

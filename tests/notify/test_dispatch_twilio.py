@@ -1,0 +1,86 @@
+"""A broadcast through the real twilio client and the fake Twilio API: 429, 5xx and 21610."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.settings import Settings, load_settings
+from db.models import Seeker
+from db.setup import Database, open_database
+from notify.dispatcher import Dispatcher
+from notify.service import twilio_channel
+from tests.fakes.people import DaytimeClock, add_seekers, phone
+from tests.fakes.twilio_api import FakeTwilio, twilio_error
+from tests.notify.test_dispatcher import statuses
+from tests.notify.test_reliability import broadcast_to_all
+
+ACCOUNT_SID = "AC" + "5678dcba" * 4
+AUTH_TOKEN = "notify-test-token"
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def twilio_settings(database_url: str, fake_twilio: FakeTwilio) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        load_demo_data=False,
+        public_base_url="https://jobline.example.org",
+        twilio={
+            "account_sid": ACCOUNT_SID,
+            "auth_token": AUTH_TOKEN,
+            "from_number": "+15005550006",
+            "api_base_url": fake_twilio.url,
+        },
+        notify={"quiet_hours": "", "rate_limits": {"twilio": 0}},
+    )
+
+
+def test_a_broadcast_through_twilio_retries_and_stops_as_twilio_says(
+    twilio_settings: Settings, fake_twilio: FakeTwilio
+) -> None:
+    database: Database = open_database(twilio_settings)
+    add_seekers(database.sessions, 5)
+    broadcast_to_all(database, twilio_settings)
+    fake_twilio.answer_next(
+        twilio_error(429, 20429, retry_after=0),
+        twilio_error(500, 20500),
+        twilio_error(400, 21610),  # this recipient texted STOP to the number
+    )
+
+    async def go() -> None:
+        channel = twilio_channel(twilio_settings)
+        assert channel is not None
+        dispatcher = Dispatcher(
+            database.sessions,
+            {"sms": channel},
+            twilio_settings,
+            clock=DaytimeClock(),
+            concurrency=1,  # the planned answers meet the messages in order
+            poll_seconds=0.02,
+            backoff_seconds=0.01,
+        )
+        await asyncio.wait_for(dispatcher.run(until_idle=True), timeout=60)
+        dispatcher.close()
+
+    asyncio.run(go())
+    got = Counter(form["To"] for form in fake_twilio.sent)
+    assert statuses(database) == {"sent": 4, "failed": 1}
+    # The first three tries failed: one seeker was opted out; every other one got exactly one.
+    with database.sessions() as session:
+        stopped = list(session.scalars(select(Seeker.phone).where(Seeker.opted_out.is_(True))))
+    assert len(stopped) == 1
+    delivered = {address for address in got if address not in stopped}
+    assert delivered == {phone(n) for n in range(5)} - set(stopped)
+    assert len(fake_twilio.sent) == 4 + 3  # four sent once each, three failed tries
+    database.engine.dispose()
