@@ -25,7 +25,10 @@ from nlu.evaluate import Example, evaluate, load_examples
 from nlu.server import ManagedRasa, ensure_model
 from nlu.understand import Understander
 
-HELDOUT = REPO_ROOT / "nlu" / "heldout" / "seekers.yml"
+HELDOUT = (
+    REPO_ROOT / "nlu" / "heldout" / "seekers.yml",
+    REPO_ROOT / "nlu" / "heldout" / "seekers_2.yml",
+)
 OUT_OF_DOMAIN = REPO_ROOT / "nlu" / "heldout" / "out_of_domain.yml"
 LATENCY_MESSAGES = 1000
 
@@ -124,7 +127,7 @@ def main() -> int:
     try:
         cache = CachingClient(url, settings.timeout_seconds)
         understander = Understander(cache, threshold=settings.threshold)
-        seekers = load_examples(HELDOUT)
+        seekers = [example for path in HELDOUT for example in load_examples(path)]
         unrelated = load_examples(OUT_OF_DOMAIN)
         report = evaluate(seekers, understander.understand)
         ood = evaluate(unrelated, understander.understand)
