@@ -13,6 +13,7 @@ import typer
 
 from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
+from bot.cli_caseworker import applications_app, handoff_app, jobs_app
 from bot.conversation import Jobline
 from bot.settings import Settings, SettingsError, get_settings
 from db.phones import BadPhone, normalize_phone
@@ -21,6 +22,9 @@ from db.setup import Database, open_database
 app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
 seekers_app = typer.Typer(help="Seekers: export.", no_args_is_help=True)
 app.add_typer(seekers_app, name="seekers")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(applications_app, name="applications")
+app.add_typer(handoff_app, name="handoff")
 
 
 class Format(StrEnum):

@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot import effects_services  # noqa: F401  (registers the services' effects)
 from bot.channels.base import InboundMessage
 from bot.effects import EFFECTS, EffectContext
 from bot.settings import Settings
+from db.lookup import StoreLookup
 from db.models import Contact, Conversation, Message, Seeker, utcnow
 from db.phones import normalize_phone
 from db.reference import Reference, load_reference
@@ -116,7 +118,7 @@ class Jobline:
         self.understander = understander or Understander()
         self.clock = clock
         self.reference = reference or load_reference()
-        self.lookup_factory = lookup_factory
+        self.lookup_factory = lookup_factory or StoreLookup
         self.on_reply: list[Callable[[], None]] = []
         self._locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()

@@ -6,9 +6,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flows.base import Flow, missed
+from flows.fairs import JobFairs
 from flows.handoff import Handoff
+from flows.info import CardHow, ConcessionCard, Training
+from flows.jobs import Jobs
+from flows.loans import LoanEligibility
 from flows.menu import MENU_OFFERS, offering, show_menu
 from flows.registration import Registration
+from flows.status import ApplicationStatus
 from flows.types import Context, Effect, Reply, State, Turn, reply
 from nlu.parse import Parse
 
@@ -32,6 +37,13 @@ def register_flow(flow: Flow, *intents: str, suspendable: bool = False) -> None:
 
 register_flow(Registration(), "register", "update_profile", suspendable=True)
 register_flow(Handoff(), "human_agent")
+register_flow(Jobs(), "find_jobs", "apply_job", suspendable=True)
+register_flow(ApplicationStatus(), "application_status")
+register_flow(JobFairs(), "job_fair", "join", suspendable=True)
+register_flow(LoanEligibility(), "loan_eligibility", suspendable=True)
+register_flow(ConcessionCard(), "concession_card")
+register_flow(CardHow(), "card_how")
+register_flow(Training(), "training")
 
 
 def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | None) -> Turn:

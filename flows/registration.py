@@ -147,6 +147,9 @@ class Registration(QuestionFlow):
 
     def start(self, ctx: Context, state: State, parse: Parse) -> Turn:
         """New seekers start at the first question; registered ones see their answers."""
+        if ctx.profile.registered and parse.intent == "update_profile":
+            which = state.at(self.name, "which", **profile_answers(ctx.profile), confirm="change")
+            return Turn(which, (Reply("ask_which_answer"),))
         if ctx.profile.registered:
             review = state.at(self.name, "confirm", **profile_answers(ctx.profile))
             return Turn(review, (_summary(ctx, review),))

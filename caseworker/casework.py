@@ -1,0 +1,203 @@
+"""What a caseworker does to applications and handoffs (shared by the CLI and the dashboard)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Application, Contact, Conversation, Handoff, Message, Seeker
+from db.phones import BadPhone, normalize_phone
+from flows.catalogue import render
+from flows.views import STAGES
+from notify import outbox
+from notify.sms import make_sms_safe, segments
+
+MAX_SEGMENTS = 3
+
+
+class CaseworkError(ValueError):
+    """A caseworker's request that cannot be done; the message says why in one line."""
+
+
+def latest_contact(session: Session, seeker: Seeker) -> Contact | None:
+    """The channel the seeker wrote from most recently (the first one if never)."""
+    contacts = list(session.scalars(select(Contact).where(Contact.seeker_id == seeker.id)))
+    if not contacts:
+        return None
+    return max(contacts, key=lambda c: (c.last_inbound_at is not None, c.last_inbound_at, c.id))
+
+
+def application_row(application: Application) -> dict[str, Any]:
+    """An application for listing."""
+    return {
+        "reference": application.reference,
+        "phone": application.seeker.phone,
+        "name": application.seeker.name,
+        "job_code": application.job.code,
+        "title": application.job.title,
+        "employer": application.job.employer,
+        "stage": application.stage,
+        "applied_at": application.created_at.isoformat(),
+        "stage_changed_at": application.stage_changed_at.isoformat(),
+    }
+
+
+def list_applications(session: Session) -> list[dict[str, Any]]:
+    """Every application, newest first."""
+    query = select(Application).order_by(Application.created_at.desc(), Application.id.desc())
+    return [application_row(a) for a in session.scalars(query)]
+
+
+def set_stage(session: Session, reference: str, stage: str, now: datetime) -> Application:
+    """Move an application to a stage and queue one text telling the seeker."""
+    stage = stage.strip().lower().replace(" ", "_").replace("-", "_")
+    if stage not in STAGES:
+        raise CaseworkError(f"unknown stage {stage!r}; use one of: {', '.join(STAGES)}")
+    application = session.scalar(
+        select(Application).where(Application.reference == reference.strip().upper())
+    )
+    if application is None:
+        raise CaseworkError(f"no application with reference {reference!r}")
+    if application.stage == stage:
+        return application
+    application.stage = stage
+    application.stage_changed_at = now
+    seeker = application.seeker
+    contact = latest_contact(session, seeker)
+    if contact is not None and not seeker.opted_out:
+        language = seeker.language
+        text = render(
+            "application_update",
+            language,
+            reference=application.reference,
+            title=application.job.title[:40],
+            stage=render(f"stage_{stage}", language),
+        )
+        outbox.queue(
+            session,
+            contact=contact,
+            text=text,
+            kind="update",
+            idempotency_key=f"stage:{application.reference}:{stage}:{now.isoformat()}",
+        )
+    session.flush()
+    return application
+
+
+@dataclass(frozen=True)
+class OpenHandoff:
+    """A seeker waiting for a person."""
+
+    phone: str
+    name: str | None
+    channel: str
+    opened_at: datetime
+    reason: str
+    last_message: str
+
+
+def open_handoffs(session: Session) -> list[OpenHandoff]:
+    """Every open handoff, oldest first, with the seeker's last message."""
+    query = select(Handoff).where(Handoff.status == "open").order_by(Handoff.opened_at)
+    found = []
+    for handoff in session.scalars(query):
+        contact = session.get(Contact, handoff.contact_id)
+        assert contact is not None
+        last = session.scalar(
+            select(Message.text)
+            .where(Message.contact_id == contact.id, Message.direction == "in")
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(1)
+        )
+        found.append(
+            OpenHandoff(
+                phone=contact.seeker.phone or contact.address,
+                name=contact.seeker.name,
+                channel=contact.channel,
+                opened_at=handoff.opened_at,
+                reason=handoff.reason,
+                last_message=last or "",
+            )
+        )
+    return found
+
+
+def _seeker_by_phone(session: Session, phone: str, region: str) -> Seeker:
+    try:
+        address = normalize_phone(phone, region)
+    except BadPhone:
+        address = phone.strip()
+    seeker = session.scalar(select(Seeker).where(Seeker.phone == address))
+    if seeker is None:
+        contact = session.scalar(select(Contact).where(Contact.address == phone.strip()))
+        seeker = contact.seeker if contact is not None else None
+    if seeker is None:
+        raise CaseworkError(f"no seeker with phone {phone!r}")
+    return seeker
+
+
+def _open_handoff(session: Session, seeker: Seeker) -> Handoff:
+    contact_ids = [c.id for c in seeker.contacts]
+    handoff = session.scalar(
+        select(Handoff)
+        .where(Handoff.contact_id.in_(contact_ids), Handoff.status == "open")
+        .order_by(Handoff.opened_at.desc())
+    )
+    if handoff is None:
+        raise CaseworkError("this seeker has no open request for a person")
+    return handoff
+
+
+def reply_to_seeker(session: Session, phone: str, text: str, region: str) -> None:
+    """Send a caseworker's words to the seeker through the channel they last used."""
+    text = " ".join(text.split())
+    if not text:
+        raise CaseworkError("the reply is empty")
+    seeker = _seeker_by_phone(session, phone, region)
+    _open_handoff(session, seeker)
+    contact = latest_contact(session, seeker)
+    assert contact is not None
+    if seeker.opted_out:
+        raise CaseworkError("this seeker sent STOP and gets no texts")
+    message = render("caseworker_says", seeker.language, text=text)
+    if segments(make_sms_safe(message)) > MAX_SEGMENTS:
+        raise CaseworkError(f"the reply is longer than {MAX_SEGMENTS} text messages; shorten it")
+    outbox.queue(
+        session,
+        contact=contact,
+        text=message,
+        kind="caseworker",
+        idempotency_key=f"caseworker:{uuid.uuid4().hex}",
+    )
+    session.flush()
+
+
+def close_handoff(session: Session, phone: str, region: str, now: datetime) -> None:
+    """Close the request, hand the seeker back to the bot, and tell them."""
+    seeker = _seeker_by_phone(session, phone, region)
+    handoff = _open_handoff(session, seeker)
+    handoff.status = "closed"
+    handoff.closed_at = now
+    for each in seeker.contacts:
+        conversation = session.get(Conversation, each.id)
+        if conversation is not None and conversation.flow == "handoff":
+            conversation.flow = None
+            conversation.step = None
+            conversation.answers = {}
+            conversation.misses = 0
+            conversation.updated_at = now
+    contact = latest_contact(session, seeker)
+    if contact is not None and not seeker.opted_out:
+        outbox.queue(
+            session,
+            contact=contact,
+            text=render("handoff_closed", seeker.language),
+            kind="caseworker",
+            idempotency_key=f"handoff-closed:{handoff.id}",
+        )
+    session.flush()

@@ -1,0 +1,139 @@
+"""The storage reads flows make during a turn (flows/views.Lookup), on one session."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from db.models import Application, FairSubscription, JobFair, JobPost
+from flows.views import ApplicationView, FairView, JobView
+
+# No 0/O or 1/I, so a reference read out over the phone cannot be misheard.
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 4
+REFERENCE_TRIES = 50
+
+
+def random_reference() -> str:
+    """Four characters from the unambiguous alphabet."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def job_view(post: JobPost) -> JobView:
+    """A post row as a plain value."""
+    return JobView(
+        id=post.id,
+        code=post.code,
+        title=post.title,
+        employer=post.employer,
+        category=post.category,
+        place=post.place,
+        pay_yuan_month=post.pay_yuan_month,
+        hours=post.hours,
+        suits=post.suits,
+        public_welfare=post.public_welfare,
+        open=post.status == "open",
+    )
+
+
+def application_view(application: Application) -> ApplicationView:
+    """An application row as a plain value."""
+    return ApplicationView(
+        reference=application.reference,
+        job_id=application.job_id,
+        title=application.job.title,
+        employer=application.job.employer,
+        stage=application.stage,
+        stage_changed_at=application.stage_changed_at,
+        applied_at=application.created_at,
+    )
+
+
+def fair_view(fair: JobFair) -> FairView:
+    """A fair row as a plain value."""
+    return FairView(
+        id=fair.id,
+        name=fair.name,
+        starts_at=fair.starts_at,
+        venue=fair.venue,
+        district=fair.district,
+        employers=fair.employers,
+        posts=fair.posts,
+    )
+
+
+class StoreLookup:
+    """Answers the flows' read-only questions from the database."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def search_jobs(
+        self,
+        places: Sequence[str],
+        category: str | None,
+        prefer: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[JobView]:
+        """Open jobs in these places, of this kind (any when None): preferred kinds, then newest."""
+        query = select(JobPost).where(JobPost.status == "open", JobPost.place.in_(list(places)))
+        if category is not None:
+            query = query.where(JobPost.category == category)
+        preferred = case((JobPost.category.in_(list(prefer)), 0), else_=1) if prefer else None
+        order = [JobPost.created_at.desc(), JobPost.id]
+        query = query.order_by(*([preferred] if preferred is not None else []), *order)
+        if limit is not None:
+            query = query.limit(limit)
+        return [job_view(post) for post in self.session.scalars(query)]
+
+    def job(self, job_id: int) -> JobView | None:
+        """One post, open or not."""
+        post = self.session.get(JobPost, job_id)
+        return job_view(post) if post is not None else None
+
+    def applications(self, seeker_id: int) -> list[ApplicationView]:
+        """The seeker's applications, most recently changed first."""
+        query = (
+            select(Application)
+            .where(Application.seeker_id == seeker_id)
+            .order_by(Application.stage_changed_at.desc(), Application.id.desc())
+        )
+        return [application_view(a) for a in self.session.scalars(query)]
+
+    def application_for(self, seeker_id: int, job_id: int) -> ApplicationView | None:
+        """The seeker's application for this post, if any."""
+        found = self.session.scalar(
+            select(Application).where(
+                Application.seeker_id == seeker_id, Application.job_id == job_id
+            )
+        )
+        return application_view(found) if found is not None else None
+
+    def new_reference(self) -> str:
+        """A reference no application has yet (retried on collision)."""
+        for _ in range(REFERENCE_TRIES):
+            candidate = random_reference()
+            taken = self.session.scalar(
+                select(Application.id).where(Application.reference == candidate)
+            )
+            if taken is None:
+                return candidate
+        raise RuntimeError("no free application reference after many tries")
+
+    def fairs(self, now: datetime) -> list[FairView]:
+        """Fairs that have not started yet, soonest first."""
+        query = select(JobFair).where(JobFair.starts_at >= now).order_by(JobFair.starts_at)
+        return [fair_view(f) for f in self.session.scalars(query)]
+
+    def fair(self, fair_id: int) -> FairView | None:
+        """One fair."""
+        found = self.session.get(JobFair, fair_id)
+        return fair_view(found) if found is not None else None
+
+    def joined(self, seeker_id: int, fair_id: int) -> bool:
+        """Whether the seeker asked for alerts about this fair."""
+        return self.session.get(FairSubscription, (seeker_id, fair_id)) is not None
