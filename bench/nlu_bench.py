@@ -156,8 +156,8 @@ def main() -> int:
         ensure_model(settings)  # cold start is measured with an existing venv and model
         run_seconds = jobline_run_cold_start(settings)
         results["cold_start_jobline_run_seconds"] = run_seconds
-        print("cold start (jobline run -> /health nlu ok): "
-              + (f"{run_seconds:.1f} s" if run_seconds is not None else "did not answer"))  # fmt: skip
+        shown = f"{run_seconds:.1f} s" if run_seconds is not None else "did not answer"
+        print(f"cold start (jobline run -> /health nlu ok): {shown}")
         server = ManagedRasa(settings, log_file=REPO_ROOT / "var" / "log" / "rasa-bench.log")
         started = time.monotonic()
         if not server.start(wait=False) and not server.wait_until_ready(300):
