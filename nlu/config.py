@@ -32,7 +32,7 @@ class NluSettings(BaseModel):
         default=5.0, description="After Rasa fails, answer from the fast path this long first."
     )
     max_chars: int = Field(
-        default=500, description="Longer messages are cut before Rasa sees them."
+        default=500, description="Rasa sees only this many characters of a message."
     )
     venv: Path = Field(default=REPO_ROOT / ".venv-rasa", description="Rasa's own Python 3.10 venv.")
     project_dir: Path = Field(default=REPO_ROOT / "nlu" / "rasa", description="The Rasa project.")
