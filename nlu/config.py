@@ -20,7 +20,7 @@ class NluSettings(BaseModel):
     managed_port: int = Field(default=5005, description="Port of the managed server.")
     timeout_seconds: float = Field(default=2.0, description="Longest wait for one Rasa answer.")
     threshold: float = Field(
-        default=0.4, description="Below this Rasa confidence a message is out_of_scope."
+        default=0.5, description="Below this Rasa confidence a message is out_of_scope."
     )
     managed: bool = Field(
         default=True, description="Start a Rasa server from .venv-rasa when url is empty."
