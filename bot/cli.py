@@ -68,9 +68,14 @@ def run(
     settings = settings_or_exit()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     database = database_or_exit(settings)
+    try:
+        web = build_runtime(settings, database)
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     # The managed Rasa server (nlu.url empty) runs as long as the web app does.
     with nlu_service(settings.nlu, announce=logging.getLogger("jobline.nlu").info) as understander:
-        web = build_runtime(settings, database, understander=understander)
+        web.state.runtime.jobline.understander = understander
         uvicorn.run(web, host=host or settings.host, port=port or settings.port, log_level="info")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot import effects_services  # noqa: F401  (registers the services' effects)
 from bot.channels.base import InboundMessage
 from bot.effects import EFFECTS, EffectContext
+from bot.extras import extra_turn, link_shared_phone, parse_kind
 from bot.settings import Settings
 from db.lookup import StoreLookup
 from db.models import Contact, Conversation, Message, Seeker, utcnow
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 PHONE_CHANNELS = {"sms", "console"}
 MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 3
+PROVIDER_KEYWORDS = {"stop", "start", "help"}
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class Jobline:
                     provider_id=inbound.external_id,
                     text=inbound.text[:MAX_STORED_TEXT],
                     status="received",
+                    kind=inbound.kind,
                     created_at=now,
                 )
                 session.add(message)
@@ -179,18 +182,17 @@ class Jobline:
             self.take_turn(received, kind=inbound.kind)
         return received
 
-    def resume(self) -> int:
+    def resume(self, before: datetime | None = None) -> int:
         """Take the turns of messages stored but not handled (a crash or restart between)."""
+        query = select(Message.contact_id, Message.id, Message.kind).where(
+            Message.direction == "in", Message.status == "received"
+        )
+        if before is not None:
+            query = query.where(Message.created_at < before)
         with self.sessions() as session:
-            pending = list(
-                session.execute(
-                    select(Message.contact_id, Message.id)
-                    .where(Message.direction == "in", Message.status == "received")
-                    .order_by(Message.id)
-                )
-            )
-        for contact_id, message_id in pending:
-            self.take_turn(Received(contact_id, message_id))
+            pending = list(session.execute(query.order_by(Message.id)))
+        for contact_id, message_id, kind in pending:
+            self.take_turn(Received(contact_id, message_id), kind=kind)
         return len(pending)
 
     @contextmanager
@@ -225,14 +227,23 @@ class Jobline:
             assert contact is not None
             language = contact.seeker.language
             expecting = FLOWS[state.flow].expecting(state) if state.flow in FLOWS else None
+            if contact.seeker.opted_out:
+                # An opted-out seeker's words are read as words ("YES" opts back in).
+                expecting = None
         now = self.clock()
         if kind == "text":
             parse = self.understander.understand(message.text, language, expecting)
+        elif kind in PROVIDER_KEYWORDS:
+            # The provider already matched STOP/START/HELP (Twilio's OptOutType).
+            parse = Parse(message.text, kind)
         else:
-            parse = Parse(message.text, "not_text")
+            parse = parse_kind(
+                kind, message.text, lambda said: self.understander.understand(said, language)
+            )
         with transaction(self.sessions) as session:
             contact = session.get(Contact, received.contact_id)
             assert contact is not None
+            linked = link_shared_phone(session, contact, parse)
             seeker = contact.seeker
             conversation = session.get(
                 Conversation, contact.id, with_for_update=_row_locks(session)
@@ -248,11 +259,13 @@ class Jobline:
                 settings=self.settings,
                 lookup=self.lookup_factory(session) if self.lookup_factory else None,
             )
-            turn = (
-                _not_text(state)
-                if parse.intent == "not_text"
-                else run_turn(ctx, _state_of(conversation), parse, idle_for)
-            )
+            turn = extra_turn(session, ctx, _state_of(conversation), parse, linked)
+            if turn is None:
+                turn = (
+                    _not_text(state)
+                    if parse.intent == "not_text" and not seeker.opted_out
+                    else run_turn(ctx, _state_of(conversation), parse, idle_for)
+                )
             self._commit_turn(session, contact, seeker, conversation, turn, received, now)
 
     def _commit_turn(

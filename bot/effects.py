@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import Contact, Handoff, Seeker
+from db.models import Contact, Handoff, OutboxMessage, Seeker
 
 
 @dataclass
@@ -51,8 +51,14 @@ def save_profile(ctx: EffectContext, data: dict[str, Any]) -> None:
 
 @effect("opt_out")
 def opt_out(ctx: EffectContext, data: dict[str, Any]) -> None:
-    """STOP: nothing more but the confirmation."""
+    """STOP: nothing more but the confirmation (queued after this, so it is not cancelled)."""
     ctx.seeker.opted_out = True
+    contacts = select(Contact.id).where(Contact.seeker_id == ctx.seeker.id)
+    ctx.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.contact_id.in_(contacts), OutboxMessage.status == "queued")
+        .values(status="cancelled", last_error="opted out")
+    )
 
 
 @effect("opt_in")

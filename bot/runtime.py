@@ -5,23 +5,34 @@ from __future__ import annotations
 import asyncio
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
+from bot.channels.twilio_sms import install_twilio
 from bot.conversation import Jobline
 from bot.settings import Settings
 from db.setup import Database
-from nlu.understand import Understander
 
 
-def build_runtime(
-    settings: Settings, database: Database, understander: Understander | None = None
-) -> Starlette:
+def build_runtime(settings: Settings, database: Database) -> Starlette:
     """The web app with every channel and service the settings turn on."""
-    jobline = Jobline(settings, database.sessions, understander=understander)
+    jobline = Jobline(settings, database.sessions)
     runtime = Runtime(database=database, jobline=jobline)
 
     async def resume_unhandled() -> None:
-        await asyncio.to_thread(jobline.resume)
+        await asyncio.to_thread(jobline.resume, jobline.clock())
 
     runtime.services.append(resume_unhandled)
-    return create_app(runtime)
+    routes: list[BaseRoute] = []
+    routes += install_twilio(runtime, settings)
+    if settings.telegram.token:
+        from bot.channels.telegram import telegram_gateway, telegram_routes
+
+        telegram = telegram_gateway(settings, jobline)
+        runtime.extras["telegram"] = telegram
+        # Channels by name, for whatever sends the outbox (the dispatcher).
+        runtime.extras.setdefault("channels", {})["telegram"] = telegram.channel
+        runtime.services.append(telegram.run)
+        runtime.health["telegram"] = telegram.health
+        routes += telegram_routes()
+    return create_app(runtime, routes)

@@ -130,6 +130,8 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(20))
     segments: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # text, command, contact, foreign_contact, location or media: how to read `text` again.
+    kind: Mapped[str] = mapped_column(String(20), default="text", server_default="text")
 
 
 class Conversation(Base):

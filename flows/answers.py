@@ -82,7 +82,9 @@ def validate_place(text: str, reference: Reference) -> Outcome:
     if match.value is not None and match.exact:
         return Accepted(match.value)
     if match.value is not None:
-        return NearMiss(match.value, Reply("district_confirm", {"place": match.value}))
+        return NearMiss(
+            match.value, Reply("district_confirm", {"place": match.value}, ("1 Yes", "2 No"))
+        )
     if match.suggestions:
         return Rejected(Reply("district_unknown", {"suggestions": ", ".join(match.suggestions)}))
     return Rejected(Reply("district_retry"))

@@ -170,7 +170,7 @@ class QuestionFlow(ABC):
         if question is None:
             return Reply("not_understood")
         if (state.step or "").endswith(":confirm"):
-            return Reply("answer_yes_no")
+            return Reply("answer_yes_no", buttons=("1 Yes", "2 No"))
         return question.retry(ctx, state)
 
     def ask_current(self, ctx: Context, state: State) -> Reply:
@@ -179,7 +179,7 @@ class QuestionFlow(ABC):
         if question is None:
             return Reply("not_understood")
         if (state.step or "").endswith(":confirm"):
-            return Reply("answer_yes_no")
+            return Reply("answer_yes_no", buttons=("1 Yes", "2 No"))
         return question.ask(ctx, state)
 
     def expecting(self, state: State) -> str:

@@ -15,6 +15,7 @@ from flows.menu import MENU_OFFERS, offering, show_menu
 from flows.registration import Registration
 from flows.status import ApplicationStatus
 from flows.types import Context, Effect, Reply, State, Turn, reply
+from nlu.keywords import normalize
 from nlu.parse import Parse
 
 MISSES_BEFORE_PERSON = 3
@@ -24,6 +25,8 @@ SURE = 0.8
 FLOWS: dict[str, Flow] = {}
 ROUTES: dict[str, str] = {}
 SUSPENDABLE: set[str] = set()
+# Twilio's opt-in words are START, UNSTOP (intent "start") and YES; "ok" after STOP is not one.
+OPT_IN_AFFIRMS = {"yes"}
 
 
 def register_flow(flow: Flow, *intents: str, suspendable: bool = False) -> None:
@@ -50,7 +53,9 @@ def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | Non
     """Decide the replies and effects for one inbound message."""
     profile = ctx.profile
     if profile.opted_out:
-        if parse.intent in ("start", "affirm"):
+        if parse.intent == "start" or (
+            parse.intent == "affirm" and normalize(parse.text) in OPT_IN_AFFIRMS
+        ):
             menu = show_menu(State(), Reply("started"))
             return replace(menu, effects=(Effect("opt_in"),))
         return Turn(state)

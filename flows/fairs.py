@@ -58,6 +58,12 @@ class JobFairs:
         if not fairs:
             return Turn(ended(state), (Reply("fairs_none"),))
         listing = state.at(self.name, "list", fairs=[f.id for f in fairs], fair=None)
+        # A poster's QR code (Telegram /start fair_<id>) opens that fair, if it is still ahead.
+        wanted = parse.entity("fair_id")
+        poster = lookup_of(ctx).fair(int(wanted)) if wanted and wanted.isdigit() else None
+        if poster is not None and poster.starts_at >= ctx.now:
+            shown = listing.at(self.name, "details", fair=poster.id)
+            return Turn(shown, (fair_details(poster, ctx),))
         if parse.intent == "join" and len(fairs) == 1:
             return self.join(ctx, listing.at(self.name, "details", fair=fairs[0].id))
         lines = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flows.share_buttons import SEND_LOCATION
 from flows.types import Reply, State, Turn, reply
 
 # Menu number -> the intent it stands for. 0 (back) and 9 (a person) are global.
@@ -26,7 +27,7 @@ MENU_BUTTONS = (
 
 def menu_reply() -> Reply:
     """The menu text with its buttons."""
-    return reply("menu", *MENU_BUTTONS)
+    return reply("menu", *MENU_BUTTONS, SEND_LOCATION)
 
 
 def show_menu(state: State, *before: Reply) -> Turn:

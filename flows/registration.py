@@ -17,6 +17,26 @@ from flows.types import Context, Effect, Profile, Reply, State, Turn, reply
 from nlu.parse import Parse
 
 YES_NO_BUTTONS = ("1 Yes", "2 No")
+# Chat-app buttons for the numbered lists (typing "1 4" still picks several kinds of work).
+WORK_BUTTONS = (
+    "1 Cleaning",
+    "2 Security",
+    "3 Traffic helper",
+    "4 Cooking",
+    "5 Care",
+    "6 Driver",
+    "7 Factory",
+    "8 Farming",
+)
+ANSWER_BUTTONS = (
+    "1 Name",
+    "2 Birth year",
+    "3 Man/Woman",
+    "4 District",
+    "5 Work",
+    "6 Card",
+    "7 Job texts",
+)
 SLOTS = ("name", "birth_year", "gender", "district", "interests", "card", "alerts")
 
 
@@ -97,7 +117,7 @@ class Registration(QuestionFlow):
             "gender",
             lambda c, s: reply("ask_gender", "1 Man", "2 Woman"),
             lambda c, s, p: validate_gender(p.text),
-            lambda c, s: Reply("gender_retry"),
+            lambda c, s: reply("gender_retry", "1 Man", "2 Woman"),
             expecting="choice",
         ),
         Question(
@@ -109,7 +129,7 @@ class Registration(QuestionFlow):
         ),
         Question(
             "interests",
-            lambda c, s: Reply("ask_interests"),
+            lambda c, s: reply("ask_interests", *WORK_BUTTONS),
             lambda c, s, p: validate_interests(p.text, c.reference),
             lambda c, s: Reply("interests_retry"),
             expecting="choice",
@@ -118,26 +138,26 @@ class Registration(QuestionFlow):
             "card",
             lambda c, s: reply("ask_card", *YES_NO_BUTTONS),
             lambda c, s, p: _yes_no_outcome(p, "card_retry"),
-            lambda c, s: Reply("card_retry"),
+            lambda c, s: reply("card_retry", *YES_NO_BUTTONS),
             expecting="yesno",
         ),
         Question(
             "alerts",
             lambda c, s: reply("ask_alerts", *YES_NO_BUTTONS),
             lambda c, s, p: _yes_no_outcome(p, "alerts_retry"),
-            lambda c, s: Reply("alerts_retry"),
+            lambda c, s: reply("alerts_retry", *YES_NO_BUTTONS),
             expecting="yesno",
         ),
         Question(
             "confirm",
             _summary,
             _confirm,
-            lambda c, s: Reply("reg_summary_retry"),
+            lambda c, s: reply("reg_summary_retry", "1 Save", "2 Change"),
             expecting="choice",
         ),
         Question(
             "which",
-            lambda c, s: Reply("ask_which_answer"),
+            lambda c, s: reply("ask_which_answer", *ANSWER_BUTTONS),
             _which,
             lambda c, s: Reply("which_answer_retry"),
             expecting="choice",

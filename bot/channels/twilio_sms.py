@@ -1,0 +1,381 @@
+"""Twilio SMS: signed webhooks in (messages, delivery status), texts out through the REST API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.background import BackgroundTask
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response as TwilioResponse
+from twilio.request_validator import (
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+from twilio.rest import Client
+
+from bot.app import Runtime
+from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
+from bot.conversation import Jobline, Received
+from bot.settings import Settings, SettingsError
+from db.models import Contact, OutboxMessage, utcnow
+from db.phones import BadPhone, mask_phone
+from db.session import transaction
+
+log = logging.getLogger(__name__)
+# The twilio client logs eight INFO lines per request; our own line per failure is enough.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+
+TWILIO_ROOT = "https://api.twilio.com"
+MESSAGE_PATH = "/webhooks/twilio/sms"
+STATUS_PATH = "/webhooks/twilio/status"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+SEND_TIMEOUT_SECONDS = 10.0
+# Turns run on their own few threads, so storing new messages never queues behind them.
+TURN_WORKERS = 4
+# After a start, messages stored but not answered before it (a crash) get their turn.
+
+# Twilio error codes that decide what happens to a message that could not be sent.
+OPTED_OUT = 21610
+BAD_NUMBERS = {21211, 21614, 21612, 21217, 21401, 21408}
+
+# With Advanced Opt-Out, Twilio tells us which keyword list the message matched.
+OPT_OUT_TYPES = {"STOP": "stop", "START": "start", "HELP": "help"}
+
+# Delivery states in the order they happen; a late callback never moves a row backwards.
+STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3}
+FINAL_FAILURES = {"undelivered", "failed"}
+
+
+def twilio_enabled(settings: Settings) -> bool:
+    """The SMS channel is on when an account is configured."""
+    return bool(settings.twilio.account_sid)
+
+
+def check_twilio_settings(settings: Settings) -> None:
+    """Refuse a half-configured Twilio channel with a one-line reason."""
+    twilio = settings.twilio
+    if not twilio.auth_token:
+        raise SettingsError(
+            "Invalid setting twilio.auth_token: set JOBLINE_TWILIO__AUTH_TOKEN "
+            "(the Twilio channel is on because twilio.account_sid is set)"
+        )
+    if not twilio.from_number and not twilio.messaging_service_sid:
+        raise SettingsError(
+            "Invalid setting twilio.from_number: set it or twilio.messaging_service_sid"
+        )
+    if not settings.public_base_url:
+        raise SettingsError(
+            "Invalid setting public_base_url: Twilio signatures are checked against the "
+            "public URL Twilio calls"
+        )
+
+
+class _RecordingHttpClient(TwilioHttpClient):  # type: ignore[misc]
+    """The stock HTTP client, remembering the last Retry-After header Twilio sent."""
+
+    retry_after: float | None = None
+
+    def request(self, *args: Any, **kwargs: Any) -> TwilioResponse:
+        """Send one request; note Retry-After for a 429."""
+        response = super().request(*args, **kwargs)
+        self.retry_after = _seconds(response.headers.get("Retry-After"))
+        return response
+
+
+class _Client(Client):  # type: ignore[misc]
+    """The real twilio Client, talking to the API root from settings (a local fake in tests)."""
+
+    def __init__(self, api_base_url: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.api_base_url = api_base_url.rstrip("/")
+
+    def get_hostname(self, uri: str) -> str:
+        """Point api.twilio.com URLs at the configured server root."""
+        if uri.startswith(TWILIO_ROOT) and self.api_base_url != TWILIO_ROOT:
+            return self.api_base_url + uri[len(TWILIO_ROOT) :]
+        return str(super().get_hostname(uri))
+
+
+def classify(error: Exception, retry_after: float | None = None) -> SendError:
+    """What to do about a failed send: retry later, give up on the message, or stop the contact."""
+    if isinstance(error, requests.RequestException):
+        return SendError("retry", f"network: {type(error).__name__}", retry_after)
+    status = getattr(error, "status", None)
+    code = getattr(error, "code", None)
+    reason = f"twilio {status} code {code}: {getattr(error, 'msg', '') or error}"
+    if code == OPTED_OUT:
+        return SendError("stop", reason)
+    if code in BAD_NUMBERS:
+        return SendError("fail", reason)
+    if status == 429 or (isinstance(status, int) and status >= 500) or status is None:
+        return SendError("retry", reason, retry_after)
+    return SendError("fail", reason)
+
+
+class TwilioChannel:
+    """Sends outbox rows as SMS through the twilio client (one client per worker thread)."""
+
+    name = "sms"
+
+    def __init__(self, settings: Settings, timeout: float = SEND_TIMEOUT_SECONDS) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        base = settings.public_base_url.rstrip("/")
+        self.status_callback = base + STATUS_PATH if base else None
+        self._local = threading.local()
+
+    def _client(self) -> _Client:
+        client: _Client | None = getattr(self._local, "client", None)
+        if client is None:
+            twilio = self.settings.twilio
+            client = _Client(
+                twilio.api_base_url,
+                twilio.account_sid,
+                twilio.auth_token,
+                http_client=_RecordingHttpClient(timeout=self.timeout),
+            )
+            self._local.client = client
+        return client
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        """Send one text; the sync twilio client runs in a worker thread."""
+        return await asyncio.to_thread(self.send_now, message)
+
+    def send_now(self, message: OutgoingMessage) -> SendResult:
+        """Send one text from this thread, or raise SendError saying what to do."""
+        twilio = self.settings.twilio
+        client = self._client()
+        options: dict[str, Any] = {"to": message.address, "body": message.text}
+        if twilio.messaging_service_sid:
+            options["messaging_service_sid"] = twilio.messaging_service_sid
+        else:
+            options["from_"] = twilio.from_number
+        if self.status_callback:
+            options["status_callback"] = self.status_callback
+        http = client.http_client
+        assert isinstance(http, _RecordingHttpClient)
+        http.retry_after = None
+        try:
+            sent = client.messages.create(**options)
+        except (TwilioException, requests.RequestException) as error:
+            failure = classify(error, http.retry_after)
+            # Twilio's messages can quote the number; logs and last_error must not.
+            failure.reason = failure.reason.replace(message.address, mask_phone(message.address))
+            log.info(
+                "SMS to %s not sent (%s): %s",
+                mask_phone(message.address),
+                failure.action,
+                failure.reason,
+            )
+            raise failure from error
+        if not sent.sid:
+            raise SendError("retry", "twilio answered without a message sid")
+        return SendResult(provider_id=sent.sid)
+
+
+class BadForm(ValueError):
+    """A webhook form that lacks what Twilio always sends."""
+
+
+def inbound_from_form(form: FormData | dict[str, str]) -> InboundMessage:
+    """Turn Twilio's inbound message form into an InboundMessage."""
+    sender = str(form.get("From") or "").strip()
+    sid = str(form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    if not sender or not sid:
+        raise BadForm("From and MessageSid are required")
+    body = str(form.get("Body") or "")
+    media = _count(form.get("NumMedia"))
+    kind = "text"
+    if media > 0 and not body.strip():
+        kind = "media"
+    opt_out_type = str(form.get("OptOutType") or "").strip().upper()
+    if opt_out_type in OPT_OUT_TYPES:
+        kind = OPT_OUT_TYPES[opt_out_type]
+    return InboundMessage("sms", sender, body, external_id=sid, kind=kind)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One delivery report: which message, its new state, and Twilio's error code if any."""
+
+    provider_id: str
+    status: str
+    error_code: int | None = None
+
+
+def status_from_form(form: FormData | dict[str, str]) -> StatusUpdate:
+    """Turn Twilio's status callback form into a StatusUpdate."""
+    sid = str(form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+    if not sid or not status:
+        raise BadForm("MessageSid and MessageStatus are required")
+    code = _count(form.get("ErrorCode")) or None
+    return StatusUpdate(sid, status, code)
+
+
+def apply_status(session: Session, update: StatusUpdate) -> bool:
+    """Move the outbox row to its reported state; False when no row has that provider id."""
+    row = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.provider_id == update.provider_id).limit(1)
+    )
+    if row is None:
+        return False
+    if update.status in FINAL_FAILURES:
+        if row.status != "delivered":
+            row.status = update.status
+            row.last_error = f"twilio error {update.error_code or 'unknown'}"
+    elif update.status in STATUS_RANK:
+        known = STATUS_RANK.get(row.status)
+        if known is not None and STATUS_RANK[update.status] > known:
+            row.status = update.status
+            if update.status in ("sent", "delivered") and row.sent_at is None:
+                row.sent_at = utcnow()
+    if update.error_code == OPTED_OUT:
+        contact = session.get(Contact, row.contact_id)
+        if contact is not None:
+            contact.seeker.opted_out = True
+    return True
+
+
+class TwilioSignature:
+    """Checks X-Twilio-Signature against the URL Twilio called (our public root + the path)."""
+
+    def __init__(self, public_base_url: str, auth_token: str) -> None:
+        self.base_url = public_base_url.rstrip("/")
+        self.validator = RequestValidator(auth_token)
+
+    def url_called(self, request: Request) -> str:
+        """The URL Twilio signed: our public root, not the host a proxy forwarded to us."""
+        query = request.url.query
+        return self.base_url + request.url.path + (f"?{query}" if query else "")
+
+    async def signed_form(self, request: Request) -> FormData | None:
+        """The request's form when its X-Twilio-Signature is good, else None."""
+        signature = request.headers.get("X-Twilio-Signature")
+        if not signature:
+            return None
+        try:
+            form = await request.form()
+        except Exception:  # an unreadable body cannot carry a good signature
+            return None
+        algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+        if not self.validator.validate(self.url_called(request), form, signature, algorithm):
+            return None
+        return form
+
+
+class TwilioWebhooks:
+    """The two webhooks Twilio calls: a seeker's message, and a sent message's status."""
+
+    def __init__(self, settings: Settings, jobline: Jobline) -> None:
+        self.signature = TwilioSignature(settings.public_base_url, settings.twilio.auth_token)
+        self.signed_form = self.signature.signed_form
+        self.jobline = jobline
+        self.sessions: sessionmaker[Session] = jobline.sessions
+        self.turns = ThreadPoolExecutor(TURN_WORKERS, thread_name_prefix="sms-turn")
+
+    async def message(self, request: Request) -> Response:
+        """Store the seeker's message, answer Twilio at once, take the turn afterwards."""
+        form = await self.signed_form(request)
+        if form is None:
+            return PlainTextResponse("bad signature", status_code=403)
+        try:
+            inbound = inbound_from_form(form)
+            received = await asyncio.to_thread(self.jobline.receive, inbound)
+        except (BadForm, BadPhone) as error:
+            return PlainTextResponse(str(error), status_code=400)
+        except Exception:  # storage down: Twilio may retry; never acknowledge what is unstored
+            log.exception("could not store an inbound SMS")
+            return PlainTextResponse("try again", status_code=503)
+        # A retry of a message we have: its turn runs again only if it never finished
+        # (take_turn skips a handled message), so a lost turn is recovered, never doubled.
+        return _twiml(BackgroundTask(self.take_turn, received, inbound.kind))
+
+    async def take_turn(self, received: Received, kind: str) -> None:
+        """The turn for a stored message; its replies go out through the outbox."""
+        try:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self.turns, self.jobline.take_turn, received, kind)
+        except Exception:  # the message stays "received"; Twilio's retry or a restart takes it
+            log.exception("turn failed for message %d", received.message_id)
+
+    def routes(self) -> list[Route]:
+        """The two webhook routes."""
+        return [
+            Route(MESSAGE_PATH, self.message, methods=["POST"]),
+            Route(STATUS_PATH, self.status, methods=["POST"]),
+        ]
+
+    async def status(self, request: Request) -> Response:
+        """Move a sent message to sent / delivered / undelivered / failed."""
+        form = await self.signed_form(request)
+        if form is None:
+            return PlainTextResponse("bad signature", status_code=403)
+        try:
+            update = status_from_form(form)
+        except BadForm as error:
+            return PlainTextResponse(str(error), status_code=400)
+
+        def store() -> bool:
+            with transaction(self.sessions) as session:
+                return apply_status(session, update)
+
+        try:
+            found = await asyncio.to_thread(store)
+        except Exception:  # storage down: a 503 makes Twilio's retry worth something
+            log.exception("could not store a status callback")
+            return PlainTextResponse("try again", status_code=503)
+        if not found:
+            log.info("status %s for unknown message %s", update.status, update.provider_id)
+        return Response(status_code=204)
+
+
+def install_twilio(runtime: Runtime, settings: Settings) -> list[BaseRoute]:
+    """Turn the SMS channel on when configured: webhooks, the resume service, the sender."""
+    if not twilio_enabled(settings):
+        log.info(
+            "Twilio SMS channel off: set twilio.account_sid (JOBLINE_TWILIO__ACCOUNT_SID) to use it"
+        )
+        return []
+    check_twilio_settings(settings)
+    hooks = TwilioWebhooks(settings, runtime.jobline)
+    runtime.extras.setdefault("channels", {})["sms"] = TwilioChannel(settings)
+    log.info("Twilio SMS channel on: webhooks at %s%s", settings.public_base_url, MESSAGE_PATH)
+    return list(hooks.routes())
+
+
+def twilio_routes(settings: Settings, jobline: Jobline) -> list[Route]:
+    """The Starlette routes of the Twilio channel."""
+    return TwilioWebhooks(settings, jobline).routes()
+
+
+def _twiml(background: BackgroundTask | None = None) -> Response:
+    return Response(EMPTY_TWIML, media_type="text/xml", background=background)
+
+
+def _count(raw: object) -> int:
+    try:
+        return int(str(raw or "0").strip() or 0)
+    except ValueError:
+        return 0
+
+
+def _seconds(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None

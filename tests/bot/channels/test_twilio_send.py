@@ -1,0 +1,153 @@
+"""Sending through the real twilio client against the fake Twilio API, and what each error means."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from bot.channels.base import OutgoingMessage, SendError
+from bot.channels.twilio_sms import TwilioChannel, inbound_from_form, status_from_form
+from bot.settings import Settings, load_settings
+from tests.bot.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PHONE, PUBLIC_URL
+from tests.fakes.twilio_api import Answer, FakeTwilio, slow, twilio_error
+
+SERVICE_SID = "MG" + "5678efab" * 4
+
+
+@pytest.fixture
+def api() -> Iterator[FakeTwilio]:
+    """The fake Twilio API, without a database."""
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+def settings_for(api: FakeTwilio, **twilio: str) -> Settings:
+    return load_settings(
+        public_base_url=PUBLIC_URL,
+        twilio={
+            "account_sid": ACCOUNT_SID,
+            "auth_token": AUTH_TOKEN,
+            "from_number": FROM_NUMBER,
+            "api_base_url": api.url,
+            **twilio,
+        },
+    )
+
+
+@pytest.fixture
+def sender(api: FakeTwilio) -> TwilioChannel:
+    """The channel, sending through the fake."""
+    return TwilioChannel(settings_for(api))
+
+
+MESSAGE = OutgoingMessage(outbox_id=1, address=PHONE, text="Jobline menu. Reply a number.")
+
+
+def test_send_uses_the_account_number_and_status_callback(
+    sender: TwilioChannel, api: FakeTwilio
+) -> None:
+    result = asyncio.run(sender.send(MESSAGE))
+    [request] = api.requests
+    assert request.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert request.auth == (ACCOUNT_SID, AUTH_TOKEN)
+    assert request.form == {
+        "To": PHONE,
+        "From": FROM_NUMBER,
+        "Body": MESSAGE.text,
+        "StatusCallback": PUBLIC_URL + "/webhooks/twilio/status",
+    }
+    assert result.provider_id.startswith("SM") and len(result.provider_id) == 34
+
+
+def test_send_from_a_messaging_service(api: FakeTwilio) -> None:
+    channel = TwilioChannel(settings_for(api, from_number="", messaging_service_sid=SERVICE_SID))
+    channel.send_now(MESSAGE)
+    [sent] = api.sent
+    assert sent["MessagingServiceSid"] == SERVICE_SID and "From" not in sent
+
+
+# what the fake answers -> what the channel says to do
+ERROR_CASES = [
+    ("opted out", twilio_error(400, 21610), "stop"),
+    ("not a valid number", twilio_error(400, 21211), "fail"),
+    ("not a mobile number", twilio_error(400, 21614), "fail"),
+    ("too many requests", twilio_error(429, 20429), "retry"),
+    ("server error", twilio_error(500, 20500), "retry"),
+    ("bad gateway, not JSON", Answer(502, {}), "retry"),
+    ("unknown client error", twilio_error(400, 21602), "fail"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "answer", "action"), ERROR_CASES, ids=[case[0] for case in ERROR_CASES]
+)
+def test_send_errors_are_classified(
+    sender: TwilioChannel, api: FakeTwilio, name: str, answer: Answer, action: str
+) -> None:
+    api.answer_next(answer)
+    with pytest.raises(SendError) as raised:
+        sender.send_now(MESSAGE)
+    assert raised.value.action == action, raised.value.reason
+
+
+def test_the_number_twilio_quotes_is_masked_in_the_reason(
+    sender: TwilioChannel, api: FakeTwilio
+) -> None:
+    api.answer_next(twilio_error(400, 21211))
+    with pytest.raises(SendError) as raised:
+        sender.send_now(MESSAGE)
+    assert PHONE not in raised.value.reason and "+86138****0001" in raised.value.reason
+
+
+def test_429_then_success(sender: TwilioChannel, api: FakeTwilio) -> None:
+    api.answer_next(twilio_error(429, 20429, retry_after=2))
+    with pytest.raises(SendError) as raised:
+        sender.send_now(MESSAGE)
+    assert (raised.value.action, raised.value.retry_after) == ("retry", 2.0)
+    assert sender.send_now(MESSAGE).provider_id.startswith("SM")
+    assert len(api.sent) == 2
+
+
+def test_wrong_auth_token_fails_rather_than_retrying(api: FakeTwilio) -> None:
+    channel = TwilioChannel(settings_for(api, auth_token="wrong"))
+    with pytest.raises(SendError) as raised:
+        channel.send_now(MESSAGE)
+    assert raised.value.action == "fail" and "401" in raised.value.reason
+
+
+def test_a_timeout_is_retried(api: FakeTwilio) -> None:
+    channel = TwilioChannel(settings_for(api), timeout=0.2)
+    api.answer_next(slow(1.0))
+    with pytest.raises(SendError) as raised:
+        channel.send_now(MESSAGE)
+    assert raised.value.action == "retry" and "Timeout" in raised.value.reason
+
+
+def test_twilio_unreachable_is_retried(api: FakeTwilio) -> None:
+    channel = TwilioChannel(settings_for(api))
+    api.stop()
+    with pytest.raises(SendError) as raised:
+        channel.send_now(MESSAGE)
+    assert raised.value.action == "retry"
+
+
+def test_inbound_form_kinds() -> None:
+    base = {"From": PHONE, "MessageSid": "SM1"}
+    assert inbound_from_form({**base, "Body": "hi"}).kind == "text"
+    assert inbound_from_form({**base, "NumMedia": "1"}).kind == "media"
+    assert inbound_from_form({**base, "NumMedia": "1", "Body": " "}).kind == "media"
+    assert inbound_from_form({**base, "NumMedia": "x", "Body": ""}).kind == "text"
+    assert inbound_from_form({**base, "Body": "no more", "OptOutType": "STOP"}).kind == "stop"
+    assert inbound_from_form({**base, "Body": "Yes", "OptOutType": "start"}).kind == "start"
+    assert inbound_from_form({**base, "SmsSid": "SM2"}).external_id == "SM1"
+
+
+def test_status_form() -> None:
+    update = status_from_form(
+        {"MessageSid": "SM1", "MessageStatus": "Failed", "ErrorCode": "21610"}
+    )
+    assert (update.provider_id, update.status, update.error_code) == ("SM1", "failed", 21610)
+    assert status_from_form({"SmsSid": "SM1", "SmsStatus": "sent"}).error_code is None

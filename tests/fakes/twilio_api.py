@@ -1,0 +1,180 @@
+"""A local fake of Twilio's REST API: records message requests and answers like Twilio."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+ERROR_MESSAGES = {
+    20003: "Authenticate",
+    20404: "The requested resource was not found",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+    21211: "The 'To' number {to} is not a valid phone number.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the fake says to the next request: an HTTP status, a JSON body, headers, a delay."""
+
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+def twilio_error(status: int, code: int, retry_after: float | None = None) -> Answer:
+    """An error answer shaped like Twilio's (code, message, more_info, status)."""
+    body = {
+        "code": code,
+        "message": ERROR_MESSAGES.get(code, "Error"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return Answer(status, body, headers)
+
+
+def slow(seconds: float) -> Answer:
+    """A success that takes this long (to make the client time out)."""
+    return Answer(201, delay=seconds)
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    form: dict[str, str]
+    auth: tuple[str, str] | None
+
+
+class FakeTwilio:
+    """Twilio's Messages API on 127.0.0.1; plan answers with `answer_next`."""
+
+    def __init__(self, account_sid: str, auth_token: str) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.requests: list[SentRequest] = []
+        self._plan: deque[Answer] = deque()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The server root, for twilio.api_base_url."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def sent(self) -> list[dict[str, str]]:
+        """The forms of every message-create request, in order."""
+        return [r.form for r in self.requests if r.path.endswith("/Messages.json")]
+
+    def answer_next(self, *answers: Answer) -> None:
+        """Answer the next requests with these, in order; after them, success again."""
+        with self._lock:
+            self._plan.extend(answers)
+
+    def start(self) -> FakeTwilio:
+        """Start serving in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next(self) -> Answer | None:
+        with self._lock:
+            return self._plan.popleft() if self._plan else None
+
+    def _answer(self, request: SentRequest) -> Answer:
+        expected = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        if request.auth != (self.account_sid, self.auth_token):
+            return twilio_error(401, 20003)
+        if request.method != "POST" or request.path != expected:
+            return twilio_error(404, 20404)
+        planned = self._next()
+        if planned is not None and planned.status >= 300:
+            message = str(planned.body.get("message", ""))
+            if "{to}" in message:
+                body = {**planned.body, "message": message.format(to=request.form.get("To"))}
+                return Answer(planned.status, body, planned.headers)
+            return planned
+        if "To" not in request.form or "Body" not in request.form:
+            return twilio_error(400, 21604)
+        sid = "SM" + uuid.uuid4().hex
+        body = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": request.form["To"],
+            "from": request.form.get("From"),
+            "messaging_service_sid": request.form.get("MessagingServiceSid"),
+            "body": request.form["Body"],
+            "status": "queued",
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "uri": f"{expected[:-5]}/{sid}.json",
+        }
+        return Answer(201, body, delay=planned.delay if planned else 0.0)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self._serve()
+
+            def do_GET(self) -> None:
+                self._serve()
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8")
+                form = {key: values[-1] for key, values in parse_qs(raw).items()}
+                request = SentRequest(self.command, self.path, form, _basic_auth(self.headers))
+                with fake._lock:
+                    fake.requests.append(request)
+                answer = fake._answer(request)
+                if answer.delay:
+                    time.sleep(answer.delay)
+                payload = json.dumps(answer.body).encode("utf-8")
+                try:
+                    self.send_response(answer.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        return Handler
+
+
+def _basic_auth(headers: Any) -> tuple[str, str] | None:
+    value = str(headers.get("Authorization") or "")
+    if not value.startswith("Basic "):
+        return None
+    user, _, password = base64.b64decode(value[6:]).decode("utf-8").partition(":")
+    return user, password
