@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) .venv-rasa
 	$(BIN)/jobline run
 
 chat: $(STAMP)
@@ -25,11 +25,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) .venv-rasa lint typecheck
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP) .venv-rasa
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+include nlu/rasa.mk

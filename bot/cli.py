@@ -18,6 +18,7 @@ from bot.conversation import Jobline
 from bot.settings import Settings, SettingsError, get_settings
 from db.phones import BadPhone, normalize_phone
 from db.setup import Database, open_database
+from nlu.cli import nlu_app
 
 app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
 seekers_app = typer.Typer(help="Seekers: export, import.", no_args_is_help=True)
@@ -25,6 +26,7 @@ app.add_typer(seekers_app, name="seekers")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(applications_app, name="applications")
 app.add_typer(handoff_app, name="handoff")
+app.add_typer(nlu_app, name="nlu")
 
 
 class Format(StrEnum):
@@ -61,6 +63,7 @@ def run(
     import uvicorn
 
     from bot.runtime import build_runtime
+    from nlu.service import nlu_service
 
     settings = settings_or_exit()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -70,7 +73,10 @@ def run(
     except SettingsError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(web, host=host or settings.host, port=port or settings.port, log_level="info")
+    # The managed Rasa server (nlu.url empty) runs as long as the web app does.
+    with nlu_service(settings.nlu, announce=logging.getLogger("jobline.nlu").info) as understander:
+        web.state.runtime.jobline.understander = understander
+        uvicorn.run(web, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 @app.command()

@@ -20,7 +20,7 @@ class NluSettings(BaseModel):
     managed_port: int = Field(default=5005, description="Port of the managed server.")
     timeout_seconds: float = Field(default=2.0, description="Longest wait for one Rasa answer.")
     threshold: float = Field(
-        default=0.4, description="Below this Rasa confidence a message is out_of_scope."
+        default=0.5, description="Below this Rasa confidence a message is out_of_scope."
     )
     managed: bool = Field(
         default=True, description="Start a Rasa server from .venv-rasa when url is empty."
@@ -32,7 +32,7 @@ class NluSettings(BaseModel):
         default=5.0, description="After Rasa fails, answer from the fast path this long first."
     )
     max_chars: int = Field(
-        default=500, description="Longer messages are cut before Rasa sees them."
+        default=500, description="Rasa sees only this many characters of a message."
     )
     venv: Path = Field(default=REPO_ROOT / ".venv-rasa", description="Rasa's own Python 3.10 venv.")
     project_dir: Path = Field(default=REPO_ROOT / "nlu" / "rasa", description="The Rasa project.")

@@ -133,6 +133,14 @@ def _prune(models_dir: Path, keep: Path) -> None:
         old.unlink(missing_ok=True)
 
 
+def _die_with_parent() -> None:
+    """In the child: end Rasa if the Jobline thread that started it dies (Linux only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class ManagedRasa:
     """`rasa run --enable-api` on loopback from .venv-rasa, restarted if it dies."""
 
@@ -225,6 +233,7 @@ class ManagedRasa:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so stop() ends its children
+                preexec_fn=_die_with_parent,
             )
         log.info("started Rasa (pid %d) on %s", self._process.pid, self.url)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from nlu.client import RasaClient
 from nlu.config import NluSettings
-from nlu.server import ManagedRasa, RasaSetupError
+from nlu.server import ManagedRasa, RasaSetupError, model_path
 from nlu.understand import Understander
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ def nlu_service(
         client = RasaClient(managed_url, settings.timeout_seconds)
         wants_managed = True
     if wants_managed and not client.is_ready():
-        announce(f"starting the Rasa server on {managed_url} (first time: training the model)")
+        training = "" if model_path(settings).exists() else " (training the model first)"
+        announce(f"starting the Rasa server on {managed_url}{training}")
         server = ManagedRasa(settings)
         try:
             if server.start():

@@ -35,6 +35,8 @@ JOB_INTENTS = frozenset(
 )  # fmt: skip
 ENTITY_NAMES = ("location", "job_category")
 OUT_OF_SCOPE = "out_of_scope"
+# The longest text a Parse keeps (a Telegram message); Rasa sees only the first max_chars.
+MAX_TEXT = 4096
 
 FastPath = Callable[[str, str | None], Parse | None]
 
@@ -55,7 +57,7 @@ class RasaParser(Protocol):
         ...
 
 
-def clean_text(text: str, max_chars: int = 500) -> str:
+def clean_text(text: str, max_chars: int = MAX_TEXT) -> str:
     """NFKC, control characters out, single spaces, cut to max_chars."""
     text = unicodedata.normalize("NFKC", text if isinstance(text, str) else str(text))
     kept = "".join(
@@ -103,13 +105,13 @@ class Understander:
                 return quick
             assert self.client is not None
             try:
-                result = self.client.parse(cleaned)
+                result = self.client.parse(cleaned[: self.max_chars])
             except RasaError as error:
                 return self._rasa_failed(cleaned, error)
             return self._after_rasa(cleaned, result)
         except Exception:  # the seeker must get an answer whatever went wrong here
             log.exception("understanding failed; answering from menus")
-            return Parse(str(text)[: self.max_chars], OUT_OF_SCOPE, 0.0, (), "error")
+            return Parse(str(text)[:MAX_TEXT], OUT_OF_SCOPE, 0.0, (), "error")
 
     async def understand_async(
         self, text: str, language: str = "en", expecting: str | None = None
@@ -121,16 +123,16 @@ class Understander:
                 return quick
             assert self.client is not None
             try:
-                result = await self.client.parse_async(cleaned)
+                result = await self.client.parse_async(cleaned[: self.max_chars])
             except RasaError as error:
                 return self._rasa_failed(cleaned, error)
             return self._after_rasa(cleaned, result)
         except Exception:
             log.exception("understanding failed; answering from menus")
-            return Parse(str(text)[: self.max_chars], OUT_OF_SCOPE, 0.0, (), "error")
+            return Parse(str(text)[:MAX_TEXT], OUT_OF_SCOPE, 0.0, (), "error")
 
     def _before_rasa(self, text: str, expecting: str | None) -> tuple[str, Parse | None]:
-        cleaned = clean_text(text, self.max_chars)
+        cleaned = clean_text(text)
         try:
             quick = self.fast_path(cleaned, expecting)
         except Exception:

@@ -63,13 +63,14 @@ class FakeRasa:
         self.mode = mode
         self.delay = delay
         self.requests = 0
+        self.last_body = b""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 fake.requests += 1
                 length = int(self.headers.get("Content-Length", 0))
-                self.rfile.read(length)
+                fake.last_body = self.rfile.read(length)
                 if fake.mode == "slow":
                     time.sleep(fake.delay)
                     status, kind, body = 200, "application/json", GOOD

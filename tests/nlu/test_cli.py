@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -52,3 +53,20 @@ def test_parse_starts_the_managed_server_when_none_answers(
     assert result.exit_code == 0, result.output
     assert "no Rasa server answers" in result.stderr
     assert json.loads(result.stdout.strip())["intent"] == "find_jobs"
+
+
+def test_eval_reports_precision_recall_and_confusions(
+    monkeypatch: pytest.MonkeyPatch, rasa_server: ManagedRasa, tmp_path: Path
+) -> None:
+    use_settings(monkeypatch, NluSettings(url=rasa_server.url))
+    held_out = tmp_path / "held_out.csv"
+    held_out.write_text(
+        "text,intent\njobs in daoli,find_jobs\nwhat is the weather,out_of_scope\n"
+        "is it going to snow,find_jobs\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli.nlu_app, ["eval", str(held_out)])
+    assert result.exit_code == 0, result.output
+    assert "intent accuracy 66.7% (2/3)" in result.stdout
+    assert "find_jobs" in result.stdout and "precision" in result.stdout
+    assert "find_jobs -> out_of_scope" in result.stdout

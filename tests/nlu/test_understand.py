@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -61,6 +62,16 @@ def test_odd_entities_are_dropped_and_the_rest_made_canonical() -> None:
         parse = understander.understand("cleaner work in daoli")
     assert parse.intent == "find_jobs"
     assert set(parse.entities) == {Entity("job_category", "cleaning"), Entity("location", "Daoli")}
+
+
+def test_rasa_sees_only_the_first_max_chars() -> None:
+    with FakeRasa("unknown_intent") as fake:
+        understander = Understander(RasaClient(fake.url), fast_path=digits_only, max_chars=500)
+        parse = understander.understand("jobs in daoli " * 715)
+        sent = json.loads(fake.last_body)["text"]
+    assert len(sent) == 500
+    assert 4090 <= len(parse.text) <= 4096
+    assert parse.intent == "out_of_scope"
 
 
 def test_digits_never_wait_for_rasa() -> None:
