@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP) .venv-rasa
 	$(BIN)/jobline run
 
-chat: $(STAMP)
+chat: $(STAMP) .venv-rasa
 	$(BIN)/jobline chat --phone +8613800000001
 
 lint: $(STAMP)

@@ -92,9 +92,19 @@ def chat(
         typer.echo(f"Not a phone number: {phone}", err=True)
         raise typer.Exit(2) from None
     database = database_or_exit(settings)
-    jobline = Jobline(settings, database.sessions)
-    console = ConsoleChannel(database.sessions)
     machine = as_json or not sys.stdin.isatty()
+    from nlu.service import nlu_service
+
+    def announce(line: str) -> None:
+        typer.echo(line, err=True)
+
+    with nlu_service(settings.nlu, announce=announce, fallback_to_managed=True) as understander:
+        jobline = Jobline(settings, database.sessions, understander=understander)
+        _converse(jobline, ConsoleChannel(database.sessions), address, machine)
+
+
+def _converse(jobline: Jobline, console: ConsoleChannel, address: str, machine: bool) -> None:
+    """Read one message per line, answer with what Jobline sends back."""
 
     def say(text: str) -> None:
         if machine:

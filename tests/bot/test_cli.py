@@ -16,7 +16,8 @@ JOBLINE = [sys.executable, "-m", "bot.cli"]
 
 
 def run(args: list[str], database_url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JOBLINE_DATABASE_URL": database_url}
+    # Keyword-only: these tests are about the command, not Rasa (tests/nlu start Rasa).
+    env = {**os.environ, "JOBLINE_DATABASE_URL": database_url, "JOBLINE_NLU__MANAGED": "false"}
     return subprocess.run(
         [*JOBLINE, *args],
         input=stdin,
