@@ -209,7 +209,9 @@ class Jobline:
                 try:
                     self._turn(received, kind)
                     break
-                except StaleDataError:
+                except (StaleDataError, IntegrityError):
+                    # Another process took a turn for this contact (or created its first
+                    # conversation row) meanwhile: read the new state and decide again.
                     log.info("conversation changed under us, retrying (attempt %d)", attempt)
             else:
                 raise RuntimeError("conversation kept changing; turn not taken")

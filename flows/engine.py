@@ -71,7 +71,7 @@ def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | Non
     turn = _global(ctx, state, parse)
     if turn is None:
         turn = _in_flow(ctx, state, parse) if state.flow in FLOWS else _route(ctx, state, parse)
-    return _offer_resume(state, turn)
+    return _offer_resume(ctx, state, turn)
 
 
 def _global(ctx: Context, state: State, parse: Parse) -> Turn | None:
@@ -155,11 +155,14 @@ def _route(ctx: Context, state: State, parse: Parse) -> Turn:
     return show_menu(state, Reply("out_of_scope"))
 
 
-def _offer_resume(before: State, turn: Turn) -> Turn:
-    """After a detour ends, offer to go back to the suspended flow."""
+def _offer_resume(ctx: Context, before: State, turn: Turn) -> Turn:
+    """After a detour ends, offer to go back to the suspended flow (or go back at once)."""
     suspended = turn.state.answers.get("_suspended")
     if not suspended or turn.state.flow is not None or before.flow is None:
         return turn
+    if suspended.get("auto"):
+        back = _resume(ctx, turn.state)
+        return Turn(back.state, (*turn.replies, *back.replies), turn.effects)
     offers = {"1": "_resume", "2": "_menu"}
     state = offering(turn.state, offers)
     return Turn(state, (*turn.replies, reply("resume_offer", "1 Yes", "2 No")), turn.effects)

@@ -189,6 +189,13 @@ class Registration(QuestionFlow):
             return self.finish(ctx, state)
         return super().after(ctx, state, slot)
 
+    @staticmethod
+    def _registered(state: State, name: str) -> Reply:
+        """Thanks; without a next step when the engine goes straight back to a job."""
+        if (state.answers.get("_suspended") or {}).get("auto"):
+            return reply("registered_going_back", name=name)
+        return reply("registered", "1 Jobs near you", "MENU", name=name)
+
     def finish(self, ctx: Context, state: State) -> Turn:
         """Save the profile and thank the seeker by name."""
         a = state.answers
@@ -203,6 +210,6 @@ class Registration(QuestionFlow):
         }
         return Turn(
             state.idle(),
-            (reply("registered", "1 Jobs near you", "MENU", name=a["name"]),),
+            (self._registered(state, a["name"]),),
             (Effect("save_profile", {**profile, "register": True}),),
         )

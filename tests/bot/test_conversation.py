@@ -33,3 +33,29 @@ def test_a_stored_message_is_answered_after_a_restart(
     with database.sessions() as session:
         texts = list(session.scalars(select(OutboxMessage.text)))
     assert len(texts) == 1 and "What is your name?" in texts[0]
+
+
+def test_two_processes_taking_a_first_turn_at_once_both_answer(
+    settings: Settings, database: Database, clock: Clock
+) -> None:
+    """Two Jobline instances (two processes) answer one contact's first two messages at once."""
+    import threading
+
+    one = Jobline(settings, database.sessions, clock=clock)
+    two = Jobline(settings, database.sessions, clock=clock)
+    phone = "+8613800000009"
+    first = one.receive(InboundMessage("sms", phone, "hello", external_id="SMa"))
+    second = two.receive(InboundMessage("sms", phone, "help", external_id="SMb"))
+    threads = [
+        threading.Thread(target=one.take_turn, args=(first,)),
+        threading.Thread(target=two.take_turn, args=(second,)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    with database.sessions() as session:
+        statuses = list(session.scalars(select(Message.status)))
+        replies = session.scalar(select(func.count(OutboxMessage.id)))
+    assert statuses == ["handled", "handled"]
+    assert replies == 2
