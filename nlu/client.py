@@ -37,22 +37,11 @@ class RasaClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = httpx.Timeout(timeout_seconds)
         self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout)
-        self._async_http: httpx.AsyncClient | None = None
 
     def parse(self, text: str) -> RasaResult:
         """Ask Rasa what the text means; raise RasaError if it cannot say."""
         try:
             response = self._http.post("/model/parse", json={"text": text})
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        return _result(response)
-
-    async def parse_async(self, text: str) -> RasaResult:
-        """The same as parse, for async callers."""
-        if self._async_http is None:
-            self._async_http = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
-        try:
-            response = await self._async_http.post("/model/parse", json={"text": text})
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return _result(response)
@@ -68,12 +57,6 @@ class RasaClient:
     def close(self) -> None:
         """Close the kept-alive connections."""
         self._http.close()
-
-    async def aclose(self) -> None:
-        """Close the async connections too."""
-        self._http.close()
-        if self._async_http is not None:
-            await self._async_http.aclose()
 
 
 def _result(response: httpx.Response) -> RasaResult:

@@ -52,10 +52,6 @@ class RasaParser(Protocol):
         """Ask Rasa what the text means; raise RasaError if it cannot say."""
         ...
 
-    async def parse_async(self, text: str) -> RasaResult:
-        """The same, for async callers."""
-        ...
-
 
 def clean_text(text: str, max_chars: int = MAX_TEXT) -> str:
     """NFKC, control characters out, single spaces, cut to max_chars."""
@@ -110,24 +106,6 @@ class Understander:
                 return self._rasa_failed(cleaned, error)
             return self._after_rasa(cleaned, result)
         except Exception:  # the seeker must get an answer whatever went wrong here
-            log.exception("understanding failed; answering from menus")
-            return Parse(str(text)[:MAX_TEXT], OUT_OF_SCOPE, 0.0, (), "error")
-
-    async def understand_async(
-        self, text: str, language: str = "en", expecting: str | None = None
-    ) -> Parse:
-        """The same as understand, for async callers."""
-        try:
-            cleaned, quick = self._before_rasa(text, expecting)
-            if quick is not None:
-                return quick
-            assert self.client is not None
-            try:
-                result = await self.client.parse_async(cleaned[: self.max_chars])
-            except RasaError as error:
-                return self._rasa_failed(cleaned, error)
-            return self._after_rasa(cleaned, result)
-        except Exception:
             log.exception("understanding failed; answering from menus")
             return Parse(str(text)[:MAX_TEXT], OUT_OF_SCOPE, 0.0, (), "error")
 

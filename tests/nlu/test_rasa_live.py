@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
@@ -73,12 +72,6 @@ def test_control_characters_are_stripped(understander: Understander) -> None:
 def test_only_control_characters(understander: Understander) -> None:
     parse = understander.understand("\x00\x01\x02\x1b")
     assert parse.text == ""
-
-
-def test_async_callers_get_the_same_answer(understander: Understander) -> None:
-    parse = asyncio.run(understander.understand_async("any security work in harbin"))
-    assert parse.intent == "find_jobs"
-    assert set(parse.entities) == {Entity(CATEGORY, "security"), Entity(LOCATION, "Harbin")}
 
 
 def test_rasa_killed_mid_conversation_then_restarted(rasa_server: ManagedRasa) -> None:
