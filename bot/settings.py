@@ -177,6 +177,10 @@ class Settings(BaseSettings):
         return path if path.is_absolute() else ROOT / path
 
 
+# Settings that must never be written in a config file.
+SECRETS = (("twilio", "auth_token"), ("telegram", "token"), ("telegram", "webhook_secret"))
+
+
 class _YamlSource(PydanticBaseSettingsSource):
     """Reads config.yaml, or the file JOBLINE_CONFIG names."""
 
@@ -190,6 +194,13 @@ class _YamlSource(PydanticBaseSettingsSource):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise SettingsError(f"Invalid setting JOBLINE_CONFIG: {path} is not a mapping")
+        for section, key in SECRETS:
+            if (data.get(section) or {}).get(key):
+                variable = f"JOBLINE_{section.upper()}__{key.upper()}"
+                raise SettingsError(
+                    f"Invalid setting {section}.{key}: secrets go in the environment "
+                    f"({variable}), not in {path.name}"
+                )
         return data
 
 

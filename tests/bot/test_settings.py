@@ -72,3 +72,20 @@ def test_invalid_setting_is_one_line_naming_it(
         load_settings()
     message = str(error.value)
     assert message.startswith(f"Invalid setting {named}:") and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("written", "named"),
+    [
+        ("twilio:\n  auth_token: abc123\n", "twilio.auth_token"),
+        ("telegram:\n  token: '123:ABC'\n", "telegram.token"),
+    ],
+)
+def test_a_secret_written_in_the_config_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, written: str, named: str
+) -> None:
+    leaky = tmp_path / "leaky.yaml"
+    leaky.write_text(written)
+    monkeypatch.setenv("JOBLINE_CONFIG", str(leaky))
+    with pytest.raises(SettingsError, match=f"Invalid setting {named}: secrets go in the env"):
+        load_settings()
