@@ -41,7 +41,7 @@ def stored_messages(database: Database) -> int:
 
 
 def test_start_sets_the_webhook_with_its_secret(telegram: Telegram, bot_api: FakeBotApi) -> None:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20
     while not bot_api.webhook and time.monotonic() < deadline:
         time.sleep(0.02)
     assert bot_api.webhook["url"] == "https://jobline.example/webhooks/telegram"
