@@ -32,6 +32,7 @@ INTEREST_NUMBERS = {
 }
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '.\-·][^\W\d_]+)*$")
 MAX_NAME = 30
+MAX_NAME_WORDS = 4
 OLDEST_AGE = 90
 YOUNGEST_AGE = 15
 
@@ -51,7 +52,8 @@ def yes_no(parse: Parse) -> bool | None:
 def validate_name(text: str) -> Outcome:
     """A name in letters (any script), at most 30 characters."""
     name = " ".join(text.split())
-    if not name or len(name) > MAX_NAME or not _NAME.match(name):
+    too_many_words = len(name.split()) > MAX_NAME_WORDS
+    if not name or len(name) > MAX_NAME or too_many_words or not _NAME.match(name):
         return Rejected(Reply("name_retry"))
     return Accepted(name.title() if name.islower() else name)
 

@@ -88,6 +88,8 @@ _FUZZY = {
     **{word: intent for word, intent in COMMANDS.items() if len(word) >= 4},
 }
 
+# Free-text answers this short are taken as they are, without asking Rasa.
+MAX_PLAIN_WORDS = 2
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -117,14 +119,15 @@ def fast_path(text: str, expecting: str | None = None) -> Parse | None:
         return Parse(text, "human_agent")
     if word.isdigit() and len(word) <= 2:
         return Parse(text, "number", entities=(Entity("number", str(int(word))),))
+    if word in COMMANDS:
+        return Parse(text, COMMANDS[word])
     if expecting == "text":
-        return Parse(text, "text")
+        # A short answer (a name) needs no Rasa; a longer one may be a change of topic.
+        return Parse(text, "text") if len(word.split()) <= MAX_PLAIN_WORDS else None
     if word in AFFIRM_WORDS:
         return Parse(text, "affirm")
     if word in DENY_WORDS:
         return Parse(text, "deny")
-    if word in COMMANDS:
-        return Parse(text, COMMANDS[word])
     if " " not in word and len(word) >= 4:
         near = near_miss(word, list(_FUZZY))
         if near is not None:

@@ -8,10 +8,14 @@ import time
 
 import pytest
 
+from bot.conversation import Jobline
+from bot.settings import Settings
+from db.setup import Database
 from nlu.client import RasaClient
 from nlu.parse import Entity
 from nlu.server import ManagedRasa
 from nlu.understand import Understander
+from tests.conftest import Clock, Seeker
 
 LOCATION, CATEGORY = "location", "job_category"
 
@@ -103,3 +107,16 @@ def test_rasa_killed_mid_conversation_then_restarted(rasa_server: ManagedRasa) -
     assert talking.understand("any jobs in daoli").intent == "find_jobs"
     assert not talking.degraded
     client.close()
+
+
+def test_seeker_words_mid_registration_change_the_topic(
+    understander: Understander, settings: Settings, database: Database, clock: Clock
+) -> None:
+    """A question in the seeker's own words is honoured even while a name is expected."""
+    jobline = Jobline(settings, database.sessions, understander=understander, clock=clock)
+    seeker = Seeker(jobline, phone="+8613800000031")
+    assert "What is your name?" in seeker.says("register")
+    assert "Small loans" in seeker.says("can i borrow money to raise pigs")
+    assert "What is your name?" in seeker.says("register")
+    assert "just your name" in seeker.says("what is the weather in harbin")
+    assert "What year were you born?" in seeker.says("Li Xiuying")
