@@ -92,6 +92,8 @@ def _match(text: str, index: dict[str, str]) -> Match:
         return Match(None, False)
     if key in index:
         return Match(index[key], True)
+    if len(key) < 3 or not any(char.isalpha() for char in key):
+        return Match(None, False)  # "1" or "ok" is not a misspelt place
     found = process.extract(key, list(index), scorer=fuzz.WRatio, limit=5)
     ranked: list[str] = []
     for alias, score, _ in found:
