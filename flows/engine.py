@@ -41,9 +41,9 @@ def register_flow(flow: Flow, *intents: str, suspendable: bool = False) -> None:
 
 register_flow(Registration(), "register", "update_profile", suspendable=True)
 register_flow(Handoff(), "human_agent")
-register_flow(Jobs(), "find_jobs", "apply_job", suspendable=True)
+register_flow(Jobs(), "find_jobs", "apply_job")
 register_flow(ApplicationStatus(), "application_status")
-register_flow(JobFairs(), "job_fair", "join", suspendable=True)
+register_flow(JobFairs(), "job_fair", "join")
 register_flow(LoanEligibility(), "loan_eligibility", suspendable=True)
 register_flow(ConcessionCard(), "concession_card")
 register_flow(CardHow(), "card_how")
