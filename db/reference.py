@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -77,9 +78,9 @@ def _clean(text: str) -> str:
     return " ".join(text.lower().replace("-", " ").split()).strip(" .,!?")
 
 
-def _name_index(pairs: object) -> dict[str, str]:
+def _name_index(pairs: Iterable[tuple[str, Sequence[str]]]) -> dict[str, str]:
     index: dict[str, str] = {}
-    for canonical, aliases in pairs:  # type: ignore[attr-defined]
+    for canonical, aliases in pairs:
         index[_clean(canonical)] = canonical
         for alias in aliases:
             index[_clean(alias)] = canonical

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # A known answer: True, False, or None for "not sure". A condition not in the mapping is unasked.
 Known = Mapping[str, bool | None]
@@ -21,10 +22,10 @@ class Rules:
     required: tuple[str, ...]
 
     @classmethod
-    def from_settings(cls, loans: object) -> Rules:
+    def from_settings(cls, loans: Any) -> Rules:
         """Rules from the loans settings (config.yaml)."""
-        groups = tuple((g.name, tuple(g.needs)) for g in loans.groups)  # type: ignore[attr-defined]
-        return cls(groups, tuple(loans.required))  # type: ignore[attr-defined]
+        groups = tuple((g.name, tuple(g.needs)) for g in loans.groups)
+        return cls(groups, tuple(loans.required))
 
     def conditions(self) -> list[str]:
         """Every condition the rules use, in the order they would be asked."""

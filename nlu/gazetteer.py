@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
-
+from db.reference import Reference, load_reference
 from nlu.parse import Entity
-
-REFERENCE_FILE = Path(__file__).resolve().parents[1] / "db" / "reference.yaml"
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -97,26 +93,17 @@ def _patterns(gazetteer: Gazetteer) -> tuple[tuple[str, re.Pattern[str], dict[st
     return tuple(patterns)
 
 
-def load_gazetteer(path: Path = REFERENCE_FILE) -> Gazetteer:
-    """Read the reference file into typed terms."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    places = tuple(
-        Term("location", str(item["name"]), tuple(str(a) for a in item.get("aliases", [])))
-        for item in raw["places"]
-    )
+def gazetteer_from(reference: Reference) -> Gazetteer:
+    """The shared place and category list (db/reference.yaml) as typed terms."""
+    places = tuple(Term("location", place.name, place.aliases) for place in reference.places)
     categories = tuple(
-        Term("job_category", str(item["slug"]), _category_aliases(item))
-        for item in raw["categories"]
+        Term("job_category", category.slug, (category.name, *category.aliases))
+        for category in reference.categories
     )
     return Gazetteer(places=places, categories=categories)
-
-
-def _category_aliases(item: dict[str, object]) -> tuple[str, ...]:
-    aliases = [str(a) for a in item.get("aliases", []) or []]  # type: ignore[attr-defined]
-    return (str(item["name"]), *aliases)
 
 
 @lru_cache(maxsize=1)
 def default_gazetteer() -> Gazetteer:
     """The reference list shipped with the repository, read once."""
-    return load_gazetteer()
+    return gazetteer_from(load_reference())
