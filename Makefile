@@ -25,7 +25,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) .venv-rasa lint typecheck
+test: $(STAMP) .venv-rasa lint typecheck nlu-train
 	$(BIN)/pytest -q
 
 bench: $(STAMP) .venv-rasa
