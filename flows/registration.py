@@ -60,7 +60,8 @@ def _yes_no_outcome(parse: Parse, retry: str) -> Outcome:
 
 def _summary(ctx: Context, state: State) -> Reply:
     a = state.answers
-    catalogue_words = {True: "Yes", False: "No"}
+    catalogue_words = {True: Reply("word_yes"), False: Reply("word_no")}
+    genders = {"man": Reply("word_man"), "woman": Reply("word_woman")}
     names = [ctx.reference.category(slug) for slug in a.get("interests") or []]
     return reply(
         "reg_summary",
@@ -68,7 +69,7 @@ def _summary(ctx: Context, state: State) -> Reply:
         "2 Change",
         name=a.get("name"),
         birth_year=a.get("birth_year"),
-        gender=a.get("gender"),
+        gender=genders.get(a.get("gender") or "", a.get("gender")),
         district=a.get("district"),
         interests=", ".join(c.name for c in names if c is not None),
         card=catalogue_words[bool(a.get("card"))],
