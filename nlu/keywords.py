@@ -81,6 +81,8 @@ COMMANDS = {
     "英语": "change_language",
     "汉语": "change_language",
     "普通话": "change_language",
+    "language": "change_language",
+    "语言": "change_language",
     "更多": "more",
     "报名": "join",
     "参加": "join",
