@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ PHONE_CHANNELS = {"sms", "console"}
 MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 3
 PROVIDER_KEYWORDS = {"stop", "start", "help"}
+# Chinese characters: a message with any is taken as written in Chinese.
+CJK = re.compile("[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,12 @@ def render_reply(item: Reply, language: str) -> str:
         for key, value in item.values.items()
     }
     return render(item.key, language, **values)
+
+
+def first_language(seeker: Seeker, text: str, default: str) -> None:
+    """A new seeker who writes in Chinese gets Chinese, until they choose a language."""
+    if seeker.registered_at is None and seeker.language == default and CJK.search(text):
+        seeker.language = "zh"
 
 
 def find_or_create_contact(
@@ -247,6 +256,8 @@ class Jobline:
             assert contact is not None
             linked = link_shared_phone(session, contact, parse)
             seeker = contact.seeker
+            if kind == "text":
+                first_language(seeker, message.text, self.settings.default_language)
             conversation = session.get(
                 Conversation, contact.id, with_for_update=_row_locks(session)
             )

@@ -105,3 +105,9 @@ def fair_rsvp(ctx: EffectContext, data: dict[str, Any]) -> None:
         )
         ctx.session.add(subscription)
     subscription.attending = True
+
+
+@effect("set_language")
+def set_language(ctx: EffectContext, data: dict[str, Any]) -> None:
+    """The language the seeker's texts are written in from now on."""
+    ctx.seeker.language = data["language"]

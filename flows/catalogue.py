@@ -29,7 +29,7 @@ def _load(language: str) -> dict[str, str]:
 
 def languages() -> list[str]:
     """The languages that have a catalogue."""
-    return sorted(p.stem for p in TEXTS.glob("*.yaml") if p.stem != "worst_case")
+    return sorted(p.stem for p in TEXTS.glob("*.yaml") if not p.stem.startswith("worst_case"))
 
 
 def placeholders(template: str) -> list[str]:
@@ -40,3 +40,12 @@ def placeholders(template: str) -> list[str]:
 def render(key: str, language: str = FALLBACK, **values: Any) -> str:
     """The text for a key, with its values filled in."""
     return catalogue(language)[key].format(**values)
+
+
+def worst_case(language: str) -> dict[str, Any]:
+    """The longest value of each placeholder in a language's texts (for the length test)."""
+    values = yaml.safe_load((TEXTS / "worst_case.yaml").read_text(encoding="utf-8"))
+    own = TEXTS / f"worst_case.{language}.yaml"
+    if language != FALLBACK and own.exists():
+        values.update(yaml.safe_load(own.read_text(encoding="utf-8")))
+    return dict(values)

@@ -11,6 +11,7 @@ from flows.fairs import JobFairs
 from flows.handoff import Handoff
 from flows.info import CardHow, ConcessionCard, Training
 from flows.jobs import Jobs
+from flows.language import Language
 from flows.loans import LoanEligibility
 from flows.menu import MENU_OFFERS, offering, show_menu
 from flows.registration import Registration
@@ -49,6 +50,7 @@ register_flow(ConcessionCard(), "concession_card")
 register_flow(CardHow(), "card_how")
 register_flow(Training(), "training")
 register_flow(FairRsvp(), "fair_rsvp")
+register_flow(Language(), "change_language")
 
 
 def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | None) -> Turn:

@@ -34,7 +34,21 @@ FREE_TEXT = ("text", "out_of_scope")
 
 def clip(text: str, limit: int) -> str:
     """Cut a long field with an ellipsis so a text stays within its segments."""
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+    if _width(text) <= limit:
+        return text
+    kept = ""
+    for char in text:
+        if _width(kept + char) > limit - 3:
+            break
+        kept += char
+    return kept.rstrip() + "..."
+
+
+def _width(text: str) -> int:
+    """Length where a Chinese character counts two: it costs an SMS twice a Latin letter's room."""
+    return sum(
+        2 if "\u2e80" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef" else 1 for char in text
+    )
 
 
 def pay(amount: int) -> str:

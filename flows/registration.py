@@ -13,6 +13,7 @@ from flows.answers import (
     yes_no,
 )
 from flows.base import Accepted, Outcome, Question, QuestionFlow, Rejected
+from flows.local_names import joined, local_name
 from flows.types import Context, Effect, Profile, Reply, State, Turn, reply
 from nlu.parse import Parse
 
@@ -60,20 +61,28 @@ def _yes_no_outcome(parse: Parse, retry: str) -> Outcome:
 
 def _summary(ctx: Context, state: State) -> Reply:
     a = state.answers
-    catalogue_words = {True: "Yes", False: "No"}
+    catalogue_words = {True: Reply("word_yes"), False: Reply("word_no")}
+    genders = {"man": Reply("word_man"), "woman": Reply("word_woman")}
     names = [ctx.reference.category(slug) for slug in a.get("interests") or []]
+    language = ctx.profile.language
     return reply(
         "reg_summary",
         "1 Save",
         "2 Change",
         name=a.get("name"),
         birth_year=a.get("birth_year"),
-        gender=a.get("gender"),
-        district=a.get("district"),
-        interests=", ".join(c.name for c in names if c is not None),
+        gender=genders.get(a.get("gender") or "", a.get("gender")),
+        district=_place_name(ctx, a.get("district")),
+        interests=joined([local_name(c, language) for c in names if c is not None], language),
         card=catalogue_words[bool(a.get("card"))],
         alerts=catalogue_words[bool(a.get("alerts"))],
     )
+
+
+def _place_name(ctx: Context, name: str | None) -> str | None:
+    """The district as the seeker reads it (its Chinese name in Chinese)."""
+    place = ctx.reference.place(name) if name else None
+    return name if place is None else local_name(place, ctx.profile.language)
 
 
 def _confirm(ctx: Context, state: State, parse: Parse) -> Outcome:
