@@ -30,8 +30,12 @@ HELDOUT = (
     REPO_ROOT / "nlu" / "heldout" / "seekers.yml",
     REPO_ROOT / "nlu" / "heldout" / "seekers_2.yml",
     REPO_ROOT / "nlu" / "heldout" / "seekers_3.yml",
+    REPO_ROOT / "nlu" / "heldout" / "seekers_4.yml",
 )
-OUT_OF_DOMAIN = REPO_ROOT / "nlu" / "heldout" / "out_of_domain.yml"
+OUT_OF_DOMAIN = (
+    REPO_ROOT / "nlu" / "heldout" / "out_of_domain.yml",
+    REPO_ROOT / "nlu" / "heldout" / "out_of_domain_2.yml",
+)
 LATENCY_MESSAGES = 1000
 
 
@@ -140,6 +144,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--train", action="store_true", help="Also time a full training run.")
     parser.add_argument("--sweep", action="store_true", help="Also compare thresholds.")
+    parser.add_argument(
+        "--accuracy-only", action="store_true", help="Skip the cold-start and latency runs."
+    )
     args = parser.parse_args()
     settings = load_nlu_settings()
     results: dict[str, object] = {}
@@ -159,10 +166,11 @@ def main() -> int:
     url = settings.base_url()
     if not settings.url:
         ensure_model(settings)  # cold start is measured with an existing venv and model
-        run_seconds = jobline_run_cold_start(settings)
-        results["cold_start_jobline_run_seconds"] = run_seconds
-        shown = f"{run_seconds:.1f} s" if run_seconds is not None else "did not answer"
-        print(f"cold start (jobline run -> /health nlu ok): {shown}")
+        if not args.accuracy_only:
+            run_seconds = jobline_run_cold_start(settings)
+            results["cold_start_jobline_run_seconds"] = run_seconds
+            shown = f"{run_seconds:.1f} s" if run_seconds is not None else "did not answer"
+            print(f"cold start (jobline run -> /health nlu ok): {shown}")
         server = ManagedRasa(settings, log_file=REPO_ROOT / "var" / "log" / "rasa-bench.log")
         started = time.monotonic()
         if not server.start(wait=False) and not server.wait_until_ready(300):
@@ -179,7 +187,7 @@ def main() -> int:
         cache = CachingClient(url, settings.timeout_seconds)
         understander = Understander(cache, threshold=settings.threshold)
         seekers = [example for path in HELDOUT for example in load_examples(path)]
-        unrelated = load_examples(OUT_OF_DOMAIN)
+        unrelated = [example for path in OUT_OF_DOMAIN for example in load_examples(path)]
         report = evaluate(seekers, understander.understand)
         ood = evaluate(unrelated, understander.understand)
         results.update(
@@ -198,6 +206,10 @@ def main() -> int:
             part = evaluate(load_examples(path), understander.understand)
             print(f"  {path.name}: {part.accuracy:.1%} of {part.total}")
             results[f"accuracy_{path.stem}"] = part.accuracy
+        for path in OUT_OF_DOMAIN:
+            part = evaluate(load_examples(path), understander.understand)
+            print(f"  {path.name}: {part.job_intent_rate:.1%} of {part.total} given a job intent")
+            results[f"ood_false_job_rate_{path.stem}"] = part.job_intent_rate
         for example, parse in report.confusions + ood.confusions:
             print(
                 f"  miss: {example.intent} -> {parse.intent} {parse.confidence:.2f} {example.text}"
@@ -208,6 +220,8 @@ def main() -> int:
                 a = evaluate(seekers, trial_u.understand).accuracy
                 f = evaluate(unrelated, trial_u.understand).job_intent_rate
                 print(f"  threshold {threshold:.1f}: accuracy {a:.1%}, out-of-domain jobs {f:.1%}")
+        if args.accuracy_only:
+            return 0
         texts = rasa_texts(seekers + unrelated, understander)
         timing = latency(url, settings, texts)
         results.update(timing)
