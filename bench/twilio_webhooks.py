@@ -36,6 +36,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.fakes.postgres import postgres_available, postgres_schema  # noqa: E402
 from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
 
 ACCOUNT_SID = "AC" + "be7c4b11" * 4
@@ -43,9 +44,6 @@ AUTH_TOKEN = "bench-auth-token"
 FROM_NUMBER = "+15005550006"
 PUBLIC_URL = "https://jobline.bench.example"
 PATH = "/webhooks/twilio/sms"
-POSTGRES = os.environ.get(
-    "JOBLINE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BODIES = ("help", "hello", "HELP", "hi")
 
 
@@ -156,31 +154,6 @@ def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Ite
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
-def postgres_reachable() -> bool:
-    try:
-        engine = create_engine(POSTGRES, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:  # not reachable: the PostgreSQL run is skipped
-        return False
 
 
 @dataclass(frozen=True)
@@ -334,7 +307,7 @@ def main() -> None:
 
     databases = [name for name in args.db.split(",") if name]
     for name in databases:
-        if name == "postgresql" and not postgres_reachable():
+        if name == "postgresql" and not postgres_available():
             print("\n== postgresql: not reachable, skipped ==")
             continue
         with contextmanager_for(name, work) as database_url:

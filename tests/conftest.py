@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
 from bot.conversation import Jobline
 from bot.settings import Settings, load_settings
 from db.setup import Database, open_database
-
-POSTGRES_SERVER = os.environ.get(
-    "JOBLINE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def postgres_available() -> bool:
-    """Can we reach the test PostgreSQL server?"""
-    try:
-        engine = create_engine(POSTGRES_SERVER, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:  # any failure means "not reachable"
-        return False
+from tests.fakes.postgres import POSTGRES_SERVER, fresh_postgres_url, postgres_available
 
 
 @pytest.fixture(scope="session")
@@ -42,20 +25,6 @@ def postgres_server() -> str:
             pytest.fail("PostgreSQL is required (REQUIRE_POSTGRES=1) but not reachable")
         pytest.skip("PostgreSQL not reachable")
     return POSTGRES_SERVER
-
-
-def fresh_postgres_url(server: str) -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a new, empty schema (dropped afterwards)."""
-    schema = f"jl_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{server}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

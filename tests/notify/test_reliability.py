@@ -20,8 +20,8 @@ from db.models import OutboxMessage
 from db.session import transaction
 from db.setup import Database, open_database
 from notify import broadcasts
-from tests.conftest import fresh_postgres_url
 from tests.fakes.people import DaytimeClock, add_seekers, phone
+from tests.fakes.postgres import fresh_postgres_url
 from tests.fakes.provider import FakeProvider
 from tests.notify.conftest import drain
 
