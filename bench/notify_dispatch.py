@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.channels.base import OutgoingMessage
 from bot.settings import load_settings
+from db.models import utcnow
 from db.session import transaction
 from db.setup import Database, open_database
 from notify import broadcasts
@@ -56,7 +57,9 @@ async def dispatcher_run(database: Database, url: str, concurrency: int) -> Cost
         notify={"quiet_hours": "", "rate_limits": {"twilio": 0}},
     )
     with transaction(database.sessions) as session:
-        created = broadcasts.create(session, segment=broadcasts.Segment("all"), text="Job fair.")
+        created = broadcasts.create(
+            session, segment=broadcasts.Segment("all"), text="Job fair.", now=utcnow()
+        )
     broadcasts.queue(database.sessions, created.id, settings)
     channel = HttpChannel(url)
     dispatcher = Dispatcher(database.sessions, {"sms": channel}, settings, concurrency=concurrency)

@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.settings import Settings, load_settings
+from db.models import utcnow
 from db.session import transaction
 from db.setup import Database, open_database
 from notify import broadcasts
@@ -24,7 +25,10 @@ from tests.fakes.people import add_seekers
 def new_broadcast(database: Database) -> int:
     with transaction(database.sessions) as session:
         created = broadcasts.create(
-            session, segment=broadcasts.parse_segment("all"), text="Job fair on Saturday."
+            session,
+            segment=broadcasts.parse_segment("all"),
+            text="Job fair on Saturday.",
+            now=utcnow(),
         )
         return created.id
 

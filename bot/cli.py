@@ -100,7 +100,7 @@ def chat(
 
     with nlu_service(settings.nlu, announce=announce, fallback_to_managed=True) as understander:
         jobline = Jobline(settings, database.sessions, understander=understander)
-        _converse(jobline, ConsoleChannel(database.sessions), address, machine)
+        _converse(jobline, ConsoleChannel(database.sessions, jobline.clock), address, machine)
 
 
 def _converse(jobline: Jobline, console: ConsoleChannel, address: str, machine: bool) -> None:

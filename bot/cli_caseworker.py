@@ -166,7 +166,7 @@ def handoff_reply(
 ) -> None:
     """Text the seeker; it reaches them on the channel they last used."""
     with unit_of_work() as (session, settings):
-        reply_to_seeker(session, phone, text, settings.phone_region)
+        reply_to_seeker(session, phone, text, settings.phone_region, utcnow())
     typer.echo("Queued.")
 
 

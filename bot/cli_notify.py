@@ -61,6 +61,7 @@ def fairs_add(
             starts_at=starts_at,
             venue=venue.strip(),
             district=place.value,
+            now=utcnow(),
         )
         typer.echo(fair.id)
 
@@ -104,7 +105,7 @@ def fairs_remind() -> None:
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
-    for broadcast_id in reminders_due(database.sessions, settings):
+    for broadcast_id in reminders_due(database.sessions, settings, utcnow()):
         typer.echo(broadcast_id)
 
 
@@ -164,7 +165,7 @@ def broadcast(
         raise typer.Exit(1)
     with transaction(database.sessions) as session:
         created = broadcasts.create(
-            session, segment=chosen, fair_id=fair, text=text, send_at=send_at
+            session, segment=chosen, fair_id=fair, text=text, send_at=send_at, now=utcnow()
         )
         broadcast_id = created.id
     with typer.progressbar(length=found.recipients, label="Queueing", file=sys.stderr) as bar:

@@ -310,6 +310,7 @@ class Jobline:
                 text=render_reply(answer, seeker.language),
                 buttons=answer.buttons,
                 idempotency_key=f"reply:{received.message_id}:{index}",
+                now=now,
             )
 
 

@@ -84,6 +84,7 @@ def set_stage(session: Session, reference: str, stage: str, now: datetime) -> Ap
             text=text,
             kind="update",
             idempotency_key=f"stage:{application.reference}:{stage}:{now.isoformat()}",
+            now=now,
         )
     session.flush()
     return application
@@ -153,7 +154,7 @@ def _open_handoff(session: Session, seeker: Seeker) -> Handoff:
     return handoff
 
 
-def reply_to_seeker(session: Session, phone: str, text: str, region: str) -> None:
+def reply_to_seeker(session: Session, phone: str, text: str, region: str, now: datetime) -> None:
     """Send a caseworker's words to the seeker through the channel they last used."""
     text = " ".join(text.split())
     if not text:
@@ -173,6 +174,7 @@ def reply_to_seeker(session: Session, phone: str, text: str, region: str) -> Non
         text=message,
         kind="caseworker",
         idempotency_key=f"caseworker:{uuid.uuid4().hex}",
+        now=now,
     )
     session.flush()
 
@@ -199,5 +201,6 @@ def close_handoff(session: Session, phone: str, region: str, now: datetime) -> N
             text=render("handoff_closed", seeker.language),
             kind="caseworker",
             idempotency_key=f"handoff-closed:{handoff.id}",
+            now=now,
         )
     session.flush()

@@ -23,7 +23,6 @@ from db.models import (
     JobFair,
     OutboxMessage,
     Seeker,
-    utcnow,
 )
 from db.session import transaction
 from flows.catalogue import render
@@ -280,6 +279,7 @@ def create(
     segment: Segment,
     fair_id: int | None = None,
     text: str | None = None,
+    now: datetime,
     send_at: datetime | None = None,
     kind: str | None = None,
 ) -> Broadcast:
@@ -293,10 +293,10 @@ def create(
         text=text,
         segment=str(segment),
         kind=kind or ("alert" if fair_id is not None else "announcement"),
-        send_at=send_at or utcnow(),
+        send_at=send_at or now,
         status="queueing",
         recipients=0,
-        created_at=utcnow(),
+        created_at=now,
     )
     session.add(broadcast)
     session.flush()
@@ -350,12 +350,14 @@ def queue(
                         "status": "queued",
                         "idempotency_key": _key(broadcast, person),
                         "broadcast_id": broadcast.id,
-                        "created_at": utcnow(),
+                        "created_at": broadcast.created_at,
                     }
                 )
             _insert_new(session, rows)
             if fair is not None:
-                offer_rsvp(session, [person.contact_id for person in batch], fair.id)
+                offer_rsvp(
+                    session, [person.contact_id for person in batch], fair.id, broadcast.created_at
+                )
         total += len(batch)
         if progress is not None and batch:
             progress(len(batch))
@@ -388,7 +390,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]], model: Any = Outbo
     session.execute(statement, rows)
 
 
-def offer_rsvp(session: Session, contact_ids: list[int], fair_id: int) -> None:
+def offer_rsvp(session: Session, contact_ids: list[int], fair_id: int, now: datetime) -> None:
     """After a fair alert, 1 or YES means 'I will come' (only where no flow is under way)."""
     if not contact_ids:
         return
@@ -404,7 +406,7 @@ def offer_rsvp(session: Session, contact_ids: list[int], fair_id: int) -> None:
         )
     )
     fresh = [
-        {"contact_id": cid, "answers": answers, "misses": 0, "version": 1, "updated_at": utcnow()}
+        {"contact_id": cid, "answers": answers, "misses": 0, "version": 1, "updated_at": now}
         for cid in contact_ids
         if cid not in have
     ]
@@ -444,13 +446,13 @@ def fair_counts(session: Session, fair_id: int) -> tuple[int, int]:
     return int(subscribers), int(attending)
 
 
-def unfinished(sessions: sessionmaker[Session], older_than: timedelta) -> list[int]:
+def unfinished(sessions: sessionmaker[Session], older_than: timedelta, now: datetime) -> list[int]:
     """Broadcasts still `queueing` long after they were created (their queueing stopped)."""
     with sessions() as session:
         return list(
             session.scalars(
                 select(Broadcast.id).where(
-                    Broadcast.status == "queueing", Broadcast.created_at < utcnow() - older_than
+                    Broadcast.status == "queueing", Broadcast.created_at < now - older_than
                 )
             )
         )

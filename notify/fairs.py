@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
-from db.models import Broadcast, JobFair, utcnow
+from db.models import Broadcast, JobFair
 from db.session import transaction
 from notify import broadcasts
 
@@ -24,24 +24,25 @@ def local_time(text: str, timezone: str) -> datetime:
 
 
 def add_fair(
-    session: Session, *, name: str, starts_at: datetime, venue: str, district: str
+    session: Session,
+    *,
+    name: str,
+    starts_at: datetime,
+    venue: str,
+    district: str,
+    now: datetime,
 ) -> JobFair:
     """A new job fair."""
-    fair = JobFair(
-        name=name, starts_at=starts_at, venue=venue, district=district, created_at=utcnow()
-    )
+    fair = JobFair(name=name, starts_at=starts_at, venue=venue, district=district, created_at=now)
     session.add(fair)
     session.flush()
     return fair
 
 
-def reminders_due(
-    sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None
-) -> list[int]:
+def reminders_due(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> list[int]:
     """Queue a reminder for each fair that starts tomorrow (local date); safe to run often."""
     zone = ZoneInfo(settings.notify.timezone)
-    moment = now or utcnow()
-    tomorrow = moment.astimezone(zone).date() + timedelta(days=1)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone)
     queued: list[int] = []
     with transaction(sessions) as session:
@@ -63,7 +64,7 @@ def reminders_due(
                 session,
                 segment=broadcasts.Segment("fair"),
                 fair_id=fair.id,
-                send_at=moment,
+                now=now,
                 kind="reminder",
             )
             pending.append(reminder.id)

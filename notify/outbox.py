@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from db.models import Contact, OutboxMessage, utcnow
+from db.models import Contact, OutboxMessage
 from notify.sms import make_sms_safe, segments
 
 # Lower numbers go first: a seeker who just wrote is answered before any broadcast.
@@ -19,6 +19,7 @@ def queue(
     contact: Contact,
     text: str,
     idempotency_key: str,
+    now: datetime,
     kind: str = "reply",
     buttons: tuple[str, ...] = (),
     not_before: datetime | None = None,
@@ -35,7 +36,8 @@ def queue(
         segments=segments(safe),
         kind=kind,
         priority=PRIORITY.get(kind, 3),
-        not_before=not_before or utcnow(),
+        not_before=not_before or now,
+        created_at=now,
         idempotency_key=idempotency_key,
         broadcast_id=broadcast_id,
     )

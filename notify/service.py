@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,15 +63,18 @@ def outbound_channels(settings: Settings) -> dict[str, Channel]:
 
 
 async def remind_forever(
-    sessions: sessionmaker[Session], settings: Settings, every: float = REMINDER_CHECK_SECONDS
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    clock: Callable[[], datetime],
+    every: float = REMINDER_CHECK_SECONDS,
 ) -> None:
     """Every few minutes: reminders for tomorrow's fairs, and broadcasts left half-queued."""
     while True:
         try:
-            queued = await asyncio.to_thread(reminders_due, sessions, settings)
+            queued = await asyncio.to_thread(reminders_due, sessions, settings, clock())
             if queued:
                 log.info("queued fair reminders: broadcasts %s", queued)
-            for broadcast_id in broadcasts.unfinished(sessions, STALLED):
+            for broadcast_id in broadcasts.unfinished(sessions, STALLED, clock()):
                 log.info("finishing broadcast %d, whose queueing stopped half-way", broadcast_id)
                 await asyncio.to_thread(broadcasts.queue, sessions, broadcast_id, settings)
         except Exception:  # a failed check must not stop delivery; the next one retries
@@ -83,7 +86,7 @@ async def deliver(dispatcher: Dispatcher, settings: Settings) -> None:
     """Run the dispatcher and the reminder check until cancelled."""
     tasks = [
         asyncio.ensure_future(dispatcher.run()),
-        asyncio.ensure_future(remind_forever(dispatcher.sessions, settings)),
+        asyncio.ensure_future(remind_forever(dispatcher.sessions, settings, dispatcher.clock)),
     ]
     try:
         await asyncio.gather(*tasks)
@@ -100,7 +103,9 @@ def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
     then any that CHANNEL_FACTORIES adds.
     """
     channels = {**outbound_channels(settings), **runtime.extras.get("channels", {})}
-    dispatcher = Dispatcher(runtime.database.sessions, channels, settings)
+    dispatcher = Dispatcher(
+        runtime.database.sessions, channels, settings, clock=runtime.jobline.clock
+    )
     runtime.jobline.on_reply.append(dispatcher.wake)
     runtime.health["delivery"] = lambda: "ok" if dispatcher.healthy else "degraded"
 

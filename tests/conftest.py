@@ -15,6 +15,12 @@ from bot.conversation import Jobline
 from bot.settings import Settings, load_settings
 from db.setup import Database, open_database
 from tests.fakes.postgres import POSTGRES_SERVER, fresh_postgres_url, postgres_available
+from tests.timetravel import start_from_environment
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """JOBLINE_TEST_HOUR=H moves the clock of this run, and of its child processes, to H:00."""
+    start_from_environment()
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +78,7 @@ class Seeker:
     def __init__(self, jobline: Jobline, phone: str = "+8613800000001") -> None:
         self.jobline = jobline
         self.phone = phone
-        self.console = ConsoleChannel(jobline.sessions)
+        self.console = ConsoleChannel(jobline.sessions, jobline.clock)
         self.contact_id: int | None = None
 
     def send(self, message: str, kind: str = "text") -> list[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,11 +17,15 @@ class ConsoleChannel:
 
     name = "console"
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.sessions = sessions
+        self.clock = clock
 
     def deliver(self, contact_id: int) -> list[OutboxMessage]:
         """Take this contact's queued rows, oldest first, and mark them delivered."""
+        now = self.clock()
         with transaction(self.sessions) as session:
             rows = list(
                 session.scalars(
@@ -27,14 +34,14 @@ class ConsoleChannel:
                         OutboxMessage.contact_id == contact_id,
                         OutboxMessage.channel == self.name,
                         OutboxMessage.status == "queued",
-                        OutboxMessage.not_before <= utcnow(),
+                        OutboxMessage.not_before <= now,
                     )
                     .order_by(OutboxMessage.id)
                 )
             )
             for row in rows:
                 row.status = "delivered"
-                row.sent_at = utcnow()
+                row.sent_at = now
                 row.attempts += 1
                 row.provider_id = f"console-{row.id}"
             return rows

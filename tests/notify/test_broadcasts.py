@@ -57,7 +57,12 @@ def test_fair_segments_are_subscribers_and_nearby_seekers(
     people(database)
     with transaction(database.sessions) as session:
         fair = add_fair(
-            session, name="Nangang Fair", starts_at=MORNING, venue="Expo", district="Nangang"
+            session,
+            name="Nangang Fair",
+            starts_at=MORNING,
+            venue="Expo",
+            district="Nangang",
+            now=MORNING,
         )
         daoli = session.scalar(select(Seeker).where(Seeker.phone == "+8613900000001"))
         assert daoli is not None
@@ -94,6 +99,7 @@ def queue(database: Database, settings: Settings, segment: str, **options: objec
         created = broadcasts.create(
             session,
             segment=broadcasts.parse_segment(segment),
+            now=MORNING,
             **options,  # type: ignore[arg-type]
         )
         broadcast_id = created.id
@@ -135,6 +141,7 @@ def test_reminders_go_once_the_day_before(database: Database, settings: Settings
             starts_at=now + timedelta(days=1, hours=1),
             venue="Daoli Hall",
             district="Daoli",
+            now=now,
         )
         later = add_fair(
             session,
@@ -142,6 +149,7 @@ def test_reminders_go_once_the_day_before(database: Database, settings: Settings
             starts_at=now + timedelta(days=5),
             venue="Hall",
             district="Daoli",
+            now=now,
         )
         fair_id, later_id = fair.id, later.id
     assert len(reminders_due(database.sessions, settings, now)) == 1
@@ -160,11 +168,14 @@ def test_an_interrupted_broadcast_is_found_and_finished(
 ) -> None:
     add_seekers(database.sessions, 3)
     with transaction(database.sessions) as session:
-        stalled = broadcasts.create(session, segment=broadcasts.Segment("all"), text="Hi")
-        stalled.created_at = datetime.now(UTC) - timedelta(hours=1)
-        fresh = broadcasts.create(session, segment=broadcasts.Segment("all"), text="Hello")
+        stalled = broadcasts.create(
+            session, segment=broadcasts.Segment("all"), text="Hi", now=MORNING - timedelta(hours=1)
+        )
+        fresh = broadcasts.create(
+            session, segment=broadcasts.Segment("all"), text="Hello", now=MORNING
+        )
         stalled_id, fresh_id = stalled.id, fresh.id
-    assert broadcasts.unfinished(database.sessions, timedelta(minutes=15)) == [stalled_id]
+    assert broadcasts.unfinished(database.sessions, timedelta(minutes=15), MORNING) == [stalled_id]
     broadcasts.queue(database.sessions, stalled_id, settings)
-    assert broadcasts.unfinished(database.sessions, timedelta(minutes=15)) == []
+    assert broadcasts.unfinished(database.sessions, timedelta(minutes=15), MORNING) == []
     assert fresh_id != stalled_id

@@ -51,7 +51,8 @@ def test_a_broadcast_through_twilio_retries_and_stops_as_twilio_says(
 ) -> None:
     database: Database = open_database(twilio_settings)
     add_seekers(database.sessions, 5)
-    broadcast_to_all(database, twilio_settings)
+    day = DaytimeClock()
+    broadcast_to_all(database, twilio_settings, day)
     fake_twilio.answer_next(
         twilio_error(429, 20429, retry_after=0),
         twilio_error(500, 20500),
@@ -65,7 +66,7 @@ def test_a_broadcast_through_twilio_retries_and_stops_as_twilio_says(
             database.sessions,
             {"sms": channel},
             twilio_settings,
-            clock=DaytimeClock(),
+            clock=day,
             concurrency=1,  # the planned answers meet the messages in order
             poll_seconds=0.02,
             backoff_seconds=0.01,

@@ -31,7 +31,7 @@ def queue_to_all(database: Database, kind: str, clock: DaytimeClock, tag: str = 
                 text=f"{kind} {tag}",
                 idempotency_key=f"{kind}:{tag}:{contact.id}",
                 kind=kind,
-                not_before=clock(),
+                now=clock(),
             )
 
 
@@ -209,7 +209,13 @@ def test_console_rows_are_left_for_the_chat(
     add_seekers(database.sessions, 2, channel="console")
     with transaction(database.sessions) as session:
         for contact in session.scalars(select(Contact)):
-            outbox.queue(session, contact=contact, text="hi", idempotency_key=f"c{contact.id}")
+            outbox.queue(
+                session,
+                contact=contact,
+                text="hi",
+                idempotency_key=f"c{contact.id}",
+                now=daytime(),
+            )
     dispatcher = Dispatcher(
         database.sessions, {"sms": HttpChannel(provider.url), "console": HttpChannel("")}, settings
     )

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.settings import Settings
-from db.models import Conversation, OutboxMessage, Seeker, utcnow
+from db.models import Conversation, OutboxMessage, Seeker
 from db.session import transaction
 from db.setup import Database
 from notify import broadcasts
@@ -28,14 +28,15 @@ def announce(database: Database, settings: Settings, clock: Clock) -> int:
             starts_at=clock.now + timedelta(days=3),
             venue="Nangang Hall",
             district="Nangang",
+            now=clock.now,
         )
         created = broadcasts.create(
-            session, segment=broadcasts.Segment("fair"), fair_id=fair.id, send_at=clock.now
+            session, segment=broadcasts.Segment("fair"), fair_id=fair.id, now=clock.now
         )
         fair_id, broadcast_id = fair.id, created.id
     broadcasts.queue(database.sessions, broadcast_id, settings)
     with transaction(database.sessions) as session:  # the morning has come
-        session.execute(update(OutboxMessage).values(not_before=utcnow() - timedelta(minutes=1)))
+        session.execute(update(OutboxMessage).values(not_before=clock.now - timedelta(minutes=1)))
     return fair_id
 
 

@@ -7,7 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
 from bot.settings import Settings, load_settings
-from db.models import OutboxMessage
+from db.models import OutboxMessage, utcnow
 from db.session import transaction
 from db.setup import Database, open_database
 from notify import broadcasts
@@ -28,10 +29,17 @@ from tests.notify.conftest import drain
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def broadcast_to_all(database: Database, settings: Settings, text: str = "Fair on Monday") -> int:
-    """Queue a free-text broadcast to everyone opted in; return its id."""
+def broadcast_to_all(
+    database: Database,
+    settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
+    text: str = "Fair on Monday",
+) -> int:
+    """Queue a free-text broadcast to everyone opted in, at the clock's now; return its id."""
     with transaction(database.sessions) as session:
-        broadcast = broadcasts.create(session, segment=broadcasts.parse_segment("all"), text=text)
+        broadcast = broadcasts.create(
+            session, segment=broadcasts.parse_segment("all"), text=text, now=clock()
+        )
         broadcast_id = broadcast.id
     broadcasts.queue(database.sessions, broadcast_id, settings)
     return broadcast_id
@@ -107,8 +115,9 @@ def test_a_flaky_provider_still_delivers_everything_once(
     database = open_database(quiet_free)
     add_seekers(database.sessions, 600)
     provider.fail_share = 0.2
-    broadcast_to_all(database, quiet_free)
-    drain(database.sessions, quiet_free, provider, DaytimeClock())
+    day = DaytimeClock()
+    broadcast_to_all(database, quiet_free, day)
+    drain(database.sessions, quiet_free, provider, day)
     assert provider.failures > 60
     received = provider.per_address()
     assert len(received) == 600 and set(received.values()) == {1}
@@ -142,10 +151,11 @@ def test_stop_while_a_broadcast_is_queued_means_nothing_more(
 ) -> None:
     database = open_database(quiet_free)
     add_seekers(database.sessions, 3)
-    broadcast_id = broadcast_to_all(database, quiet_free)
-    jobline = Jobline(quiet_free, database.sessions)
+    day = DaytimeClock()
+    broadcast_id = broadcast_to_all(database, quiet_free, day)
+    jobline = Jobline(quiet_free, database.sessions, clock=day)
     jobline.handle(InboundMessage("sms", phone(1), "STOP", "SM-stop"))
-    drain(database.sessions, quiet_free, provider, DaytimeClock())
+    drain(database.sessions, quiet_free, provider, day)
     texts = [item["text"] for item in provider.accepted if item["to"] == phone(1)]
     assert texts == ["You will get no more texts from Jobline. Reply START to come back."]
     assert provider.per_address()[phone(2)] == 1

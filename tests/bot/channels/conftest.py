@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -117,7 +118,7 @@ def phone(web: TestClient) -> Phone:
     return Phone(web)
 
 
-def deliver(database: Database, channel: TwilioChannel) -> list[str]:
+def deliver(database: Database, channel: TwilioChannel, clock: Callable[[], datetime]) -> list[str]:
     """Send every queued SMS row through the real dispatcher; return the texts it sent."""
     with database.sessions() as session:
         before = set(
@@ -126,7 +127,9 @@ def deliver(database: Database, channel: TwilioChannel) -> list[str]:
     unlimited = channel.settings.model_copy(
         update={"notify": channel.settings.notify.model_copy(update={"quiet_hours": ""})}
     )
-    dispatcher = Dispatcher(database.sessions, {"sms": channel}, unlimited, backoff_seconds=0.05)
+    dispatcher = Dispatcher(
+        database.sessions, {"sms": channel}, unlimited, clock=clock, backoff_seconds=0.05
+    )
     dispatcher.rates["sms"] = 0.0
     dispatcher.limiters["sms"] = RateLimiter(0.0)
     try:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.channels.base import InboundMessage
 from bot.channels.twilio_sms import EMPTY_TWIML, MESSAGE_PATH, TwilioChannel
 from bot.conversation import Jobline
-from db.models import Contact, Message, OutboxMessage, Seeker
+from db.models import Contact, Message, OutboxMessage, Seeker, utcnow
 from db.session import transaction
 from db.setup import Database
 from notify import outbox
@@ -22,6 +22,7 @@ from tests.bot.channels.conftest import (
     deliver,
     sign,
 )
+from tests.conftest import Clock
 from tests.fakes.twilio_api import FakeTwilio, twilio_error
 
 
@@ -184,7 +185,13 @@ def test_stop_cancels_what_was_waiting_to_go(phone: Phone, database: Database) -
     phone.texts("hello")
     with transaction(database.sessions) as session:
         contact = session.scalars(select(Contact)).one()
-        outbox.queue(session, contact=contact, text="Job fair tomorrow", idempotency_key="b:1")
+        outbox.queue(
+            session,
+            contact=contact,
+            text="Job fair tomorrow",
+            idempotency_key="b:1",
+            now=utcnow(),
+        )
     phone.texts("STOP")
     with database.sessions() as session:
         waiting = session.execute(
@@ -222,11 +229,11 @@ def test_twilio_opt_out_type_is_honoured_whatever_the_words(
 
 
 def test_yes_opts_in_a_seeker_stopped_by_twilio_mid_question(
-    phone: Phone, database: Database, channel: TwilioChannel, fake_twilio: FakeTwilio
+    phone: Phone, database: Database, channel: TwilioChannel, fake_twilio: FakeTwilio, clock: Clock
 ) -> None:
     phone.texts("register")
     fake_twilio.answer_next(twilio_error(400, 21610))
-    assert deliver(database, channel) == []
+    assert deliver(database, channel, clock) == []
     assert opted_out(database)
     phone.texts("YES")
     assert not opted_out(database)
@@ -234,10 +241,10 @@ def test_yes_opts_in_a_seeker_stopped_by_twilio_mid_question(
 
 
 def test_a_reply_goes_out_and_its_status_comes_back(
-    phone: Phone, database: Database, channel: TwilioChannel, fake_twilio: FakeTwilio
+    phone: Phone, database: Database, channel: TwilioChannel, fake_twilio: FakeTwilio, clock: Clock
 ) -> None:
     phone.texts("hello")
-    [text] = deliver(database, channel)
+    [text] = deliver(database, channel, clock)
     [request] = fake_twilio.sent
     assert request["To"] == PHONE and request["From"] == FROM_NUMBER
     assert request["Body"] == text and text.startswith("Hello, I am Jobline")
@@ -267,11 +274,11 @@ STATUS_CASES = [
 
 
 def test_status_callbacks_in_every_state(
-    phone: Phone, database: Database, channel: TwilioChannel
+    phone: Phone, database: Database, channel: TwilioChannel, clock: Clock
 ) -> None:
     for callbacks, final in STATUS_CASES:
         phone.texts("hello")
-        deliver(database, channel)
+        deliver(database, channel, clock)
         row = sent_row(database)
         assert row.provider_id is not None
         for status in callbacks:
@@ -280,10 +287,10 @@ def test_status_callbacks_in_every_state(
 
 
 def test_failed_callback_keeps_the_error_and_21610_opts_out(
-    phone: Phone, database: Database, channel: TwilioChannel
+    phone: Phone, database: Database, channel: TwilioChannel, clock: Clock
 ) -> None:
     phone.texts("hello")
-    deliver(database, channel)
+    deliver(database, channel, clock)
     row = sent_row(database)
     assert row.provider_id is not None
     phone.status(row.provider_id, "undelivered", ErrorCode="30003")
@@ -309,11 +316,11 @@ def test_status_webhook_table(phone: Phone) -> None:
 
 
 def test_a_seeker_registers_by_sms_end_to_end(
-    phone: Phone, database: Database, channel: TwilioChannel, fake_twilio: FakeTwilio
+    phone: Phone, database: Database, channel: TwilioChannel, fake_twilio: FakeTwilio, clock: Clock
 ) -> None:
     for body in ["register", "Wang Lei", "1972", "1", "daoli", "1 4", "yes", "1", "1"]:
         phone.texts(body)
-        deliver(database, channel)
+        deliver(database, channel, clock)
     assert "You are registered" in fake_twilio.sent[-1]["Body"]
     with database.sessions() as session:
         seeker = session.scalar(select(Seeker).where(Seeker.phone == PHONE))
