@@ -259,7 +259,8 @@ class Jobs:
         self, ctx: Context, state: State, typed: str, missed_it: bool = False
     ) -> Turn:
         match = ctx.reference.match_place(typed)
-        names = match.suggestions or tuple(p.name for p in ctx.reference.places[:3])
+        districts = (p.name for p in ctx.reference.places if p.kind == "district")
+        names = match.suggestions or tuple(districts)[:3]
         unknown = reply(
             "jobs_place_unknown", typed=clip(typed, CLIP["place"]), suggestions=", ".join(names)
         )

@@ -202,7 +202,9 @@ def test_a_city_and_its_districts_and_a_kind_of_work_nowhere(talker: Seeker) -> 
 
 def test_jobs_near_me_widens_district_city_province_and_says_so(talker: Seeker) -> None:
     city = talker.says("cleaning jobs in songbei")
-    assert city.startswith("No cleaning jobs in Songbei now. Cleaning jobs in all of Harbin (1-2 of 2)")
+    assert city.startswith(
+        "No cleaning jobs in Songbei now. Cleaning jobs in all of Harbin (1-2 of 2)"
+    )
     province = talker.says("care jobs in songbei")
     assert province.startswith(
         "No care work jobs in Songbei now. Care work jobs in all of Heilongjiang (1-1 of 1)"
