@@ -25,8 +25,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) .venv-rasa lint typecheck nlu-train
+test: $(STAMP) .venv-rasa lint typecheck nlu-train /usr/bin/chromium
 	$(BIN)/pytest -q
+
+# Browser tests drive Debian's Chromium (Playwright launches it by path; no `playwright install`).
+/usr/bin/chromium:
+	apt-get update && apt-get install -y chromium
 
 bench: $(STAMP) .venv-rasa
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
