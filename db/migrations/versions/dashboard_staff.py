@@ -1,7 +1,7 @@
 """staff accounts, login failures and the audit log for the caseworker dashboard
 
 Revision ID: dashboard_1
-Revises: telegram_1
+Revises: dash2_1
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "dashboard_1"
-down_revision: str | None = "telegram_1"
+down_revision: str | None = "dash2_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
