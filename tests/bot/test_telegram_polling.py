@@ -61,7 +61,7 @@ def test_polling_answers_and_confirms_updates_with_the_offset(
     async def scenario() -> None:
         first = bot_api.push_update(text("register"))
         await until(lambda: len(outbox_texts(database)) == 1)
-        assert "What is your name?" in outbox_texts(database)[0]
+        assert "Your name and birth year?" in outbox_texts(database)[0]
         bot_api.push_update(text("Wang Lei"))
         await until(lambda: len(outbox_texts(database)) == 2)
         # The next getUpdates carries offset = last update_id + 1: both are confirmed.
