@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.conversation import Jobline
-from db.setup import Database
+from bot.database import Database
 
 Service = Callable[[], Coroutine[Any, Any, None]]
 

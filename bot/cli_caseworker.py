@@ -14,6 +14,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.cli_common import database_or_exit, settings_or_exit
 from bot.settings import Settings
 from caseworker.casework import (
     CaseworkError,
@@ -25,8 +26,8 @@ from caseworker.casework import (
 )
 from db.job_import import BadJobFile, import_jobs
 from db.models import JobPost, utcnow
-from db.reference import load_reference
 from db.session import transaction
+from reference import load_reference
 
 jobs_app = typer.Typer(help="Job posts: import from CSV, list.", no_args_is_help=True)
 applications_app = typer.Typer(help="Applications: list, move a stage.", no_args_is_help=True)
@@ -44,7 +45,6 @@ class ListFormat(StrEnum):
 @contextmanager
 def unit_of_work() -> Iterator[tuple[Session, Settings]]:
     """Settings, the database and one transaction; a one-line reason on failure."""
-    from bot.cli import database_or_exit, settings_or_exit
 
     settings = settings_or_exit()
     database = database_or_exit(settings)

@@ -52,7 +52,7 @@ class Base(DeclarativeBase):
 
 
 class Place(Base):
-    """A city, district or county seekers name (from db/reference.yaml)."""
+    """A city, district or county seekers name (from reference/reference.yaml)."""
 
     __tablename__ = "places"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from db.reference import CategoryInfo, PlaceInfo
+from reference import CategoryInfo, PlaceInfo
 
 CJK = re.compile("[\u3400-\u9fff]")
 # How a list of names is joined in each language.

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import Settings
 from db.models import Broadcast, JobFair
 from db.session import transaction
 from notify import broadcasts
+from notify.config import NotifyConfig
 
 
 def local_time(text: str, timezone: str) -> datetime:
@@ -39,7 +39,9 @@ def add_fair(
     return fair
 
 
-def reminders_due(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> list[int]:
+def reminders_due(
+    sessions: sessionmaker[Session], settings: NotifyConfig, now: datetime
+) -> list[int]:
     """Queue a reminder for each fair that starts tomorrow (local date); safe to run often."""
     zone = ZoneInfo(settings.notify.timezone)
     tomorrow = now.astimezone(zone).date() + timedelta(days=1)

@@ -35,12 +35,13 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
+from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.extras import FAIR_PAYLOAD
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, normalize_phone
 from flows.share_buttons import SEND_LOCATION, SHARE_PHONE
+from notify.channel import OutgoingMessage, SendError, SendResult
 
 log = logging.getLogger(__name__)
 # python-telegram-bot 22 warns unless durations are timedeltas; we take them as timedeltas.

@@ -28,12 +28,13 @@ from twilio.request_validator import (
 from twilio.rest import Client
 
 from bot.app import Runtime
-from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
+from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from db.models import Contact, OutboxMessage, utcnow
 from db.phones import BadPhone, mask_phone
 from db.session import transaction
+from notify.channel import OutgoingMessage, SendError, SendResult
 
 log = logging.getLogger(__name__)
 # The twilio client logs eight INFO lines per request; our own line per failure is enough.

@@ -9,13 +9,13 @@ from telegram import Update
 from bot.channels.base import InboundMessage
 from bot.channels.telegram import fair_link, inbound_from_update
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.extras import parse_command, parse_kind
 from db.models import OutboxMessage
-from db.nearby import distance_km
-from db.setup import Database
 from flows.nearby import km_text
 from nlu.parse import Parse
 from nlu.understand import Understander
+from reference import distance_km
 from tests.bot.telegram_chat import CHAT, contact, location, text
 
 
