@@ -17,6 +17,7 @@ from bot.cli_caseworker import applications_app, handoff_app, jobs_app
 from bot.cli_common import database_or_exit, settings_or_exit
 from bot.cli_nlu import nlu_app
 from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker
+from bot.cli_staff import staff_app
 from bot.conversation import Jobline
 from bot.settings import SettingsError
 from db.phones import BadPhone, normalize_phone
@@ -160,6 +161,7 @@ def main() -> None:
 # Notifications: fairs, broadcasts, registrant lists, the delivery worker (bot/cli_notify.py).
 app.add_typer(fairs_app, name="fairs")
 app.add_typer(broadcast_app, name="broadcast")
+app.add_typer(staff_app, name="staff")
 seekers_app.command("import")(seekers_import)
 app.command()(worker)
 

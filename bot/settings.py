@@ -15,6 +15,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from caseworker.dashboard.config import DashboardSettings
 from flows.config import LoanSettings, OfficeSettings
 from nlu.config import NluSettings
 from notify.config import NotifySettings
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
     loans: LoanSettings = Field(default_factory=LoanSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -111,7 +113,12 @@ class Settings(BaseSettings):
 
 
 # Settings that must never be written in a config file.
-SECRETS = (("twilio", "auth_token"), ("telegram", "token"), ("telegram", "webhook_secret"))
+SECRETS = (
+    ("twilio", "auth_token"),
+    ("telegram", "token"),
+    ("telegram", "webhook_secret"),
+    ("dashboard", "secret_key"),
+)
 
 
 class _YamlSource(PydanticBaseSettingsSource):
