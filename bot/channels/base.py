@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from db.models import utcnow
+
+KEPT_CONTROLS = {"\n", "\t"}
+
+
+def printable(text: str) -> str:
+    """A seeker's text without control characters or lone surrogates (a NUL cannot be stored)."""
+    return "".join(
+        char
+        for char in text
+        if char in KEPT_CONTROLS or unicodedata.category(char) not in ("Cc", "Cs")
+    )
 
 
 @dataclass(frozen=True)
