@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import sys
@@ -16,6 +15,7 @@ from bot.channels.console import ConsoleChannel
 from bot.cli_caseworker import applications_app, handoff_app, jobs_app
 from bot.conversation import Jobline
 from bot.settings import Settings, SettingsError, get_settings
+from caseworker.csv_safe import write_csv
 from db.phones import BadPhone, normalize_phone
 from db.setup import Database, open_database
 from nlu.cli import nlu_app
@@ -163,10 +163,11 @@ def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
     if fmt is Format.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=SEEKER_FIELDS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "interests": " ".join(row["interests"] or [])})
+    write_csv(
+        sys.stdout,
+        SEEKER_FIELDS,
+        ({**row, "interests": " ".join(row["interests"] or [])} for row in rows),
+    )
 
 
 def main() -> None:
