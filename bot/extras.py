@@ -16,8 +16,8 @@ from flows.nearby import nearby_turn
 from flows.share_buttons import SHARE_PHONE
 from flows.types import Context, Reply, State, Turn, reply
 from nlu.parse import Entity, Parse
+from notify.fairs import FAIR_PAYLOAD
 
-FAIR_PAYLOAD = "fair_"
 # A fair id from a QR code fits in a database integer; anything longer is not ours.
 MAX_ID_DIGITS = 9
 
