@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import sys
@@ -20,6 +19,7 @@ from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker
 from bot.cli_staff import staff_app
 from bot.conversation import Jobline
 from bot.settings import SettingsError
+from caseworker.csv_safe import write_csv
 from db.phones import BadPhone, normalize_phone
 
 app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
@@ -147,10 +147,11 @@ def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
     if fmt is Format.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=SEEKER_FIELDS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "interests": " ".join(row["interests"] or [])})
+    write_csv(
+        sys.stdout,
+        SEEKER_FIELDS,
+        ({**row, "interests": " ".join(row["interests"] or [])} for row in rows),
+    )
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from caseworker.casework import (
     reply_to_seeker,
     set_stage,
 )
+from caseworker.csv_safe import write_csv
 from caseworker.jobs import JobFilter, close_post, find_posts, import_posts, report_lines
 from db.models import utcnow
 from db.session import transaction
@@ -62,9 +62,7 @@ def _print_rows(rows: list[dict[str, object]], fmt: ListFormat, columns: tuple[s
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if fmt is ListFormat.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(sys.stdout, columns, rows)
         return
     for row in rows:
         typer.echo("  ".join(str(row[name]) for name in columns))

@@ -17,6 +17,9 @@ from flows.types import Context, Reply, State, Turn, reply
 from nlu.parse import Entity, Parse
 from notify.fairs import FAIR_PAYLOAD
 
+# A fair id from a QR code fits in a database integer; anything longer is not ours.
+MAX_ID_DIGITS = 9
+
 
 def parse_kind(kind: str, text: str, understand: Callable[[str], Parse]) -> Parse:
     """The Parse of a message that is not plain text; anything unknown is 'not_text'."""
@@ -43,7 +46,7 @@ def parse_command(text: str, understand: Callable[[str], Parse]) -> Parse:
     payload = payload.strip()
     if name == "start":
         fair = payload[len(FAIR_PAYLOAD) :] if payload.startswith(FAIR_PAYLOAD) else ""
-        if fair.isdigit():
+        if fair.isascii() and fair.isdigit() and len(fair) <= MAX_ID_DIGITS:
             return Parse(text, "job_fair", entities=(Entity("fair_id", str(int(fair))),))
         return Parse(text, "chat_start")
     return understand(f"{name} {payload}".strip())

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from db.models import utcnow
 from notify.channel import Channel, OutgoingMessage, SendError, SendResult
 
-__all__ = ["Channel", "InboundMessage", "OutgoingMessage", "SendError", "SendResult"]
+__all__ = ["Channel", "InboundMessage", "OutgoingMessage", "SendError", "SendResult", "printable"]
+
+KEPT_CONTROLS = {"\n", "\t"}
+
+
+def printable(text: str) -> str:
+    """A seeker's text without control characters or lone surrogates (a NUL cannot be stored)."""
+    return "".join(
+        char
+        for char in text
+        if char in KEPT_CONTROLS or unicodedata.category(char) not in ("Cc", "Cs")
+    )
 
 
 @dataclass(frozen=True)
