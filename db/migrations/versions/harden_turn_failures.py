@@ -1,7 +1,7 @@
 """messages.error: why a turn failed (the message is then `failed`, not lost)
 
 Revision ID: harden_1
-Revises: dash2_1
+Revises: dashboard_1
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "harden_1"
-down_revision: str | None = "dash2_1"
+down_revision: str | None = "dashboard_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
