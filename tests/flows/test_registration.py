@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.database import Database
 from db.models import Seeker as SeekerRow
-from db.setup import Database
 from notify.sms import segments
 from tests.conftest import Clock, Seeker
 
