@@ -70,6 +70,6 @@ def test_search_seekers(admin_page: Page, live: Live) -> None:
     admin_page.go_back()
     with admin_page.expect_download() as download:
         admin_page.get_by_role("link", name="Export as CSV").click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = download.value.path().read_text(encoding="utf-8")
     assert text.count("\n") == 1 + 5 and "Seeker 041" in text
     assert dialogs == []
