@@ -7,7 +7,7 @@ import time
 from playwright.sync_api import Dialog, Page, expect
 
 from tests.dashboard.conftest import Live, ask_for_a_person, go_to, screenshot
-from tests.dashboard.test_pages import XSS, add_seekers
+from tests.dashboard.test_office_pages import XSS, add_seekers
 
 PHONE = "+8613800000001"
 
