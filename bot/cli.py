@@ -12,11 +12,14 @@ import typer
 from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
 from bot.cli_caseworker import applications_app, handoff_app, jobs_app
+from bot.cli_common import database_or_exit, settings_or_exit
+from bot.cli_nlu import nlu_app
+from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker
+from bot.cli_staff import staff_app
 from bot.conversation import Jobline
-from bot.settings import Settings, SettingsError, get_settings
+from bot.settings import SettingsError
+from caseworker.csv_safe import write_csv
 from db.phones import BadPhone, normalize_phone
-from db.setup import Database, open_database
-from nlu.cli import nlu_app
 
 app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
 seekers_app = typer.Typer(help="Seekers: export, import.", no_args_is_help=True)
@@ -32,24 +35,6 @@ class Format(StrEnum):
 
     json = "json"
     csv = "csv"
-
-
-def settings_or_exit() -> Settings:
-    """Load settings, or stop with the one-line reason."""
-    try:
-        return get_settings()
-    except SettingsError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
-
-
-def database_or_exit(settings: Settings) -> Database:
-    """Open the database, or stop with the one-line reason."""
-    try:
-        return open_database(settings)
-    except Exception as error:  # start-up must say why in one line, not a trace
-        typer.echo(f"Cannot open the database at database_url: {error}", err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -130,7 +115,7 @@ def _converse(jobline: Jobline, console: ConsoleChannel, address: str, machine: 
 @seekers_app.command("export")
 def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
     """Print every seeker with their profile (CSV cells are safe to open in a spreadsheet)."""
-    from caseworker.seekers import EXPORT_FIELDS, all_seekers, csv_row, export_row, write_csv
+    from caseworker.seekers import EXPORT_FIELDS, all_seekers, csv_row, export_row
     from db.models import Seeker
 
     settings = settings_or_exit()
@@ -149,9 +134,6 @@ def main() -> None:
 
 
 # Notifications: fairs, broadcasts, registrant lists, the delivery worker (bot/cli_notify.py).
-from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker  # noqa: E402
-from bot.cli_staff import staff_app  # noqa: E402
-
 app.add_typer(fairs_app, name="fairs")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(staff_app, name="staff")

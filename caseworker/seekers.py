@@ -1,12 +1,11 @@
-"""Seekers as caseworkers see them: search and filters, one seeker's story, CSV export."""
+"""Seekers as caseworkers see them: search and filters, one seeker's story, export rows."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, select
 from sqlalchemy.orm import Session
@@ -23,8 +22,6 @@ from db.models import (
 from notify.broadcasts import aged_4050
 
 PAGE_SIZE = 50
-# A cell a spreadsheet would read as a formula starts with one of these; it gets a leading '.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 EXPORT_FIELDS = (
     "phone",
@@ -38,23 +35,6 @@ EXPORT_FIELDS = (
     "opted_out",
     "registered_at",
 )
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text: formula-like starts get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
-def write_csv(
-    out: IO[str], fields: Sequence[str], rows: Iterable[dict[str, Any]], header: bool = True
-) -> None:
-    """Write rows as CSV with every cell made safe for spreadsheets."""
-    writer = csv.writer(out)
-    if header:
-        writer.writerow(fields)
-    for row in rows:
-        writer.writerow([safe_cell(row.get(name)) for name in fields])
 
 
 def export_row(seeker: Seeker) -> dict[str, Any]:

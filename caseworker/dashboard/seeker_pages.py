@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from caseworker.csv_safe import write_csv
 from caseworker.dashboard.web import context, now, render, unit_of_work
 from caseworker.seekers import (
     EXPORT_FIELDS,
@@ -23,7 +24,6 @@ from caseworker.seekers import (
     export_row,
     find_seekers,
     seeker_story,
-    write_csv,
 )
 from db.models import JobCategory, Place, Seeker
 

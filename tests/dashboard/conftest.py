@@ -36,12 +36,12 @@ from starlette.testclient import TestClient
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
+from bot.database import Database, open_database
 from bot.runtime import build_runtime
 from bot.settings import Settings, load_settings
 from caseworker.staff import Role, add_staff
 from db.models import utcnow
 from db.session import transaction
-from db.setup import Database, open_database
 from tests.fakes.twilio_api import FakeTwilio
 from tests.flows.test_registration import HAPPY_PATH
 
