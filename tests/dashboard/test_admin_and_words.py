@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from bot.database import Database
 from caseworker.dashboard.web import TEMPLATES
 from caseworker.dashboard.words import catalogue, from_accept_language
 from db.models import AuditEntry, Staff
-from db.setup import Database
 from tests.dashboard.conftest import CASEWORKER, PASSWORD, form_token, signed_in
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.database import Database
 from caseworker.dashboard.figures import figures
 from caseworker.tryit import new_test_seeker
 from db.models import AuditEntry, Handoff, OutboxMessage, Seeker, utcnow
 from db.session import transaction
-from db.setup import Database
 from tests.dashboard.conftest import ask_for_a_person, form_token, signed_in
 
 XSS = "<img src=x onerror=alert(1)>"
