@@ -25,7 +25,7 @@ from bot.settings import Settings
 from db.models import Contact, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
 from db.session import insert_new, transaction
-from flows.catalogue import render
+from flows.catalogue import local_buttons, render
 from flows.engine import FLOWS, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
 from nlu.parse import Parse
@@ -358,7 +358,7 @@ class Jobline:
                 session,
                 contact=contact,
                 text=render_reply(answer, seeker.language),
-                buttons=answer.buttons,
+                buttons=local_buttons(answer.buttons, seeker.language),
                 idempotency_key=f"reply:{received.message_id}:{index}",
                 now=now,
             )

@@ -73,7 +73,7 @@ def extra_turn(
     if parse.intent == "location":
         lat, lon = float(parse.entity("lat") or 0), float(parse.entity("lon") or 0)
         posts = ctx.lookup.nearest_jobs(lat, lon, MAX_LISTED)
-        return nearby_turn(state, posts, ctx.profile.language)
+        return nearby_turn(ctx, state, posts)
     return None
 
 

@@ -38,6 +38,10 @@ def job_view(post: JobPost) -> JobView:
         suits=post.suits,
         public_welfare=post.public_welfare,
         open=post.status == "open",
+        title_zh=post.title_zh,
+        employer_zh=post.employer_zh,
+        hours_zh=post.hours_zh,
+        suits_zh=post.suits_zh,
     )
 
 
@@ -51,6 +55,7 @@ def application_view(application: Application) -> ApplicationView:
         stage=application.stage,
         stage_changed_at=application.stage_changed_at,
         applied_at=application.created_at,
+        title_zh=application.job.title_zh,
     )
 
 
@@ -151,11 +156,14 @@ class StoreLookup:
                 JobPost.pay_yuan_month,
                 JobPost.lat,
                 JobPost.lon,
+                JobPost.title_zh,
             ).where(JobPost.status == "open", JobPost.lat.is_not(None), JobPost.lon.is_not(None))
         )
         found = [
-            NearbyPost(id_, code, title, place, pay, distance_km(lat, lon, post_lat, post_lon))
-            for id_, code, title, place, pay, post_lat, post_lon in rows
+            NearbyPost(
+                id_, code, title, place, pay, distance_km(lat, lon, post_lat, post_lon), title_zh
+            )
+            for id_, code, title, place, pay, post_lat, post_lon, title_zh in rows
             if post_lat is not None and post_lon is not None
         ]
         found.sort(key=lambda post: (post.km, post.code))

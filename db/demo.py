@@ -187,6 +187,40 @@ def load_reference_rows(session: Session, reference: Reference) -> None:
     session.flush()
 
 
+# What Chinese-speaking seekers read: code -> (title_zh, employer_zh, hours_zh, suits_zh).
+CHINESE = {
+    "HRB-TRAFFIC-1": (
+        "交通协管员",
+        "哈尔滨交警支队",
+        "周一至周五 7:00-11:00，16:00-19:00",
+        "40-60岁男女，能久站",
+    ),
+    "HRB-SECURITY-1": ("社区保安", "道里区街道办", "倒班，每班12小时，每周4天", "60岁以下男性"),
+    "HRB-CLEAN-1": ("道路保洁员", "南岗区环卫队", "周一至周六 5:00-11:00", "能在户外干活的都行"),
+    "HRB-GREEN-1": ("绿化工", "道里区园林办", "周一至周五 8:00-16:00", "都可以，有培训"),
+    "HRB-BREAKFAST-1": (
+        "早餐摊帮工",
+        "道里区早餐工程",
+        "每天5:00-10:00，每周休2天",
+        "会做简单饭菜的人",
+    ),
+    "HRB-CARWASH-1": ("无水洗车工", "绿洗公司", "每天9:00-17:00，倒班", "身体好的都行，有培训"),
+    "HRB-VEG-1": ("蔬菜配送司机", "道里绿色蔬菜", "周一至周六 6:00-14:00", "有C1驾照"),
+    "HRB-CLEAN-2": ("社区保洁员", "南岗区房产办", "周一至周五 7:00-15:00", "40-60岁男女"),
+    "QQH-FARM-1": ("养牛场工人", "富裕县再就业养牛基地", "每天，管住", "干过农活的人"),
+    "QQH-FARM-2": ("养猪场工人", "甘南县再就业养猪基地", "每天，管饭", "干过农活的人"),
+    "MDJ-CLEAN-1": ("道路保洁员", "牡丹江市环卫处", "周一至周六 5:00-11:00", "能在户外干活的都行"),
+    "DQ-FACTORY-1": ("包装线工人", "大庆食品厂", "倒班，每班8小时", "55岁以下男女"),
+    "SYS-CARE-1": (
+        "居家护理员",
+        "双鸭山护理服务中心",
+        "周一至周五 8:00-17:00",
+        "有耐心的男女，有培训",
+    ),
+    "HG-SECURITY-1": ("办公楼保安", "鹤岗市政府办公楼", "夜班，每周3个", "60岁以下男女"),
+}
+
+
 def load_demo(session: Session, reference: Reference, now: datetime) -> bool:
     """Add demo posts and a fair to an empty database; False if there was data already."""
     if session.scalar(select(func.count(JobPost.id))):
@@ -198,6 +232,10 @@ def load_demo(session: Session, reference: Reference, now: datetime) -> bool:
                 code=code,
                 title=title,
                 employer=employer,
+                title_zh=CHINESE[code][0],
+                employer_zh=CHINESE[code][1],
+                hours_zh=CHINESE[code][2],
+                suits_zh=CHINESE[code][3],
                 category=category,
                 place=place,
                 pay_yuan_month=pay,

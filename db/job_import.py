@@ -15,8 +15,19 @@ from db.models import JobPost
 from reference import Reference
 
 REQUIRED = ("code", "title", "employer", "category", "place", "pay_yuan_month", "hours", "suits")
-OPTIONAL = ("public_welfare", "openings", "status")
-LIMITS = {"code": 40, "title": 120, "employer": 120, "hours": 80, "suits": 160}
+KEPT_WHEN_EMPTY = ("title_zh", "employer_zh", "hours_zh", "suits_zh")
+OPTIONAL = ("public_welfare", "openings", "status", *KEPT_WHEN_EMPTY)
+LIMITS = {
+    "code": 40,
+    "title": 120,
+    "employer": 120,
+    "hours": 80,
+    "suits": 160,
+    "title_zh": 120,
+    "employer_zh": 120,
+    "hours_zh": 80,
+    "suits_zh": 160,
+}
 YES = {"1", "yes", "y", "true", "是", "公益"}
 NO = {"", "0", "no", "n", "false", "否"}
 STATUSES = {"open", "withdrawn"}
@@ -42,6 +53,10 @@ class JobRow:
     public_welfare: bool
     openings: int
     status: str
+    title_zh: str | None = None
+    employer_zh: str | None = None
+    hours_zh: str | None = None
+    suits_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +162,10 @@ def read_row(raw: Mapping[str | None, str | list[str] | None], reference: Refere
         public_welfare=welfare in YES,
         openings=int(openings),
         status=status,
+        title_zh=values["title_zh"] or None,
+        employer_zh=values["employer_zh"] or None,
+        hours_zh=values["hours_zh"] or None,
+        suits_zh=values["suits_zh"] or None,
     )
 
 
@@ -200,6 +219,8 @@ def update_post(post: JobPost, row: JobRow, reference: Reference) -> bool:
         post.lat, post.lon = (info.lat, info.lon) if info else (None, None)
     changed = False
     for item in fields(row):
+        if item.name in KEPT_WHEN_EMPTY and getattr(row, item.name) is None:
+            continue  # a file without Chinese wording keeps the post's
         if getattr(post, item.name) != getattr(row, item.name):
             setattr(post, item.name, getattr(row, item.name))
             changed = True

@@ -170,6 +170,11 @@ class JobPost(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(120))
     employer: Mapped[str] = mapped_column(String(120))
+    # What Chinese-speaking seekers read; empty: the title and employer above.
+    title_zh: Mapped[str | None] = mapped_column(String(120))
+    employer_zh: Mapped[str | None] = mapped_column(String(120))
+    hours_zh: Mapped[str | None] = mapped_column(String(80))
+    suits_zh: Mapped[str | None] = mapped_column(String(160))
     category: Mapped[str] = mapped_column(ForeignKey("job_categories.slug"))
     place: Mapped[str] = mapped_column(String(80), index=True)
     pay_yuan_month: Mapped[int]

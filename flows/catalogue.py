@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import string
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from flows.types import Button
 
 TEXTS = Path(__file__).resolve().parent / "texts"
 FALLBACK = "en"
@@ -49,3 +52,19 @@ def worst_case(language: str) -> dict[str, Any]:
     if language != FALLBACK and own.exists():
         values.update(yaml.safe_load(own.read_text(encoding="utf-8")))
     return dict(values)
+
+
+@lru_cache(maxsize=8)
+def button_words(language: str) -> dict[str, str]:
+    """Chat-app button labels in a language (English label -> label), empty for English."""
+    path = TEXTS / "buttons" / f"{language}.yaml"
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(key): str(value) for key, value in data.items()}
+
+
+def local_buttons(items: tuple[Button, ...], language: str) -> tuple[Button, ...]:
+    """Buttons with their labels in the seeker's language (what they ask to share unchanged)."""
+    words = button_words(language)
+    return tuple(replace(item, label=words.get(item.label, item.label)) for item in items)

@@ -16,6 +16,20 @@ class OfficeSettings(BaseModel):
     address: str = "88 Zhongshan Road, Nangang, Harbin"
     hours: str = "Mon-Fri 8:30-17:00"
     reply_by: str = "17:00"
+    # What Chinese-speaking seekers read.
+    name_zh: str = "哈尔滨市再就业服务中心"
+    address_zh: str = "哈尔滨市南岗区中山路88号"
+    hours_zh: str = "周一至周五 8:30-17:00"
+
+    def where(self, language: str) -> dict[str, str]:
+        """The office, its address and hours, in the seeker's language (catalogue values)."""
+        if language == "zh":
+            return {
+                "office": self.name_zh,
+                "address": self.address_zh,
+                "office_hours": self.hours_zh,
+            }
+        return {"office": self.name, "address": self.address, "office_hours": self.hours}
 
 
 # What a loan rule can ask about; flows/loans.py has a question for each.
@@ -50,6 +64,7 @@ class LoanSettings(BaseModel):
 
     max_amount_yuan: int = 50000
     documents: str = "ID card, concession card or job registration, business plan"
+    documents_zh: str = "身份证、优惠证或失业登记证、创业计划"
     women_age: int = 40
     men_age: int = 50
     groups: list[LoanGroup] = Field(default_factory=_default_loan_groups)

@@ -13,6 +13,7 @@ from flows.info import CardHow, ConcessionCard, Training
 from flows.jobs import Jobs
 from flows.language import Language
 from flows.loans import LoanEligibility
+from flows.local_names import JOINERS
 from flows.menu import MENU_OFFERS, offering, show_menu
 from flows.registration import Registration
 from flows.status import ApplicationStatus
@@ -179,4 +180,5 @@ def _resume(ctx: Context, state: State) -> Turn:
 
 
 def _comma_name(ctx: Context) -> str:
-    return f", {ctx.profile.name}" if ctx.profile.name else ""
+    comma = JOINERS.get(ctx.profile.language, ", ")
+    return f"{comma}{ctx.profile.name}" if ctx.profile.name else ""

@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 
 from flows.base import missed
 from flows.catalogue import render
+from flows.dates import clock_time, weekday_date
 from flows.jobs import city_of, lookup_of
+from flows.local_names import place_name
 from flows.oneshot import ended
 from flows.types import Context, Effect, Reply, State, Turn, reply
 from flows.views import FairView
@@ -16,9 +18,10 @@ SHOWN = 3
 
 
 def when(fair: FairView, ctx: Context) -> tuple[str, str]:
-    """('Wed 23 Dec', '9:00') in the office's time zone."""
+    """('Wed 23 Dec', '9:00') or ('12月23日 周三', '上午9点') in the office's time zone."""
     local = fair.starts_at.astimezone(ZoneInfo(ctx.settings.timezone))
-    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}", f"{local.hour}:{local:%M}"
+    language = ctx.profile.language
+    return weekday_date(local, language), clock_time(local, language)
 
 
 def fair_details(fair: FairView, ctx: Context) -> Reply:
@@ -32,7 +35,7 @@ def fair_details(fair: FairView, ctx: Context) -> Reply:
         date=date,
         time=time,
         venue=fair.venue[:60],
-        district=fair.district,
+        district=place_name(ctx.reference, fair.district, ctx.profile.language),
         employers=f"{fair.employers:,}",
         posts=f"{fair.posts:,}",
     )

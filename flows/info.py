@@ -8,8 +8,7 @@ from nlu.parse import Parse
 
 
 def _office(ctx: Context) -> dict[str, str]:
-    office = ctx.settings.office
-    return {"office": office.name, "address": office.address, "office_hours": office.hours}
+    return ctx.settings.office.where(ctx.profile.language)
 
 
 class ConcessionCard(OneReply):

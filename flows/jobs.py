@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
+from flows import dates
 from flows.base import missed
 from flows.catalogue import render
+from flows.local_names import joined, local_name, place_name
 from flows.registration import Registration
 from flows.types import Context, Effect, Reply, State, Turn, reply
 from flows.views import JobView, Lookup
@@ -110,34 +112,38 @@ def kind_words(ctx: Context, category: str | None) -> str:
     info = ctx.reference.category(category) if category else None
     if info is None:
         return render("jobs_kind_all", ctx.profile.language)
-    return render("jobs_kind", ctx.profile.language, category=info.name)
+    return render(
+        "jobs_kind", ctx.profile.language, category=local_name(info, ctx.profile.language)
+    )
 
 
 def job_line(ctx: Context, number: int, job: JobView) -> str:
     """One line of the list: number, title, place, pay, and whether it is a public job."""
     key = "job_line_public" if job.public_welfare else "job_line"
+    language = ctx.profile.language
     return render(
         key,
-        ctx.profile.language,
+        language,
         number=number,
-        title=clip(job.title, CLIP["title"]),
-        place=job.place,
+        title=clip(job.title_for(language), CLIP["title"]),
+        place=place_name(ctx.reference, job.place, language),
         pay=pay(job.pay_yuan_month),
     )
 
 
-def job_details(job: JobView) -> Reply:
+def job_details(ctx: Context, job: JobView) -> Reply:
     """Everything about one job, and the offer to apply."""
+    language = ctx.profile.language
     return reply(
         "job_details",
         "1 Apply",
         "MORE",
-        title=clip(job.title, CLIP["title"]),
-        employer=clip(job.employer, CLIP["employer"]),
-        place=job.place,
-        hours=clip(job.hours, CLIP["hours"]),
+        title=clip(job.title_for(language), CLIP["title"]),
+        employer=clip(job.employer_for(language), CLIP["employer"]),
+        place=place_name(ctx.reference, job.place, language),
+        hours=clip(job.hours_for(language), CLIP["hours"]),
         pay=pay(job.pay_yuan_month),
-        suits=clip(job.suits, CLIP["suits"]),
+        suits=clip(job.suits_for(language), CLIP["suits"]),
         public=Reply("job_public") if job.public_welfare else "",
     )
 
@@ -178,7 +184,8 @@ class Jobs:
             shown, asked = wider, place
             wider = ctx.reference.wider(wider)
         if not jobs:
-            none = reply("jobs_none", kind=kind_words(ctx, category).lower(), place=shown)
+            where = place_name(ctx.reference, shown, ctx.profile.language)
+            none = reply("jobs_none", kind=kind_words(ctx, category).lower(), place=where)
             return Turn(state.idle(), (none,))
         listing = state.at(
             self.name,
@@ -206,6 +213,7 @@ class Jobs:
         ids: list[int] = state.answers.get("jobs") or []
         first = state.answers.get("page", 0) * PAGE
         lookup = lookup_of(ctx)
+        language = ctx.profile.language
         lines = []
         for number, job_id in enumerate(ids[first : first + PAGE], start=1):
             job = lookup.job(job_id)
@@ -215,7 +223,7 @@ class Jobs:
         last = min(first + PAGE, len(ids))
         values: dict[str, Any] = {
             "kind": kind_words(ctx, state.answers.get("category")),
-            "place": state.answers.get("place"),
+            "place": place_name(ctx.reference, state.answers.get("place") or "", language),
             "first": first + 1,
             "last": last,
             "total": len(ids),
@@ -227,7 +235,7 @@ class Jobs:
             buttons += ("MORE",)
         asked = state.answers.get("asked")
         if asked:
-            values["asked"] = asked
+            values["asked"] = place_name(ctx.reference, asked, language)
             values["kind_lower"] = str(values["kind"]).lower()
             return reply("jobs_list_widened", *buttons, **values)
         return reply("jobs_list", *buttons, **values)
@@ -261,8 +269,12 @@ class Jobs:
         match = ctx.reference.match_place(typed)
         districts = (p.name for p in ctx.reference.places if p.kind == "district")
         names = match.suggestions or tuple(districts)[:3]
+        language = ctx.profile.language
+        local = [place_name(ctx.reference, name, language) for name in names]
         unknown = reply(
-            "jobs_place_unknown", typed=clip(typed, CLIP["place"]), suggestions=", ".join(names)
+            "jobs_place_unknown",
+            typed=clip(typed, CLIP["place"]),
+            suggestions=joined(local, language),
         )
         return missed(state, unknown) if missed_it else Turn(state, (unknown,))
 
@@ -314,7 +326,7 @@ class Jobs:
         return self._show(ctx, state, job)
 
     def _show(self, ctx: Context, state: State, job: JobView) -> Turn:
-        return Turn(state.at(self.name, "details", job=job.id), (job_details(job),))
+        return Turn(state.at(self.name, "details", job=job.id), (job_details(ctx, job),))
 
     def apply(self, ctx: Context, state: State, job_id: int) -> Turn:
         """Apply for a job: register first if needed, never twice, a reference to keep."""
@@ -330,7 +342,7 @@ class Jobs:
                 "already_applied",
                 "STATUS",
                 "MENU",
-                title=clip(job.title, CLIP["title"]),
+                title=clip(job.title_for(ctx.profile.language), CLIP["title"]),
                 date=day_month(before.applied_at, ctx),
                 reference=before.reference,
             )
@@ -342,8 +354,8 @@ class Jobs:
             "MORE",
             "MENU",
             name=ctx.profile.name,
-            title=clip(job.title, CLIP["title"]),
-            employer=clip(job.employer, CLIP["employer"]),
+            title=clip(job.title_for(ctx.profile.language), CLIP["title"]),
+            employer=clip(job.employer_for(ctx.profile.language), CLIP["employer"]),
             reference=reference,
         )
         effect = Effect("apply_job", {"job_id": job.id, "reference": reference})
@@ -387,9 +399,10 @@ class Jobs:
         candidates = jobs if jobs is not None else [j for i in ids if (j := lookup.job(i))]
         best, score = None, 0.0
         for job in candidates:
-            found = fuzz.token_set_ratio(words, normalize(job.title))
-            if found > score:
-                best, score = job, found
+            for title in (job.title, job.title_zh or job.title):
+                found = fuzz.token_set_ratio(words, normalize(title))
+                if found > score:
+                    best, score = job, found
         return best if score >= TITLE_MATCH else None
 
     def back(self, ctx: Context, state: State) -> Turn | None:
@@ -411,7 +424,7 @@ class Jobs:
         """Show again what the seeker was looking at."""
         if state.step == "details":
             job = lookup_of(ctx).job(state.answers["job"])
-            return job_details(job) if job is not None and job.open else Reply("job_withdrawn")
+            return job_details(ctx, job) if job is not None and job.open else Reply("job_withdrawn")
         if state.step == "place":
             return Reply("jobs_ask_place")
         return self.page(ctx, state)
@@ -422,6 +435,6 @@ class Jobs:
 
 
 def day_month(moment: datetime, ctx: Context) -> str:
-    """'2 Dec' in the office's time zone."""
+    """'2 Dec' or '12月2日' in the office's time zone."""
     local = moment.astimezone(ZoneInfo(ctx.settings.timezone))
-    return f"{local.day} {local.strftime('%b')}"
+    return dates.day_month(local, ctx.profile.language)

@@ -87,7 +87,6 @@ class LoanEligibility:
         return self._result(ctx, state, verdict)
 
     def _result(self, ctx: Context, state: State, verdict: Verdict) -> Turn:
-        office = ctx.settings.office
         loans = ctx.settings.loans
         outcome = verdict.outcome or NOT_ELIGIBLE
         why: dict[str, Reply] = {}
@@ -103,10 +102,8 @@ class LoanEligibility:
             "MENU",
             amount=f"{loans.max_amount_yuan:,}",
             **why,
-            documents=loans.documents,
-            office=office.name,
-            address=office.address,
-            office_hours=office.hours,
+            documents=loans.documents_zh if ctx.profile.language == "zh" else loans.documents,
+            **ctx.settings.office.where(ctx.profile.language),
         )
         return Turn(ended(state), (answer,), self._save(state))
 

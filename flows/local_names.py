@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reference import CategoryInfo, PlaceInfo
+from reference import CategoryInfo, PlaceInfo, Reference
 
 # How a list of names is joined in each language.
 JOINERS = {"zh": "，"}
@@ -13,6 +13,12 @@ def local_name(info: PlaceInfo | CategoryInfo, language: str) -> str:
     if language == "zh" and info.zh:
         return info.zh
     return info.name
+
+
+def place_name(reference: Reference, name: str, language: str) -> str:
+    """A stored place name as the seeker reads it (its Chinese name in Chinese)."""
+    place = reference.place(name)
+    return name if place is None else local_name(place, language)
 
 
 def joined(names: list[str], language: str) -> str:

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 
 from flows.catalogue import render
 from flows.jobs import PAGE, clip, pay
+from flows.local_names import place_name
 from flows.menu import MENU_OFFERS, offering
 from flows.share_buttons import SEND_LOCATION
-from flows.types import Reply, State, Turn, reply
+from flows.types import Context, Reply, State, Turn, reply
 from flows.views import NearbyPost
+from reference import Reference
 
 JOBS_FLOW = "jobs"
 # Keeps three lines of jobs inside the three-segment limit.
@@ -24,21 +26,22 @@ def km_text(km: float) -> str:
     return f"{km:.0f}"
 
 
-def job_line(number: int, post: NearbyPost, language: str) -> str:
+def job_line(number: int, post: NearbyPost, language: str, reference: Reference) -> str:
     """One line of the list: number, title, place, distance, pay."""
     return render(
         "job_near_line",
         language,
         number=number,
-        title=clip(post.title, MAX_TITLE),
-        place=clip(post.place, MAX_PLACE),
+        title=clip(post.title_for(language), MAX_TITLE),
+        place=clip(place_name(reference, post.place, language), MAX_PLACE),
         km=km_text(post.km),
         pay=pay(post.pay_yuan_month),
     )
 
 
-def nearby_turn(state: State, posts: Sequence[NearbyPost], language: str) -> Turn:
+def nearby_turn(ctx: Context, state: State, posts: Sequence[NearbyPost]) -> Turn:
     """The nearest posts, numbered; the jobs flow takes it from there (a number, MORE, 0)."""
+    language = ctx.profile.language
     if not posts:
         after = offering(state.idle(), MENU_OFFERS)
         return Turn(after, (reply("no_jobs_near_you", "1 Jobs", "MENU", SEND_LOCATION),))
@@ -53,7 +56,9 @@ def nearby_turn(state: State, posts: Sequence[NearbyPost], language: str) -> Tur
         job=None,
     )
     shown = posts[:PAGE]
-    lines = "\n".join(job_line(n, post, language) for n, post in enumerate(shown, start=1))
+    lines = "\n".join(
+        job_line(n, post, language, ctx.reference) for n, post in enumerate(shown, start=1)
+    )
     more = len(posts) > PAGE
     buttons = (*(str(n) for n in range(1, len(shown) + 1)), *(("MORE",) if more else ()))
     hint = Reply("jobs_more_hint") if more else ""

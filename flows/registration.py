@@ -14,7 +14,7 @@ from flows.answers import (
     yes_no,
 )
 from flows.base import Accepted, Outcome, Question, QuestionFlow, Rejected
-from flows.local_names import joined, local_name
+from flows.local_names import joined, local_name, place_name
 from flows.types import Context, Effect, Profile, Reply, State, Turn, reply
 from nlu.parse import Parse
 
@@ -74,16 +74,10 @@ def _summary(ctx: Context, state: State) -> Reply:
         name=a.get("name"),
         birth_year=a.get("birth_year"),
         gender=genders.get(a.get("gender") or "", a.get("gender")),
-        district=_place_name(ctx, a.get("district")),
+        district=place_name(ctx.reference, a.get("district") or "", language),
         interests=joined([local_name(c, language) for c in names if c is not None], language),
         alerts=catalogue_words[bool(a.get("alerts"))],
     )
-
-
-def _place_name(ctx: Context, name: str | None) -> str | None:
-    """The district as the seeker reads it (its Chinese name in Chinese)."""
-    place = ctx.reference.place(name) if name else None
-    return name if place is None else local_name(place, ctx.profile.language)
 
 
 def _name_and_year(ctx: Context, text: str) -> tuple[str, int] | None:

@@ -29,7 +29,7 @@ class ApplicationStatus(OneReply):
                 "status_line",
                 language,
                 reference=item.reference,
-                title=clip(item.title, CLIP["title"]),
+                title=clip(item.title_for(language), CLIP["title"]),
                 stage=render(f"stage_{item.stage}", language),
                 date=day_month(item.stage_changed_at, ctx),
             )

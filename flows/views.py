@@ -11,6 +11,11 @@ from typing import Protocol
 STAGES = ("submitted", "seen", "interview", "hired", "not_selected")
 
 
+def in_language(english: str, chinese: str | None, language: str) -> str:
+    """The Chinese wording for a Chinese reader when the post has one, else the English."""
+    return chinese if language == "zh" and chinese else english
+
+
 @dataclass(frozen=True)
 class JobView:
     """A job post as a seeker sees it."""
@@ -26,6 +31,26 @@ class JobView:
     suits: str
     public_welfare: bool
     open: bool
+    title_zh: str | None = None
+    employer_zh: str | None = None
+    hours_zh: str | None = None
+    suits_zh: str | None = None
+
+    def title_for(self, language: str) -> str:
+        """The title in the seeker's language."""
+        return in_language(self.title, self.title_zh, language)
+
+    def employer_for(self, language: str) -> str:
+        """The employer in the seeker's language."""
+        return in_language(self.employer, self.employer_zh, language)
+
+    def hours_for(self, language: str) -> str:
+        """The hours in the seeker's language."""
+        return in_language(self.hours, self.hours_zh, language)
+
+    def suits_for(self, language: str) -> str:
+        """Who it suits, in the seeker's language."""
+        return in_language(self.suits, self.suits_zh, language)
 
 
 @dataclass(frozen=True)
@@ -39,6 +64,11 @@ class ApplicationView:
     stage: str
     stage_changed_at: datetime
     applied_at: datetime
+    title_zh: str | None = None
+
+    def title_for(self, language: str) -> str:
+        """The title in the seeker's language."""
+        return in_language(self.title, self.title_zh, language)
 
 
 @dataclass(frozen=True)
@@ -64,6 +94,11 @@ class NearbyPost:
     place: str
     pay_yuan_month: int
     km: float
+    title_zh: str | None = None
+
+    def title_for(self, language: str) -> str:
+        """The title in the seeker's language."""
+        return in_language(self.title, self.title_zh, language)
 
 
 class Lookup(Protocol):

@@ -26,6 +26,7 @@ from db.models import (
 )
 from db.session import transaction
 from flows.catalogue import render
+from flows.dates import date_and_time
 from notify.config import NotifyConfig
 from notify.outbox import PRIORITY
 from notify.quiet import quiet_hours
@@ -239,10 +240,9 @@ def _rank(contact: Any) -> tuple[float, int]:
     return wrote, preference
 
 
-def fair_when(fair: JobFair, timezone: str) -> str:
-    """'Sat 20 Dec, 9:00' in the office's timezone."""
-    local = fair.starts_at.astimezone(ZoneInfo(timezone))
-    return f"{local:%a} {local.day} {local:%b}, {local.hour}:{local:%M}"
+def fair_when(fair: JobFair, timezone: str, language: str = "en") -> str:
+    """'Sat 20 Dec, 9:00' or '12月20日 周六 上午9点' in the office's timezone."""
+    return date_and_time(fair.starts_at.astimezone(ZoneInfo(timezone)), language)
 
 
 def message_text(
@@ -255,7 +255,7 @@ def message_text(
             key,
             language,
             fair_name=fair.name,
-            fair_when=fair_when(fair, settings.notify.timezone),
+            fair_when=fair_when(fair, settings.notify.timezone, language),
             venue=fair.venue,
         )
     else:

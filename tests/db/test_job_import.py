@@ -64,6 +64,24 @@ def test_importing_twice_changes_nothing_and_changed_rows_update(database: Datab
         assert session.scalar(select(func.count(JobPost.id))) == before
 
 
+def test_chinese_title_and_employer_are_optional_columns(database: Database) -> None:
+    header = HEADER.rstrip("\n") + ",title_zh,employer_zh\n"
+    row = "DL-GUARD-9,Night guard,Daoli Mall,security,Daoli,2100,Nights,Men up to 60,no"
+    assert run(database, (header + row + ",夜班保安,道里商场\n").encode()) == (1, 0, 0, [])
+    guard = post(database, "DL-GUARD-9")
+    assert (guard.title, guard.title_zh, guard.employer_zh) == (
+        "Night guard",
+        "夜班保安",
+        "道里商场",
+    )
+    # A file without them (or with empty cells) keeps the Chinese wording the post has.
+    assert run(database, (HEADER + row + "\n").encode()) == (0, 0, 1, [])
+    assert run(database, (header + row + ",,\n").encode()) == (0, 0, 1, [])
+    assert post(database, "DL-GUARD-9").title_zh == "夜班保安"
+    too_long = (header + row + "," + "长" * 121 + ",道里商场\n").encode()
+    assert run(database, too_long)[3] == ["2: title_zh is longer than 120 characters"]
+
+
 def test_withdrawing_by_csv(database: Database) -> None:
     run(database, GOOD.encode())
     withdrawn = (HEADER.rstrip("\n") + ",status\n").encode() + (
