@@ -38,6 +38,9 @@ PHONE_CHANNELS = {"sms", "console"}
 MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 3
 PROVIDER_KEYWORDS = {"stop", "start", "help"}
+# A new seeker on these channels is answered in this language until they choose (WeChat is
+# mainland China's chat app).
+FIRST_LANGUAGE = {"wechat": "zh"}
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
 
@@ -100,7 +103,7 @@ def find_or_create_contact(
     if seeker is None:
         seeker = Seeker(
             phone=address if channel in PHONE_CHANNELS else None,
-            language=settings.default_language,
+            language=FIRST_LANGUAGE.get(channel, settings.default_language),
             interests=[],
             created_at=now,
         )

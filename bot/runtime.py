@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
 from bot.channels.twilio_sms import install_twilio
+from bot.channels.wechat import install_wechat
 from bot.conversation import Jobline
 from bot.settings import Settings
 from caseworker.dashboard.app import dashboard_routes
@@ -29,6 +30,7 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     runtime.services.append(resume_unhandled)
     routes: list[BaseRoute] = []
     routes += install_twilio(runtime, settings)
+    routes += install_wechat(runtime, settings)
     if settings.telegram.token:
         from bot.channels.telegram import telegram_gateway, telegram_routes
 

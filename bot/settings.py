@@ -45,12 +45,23 @@ class TelegramSettings(BaseModel):
     mode: str = "auto"
 
 
+class WeChatSettings(BaseModel):
+    """WeChat Official Account channel; off when app_id is empty."""
+
+    app_id: str = ""
+    secret: str = ""
+    token: str = ""
+    aes_key: str = ""
+    api_base_url: str = "https://api.weixin.qq.com"
+
+
 class RateLimits(BaseModel):
     """Messages per second each channel may send."""
 
     twilio: float = 1.0
     telegram: float = 30.0
     console: float = 1000.0
+    wechat: float = 20.0
 
 
 class NotifySettings(BaseModel):
@@ -137,6 +148,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = Field(default_factory=NluSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
     loans: LoanSettings = Field(default_factory=LoanSettings)
@@ -185,6 +197,9 @@ SECRETS = (
     ("telegram", "token"),
     ("telegram", "webhook_secret"),
     ("dashboard", "secret_key"),
+    ("wechat", "secret"),
+    ("wechat", "token"),
+    ("wechat", "aes_key"),
 )
 
 

@@ -38,7 +38,12 @@ NOT_DISPATCHED = frozenset({"console"})
 # Sent even to an opted-out seeker: the answer to their own message (the STOP confirmation).
 ALWAYS_SENT = frozenset({"reply"})
 # Which rate-limit setting each channel name follows.
-RATE_SETTING = {"sms": "twilio", "telegram": "telegram", "console": "console"}
+RATE_SETTING = {
+    "sms": "twilio",
+    "telegram": "telegram",
+    "console": "console",
+    "wechat": "wechat",
+}
 MAX_BACKOFF_SECONDS = 3600.0
 # A send that failed in a way the channel did not classify: it stays `sending` until its lease
 # ends, then is reconciled like a crash's leftovers (never blindly resent).
