@@ -8,6 +8,7 @@ import json
 import typer
 
 from bot.channels.wechat import set_menu, wechat_api, wechat_enabled
+from bot.cli_common import database_or_exit, settings_or_exit
 from db.models import utcnow
 
 wechat_app = typer.Typer(help="The WeChat Official Account.", no_args_is_help=True)
@@ -16,8 +17,6 @@ wechat_app = typer.Typer(help="The WeChat Official Account.", no_args_is_help=Tr
 @wechat_app.command("menu")
 def menu(language: str = typer.Option("zh", help="zh or en")) -> None:
     """Set the account's menu to the services the text menu offers (jobs, fairs, loan, ...)."""
-    from bot.cli import database_or_exit, settings_or_exit
-
     settings = settings_or_exit()
     if not wechat_enabled(settings):
         typer.echo("WeChat is off: set wechat.app_id (JOBLINE_WECHAT__APP_ID).", err=True)

@@ -17,8 +17,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import ProviderToken
-from db.session import transaction
-from notify.broadcasts import _insert_new
+from db.session import insert_new, transaction
 
 log = logging.getLogger(__name__)
 NAME = "wechat"
@@ -62,7 +61,7 @@ class AccessTokens:
     def _claim(self, now: datetime, stale: str | None) -> bool:
         table = ProviderToken
         with transaction(self.sessions) as session:
-            _insert_new(session, [{"name": NAME, "value": "", "expires_at": now}], table)
+            insert_new(session, table, {"name": NAME, "value": "", "expires_at": now}, ["name"])
             needs = or_(table.expires_at <= now + EARLY, table.value == (stale or ""))
             claimed = session.connection().execute(
                 update(table)

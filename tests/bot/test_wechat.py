@@ -25,9 +25,9 @@ from bot.channels.wechat import (
 )
 from bot.channels.wechat_crypto import SafeMode, signature
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings, load_settings
 from db.models import JobFair, Message, OutboxMessage, Seeker
-from db.setup import Database
 from notify.dispatcher import Dispatcher
 from tests.conftest import Clock
 from tests.fakes.wechat_api import FakeWeChat

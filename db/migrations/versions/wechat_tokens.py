@@ -1,7 +1,7 @@
 """WeChat: provider_tokens, the access token every process shares.
 
 Revision ID: wechat_1
-Revises: dashboard_1
+Revises: harden_1
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "wechat_1"
-down_revision: str | None = "dashboard_1"
+down_revision: str | None = "harden_1"
 branch_labels = None
 depends_on = None
 
