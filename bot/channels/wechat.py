@@ -25,12 +25,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
+from bot.channels.base import InboundMessage
 from bot.channels.wechat_crypto import BadMessage, SafeMode, signed
 from bot.channels.wechat_token import AccessTokens, fetcher
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from flows.catalogue import render
+from notify.channel import Fail, OutgoingMessage, Retry, SendError, SendResult, StopContact
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -265,12 +266,12 @@ def classify(answer: dict[str, Any]) -> SendError:
     code = int(answer.get("errcode", -1))
     reason = f"wechat {code}: {answer.get('errmsg', '')}"[:300]
     if code in RETRY_CODES or code in TOKEN_CODES:
-        return SendError("retry", reason)
+        return Retry(reason)
     if code in STOP_CODES:
-        return SendError("stop", reason)
+        return StopContact(reason)
     if code == OUTSIDE_WINDOW:
-        return SendError("fail", f"{reason} (the seeker has not written for 48 hours)")
-    return SendError("fail", reason)
+        return Fail(f"{reason} (the seeker has not written for 48 hours)")
+    return Fail(reason)
 
 
 class WeChatChannel:
@@ -287,7 +288,7 @@ class WeChatChannel:
         try:
             answer = await self.api.call("/cgi-bin/message/custom/send", body)
         except (httpx.HTTPError, ValueError) as error:
-            raise SendError("retry", f"wechat unreachable: {type(error).__name__}") from error
+            raise Retry(f"wechat unreachable: {type(error).__name__}") from error
         if answer.get("errcode", 0) != 0:
             raise classify(answer)
         return SendResult(provider_id=f"wx:{answer.get('msgid') or message.outbox_id}")
