@@ -50,7 +50,12 @@ class UtcDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     """Declarative base with JSON mapped for dict/list columns."""
 
-    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: UtcDateTime}
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        list[Any]: JSON,
+        datetime: UtcDateTime,
+    }
 
 
 class Place(Base):
@@ -278,7 +283,8 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    buttons: Mapped[list[str]] = mapped_column(default=list)
+    # A button is its label, or {"label", "asks"} for a share button (notify/outbox.py).
+    buttons: Mapped[list[Any]] = mapped_column(default=list)
     segments: Mapped[int] = mapped_column(Integer, default=1)
     kind: Mapped[str] = mapped_column(String(20), default="reply")
     priority: Mapped[int] = mapped_column(Integer, default=0)

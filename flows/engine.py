@@ -149,7 +149,9 @@ def _route(ctx: Context, state: State, parse: Parse) -> Turn:
     if intent == "greet":
         if ctx.profile.registered:
             return show_menu(state)
-        return Turn(offering(state.idle(), {"1": "register"}), (reply("welcome", "1 Register"),))
+        # An unknown number is welcomed with the first question: one text fewer to register.
+        asking = FLOWS["registration"].start(ctx, state.idle(), parse)
+        return replace(asking, replies=(Reply("welcome"),))
     if intent in ("thank_you", "goodbye"):
         return Turn(state.idle(), (reply(intent, comma_name=_comma_name(ctx)),))
     if intent in ("affirm", "deny", "text"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
+from flows.types import Button
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -13,7 +15,7 @@ class OutgoingMessage:
     outbox_id: int
     address: str
     text: str
-    buttons: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True)

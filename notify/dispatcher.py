@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Contact, OutboxMessage, OutboxStatus, Seeker, utcnow
 from db.session import transaction
+from flows.types import Button
 from notify import outbox
 from notify.channel import Channel, OutgoingMessage, Retry, SendError, SendResult, StopContact
 from notify.config import NotifyConfig
@@ -75,7 +76,7 @@ class Claimed:
     channel: str
     address: str
     text: str
-    buttons: tuple[str, ...]
+    buttons: tuple[Button, ...]
     kind: str
     priority: int
     attempts: int
@@ -361,7 +362,7 @@ class Dispatcher:
                     r.channel,
                     r.address,
                     r.text,
-                    tuple(r.buttons or ()),
+                    outbox.buttons_of(r.buttons or ()),
                     r.kind,
                     r.priority,
                     r.attempts,
@@ -550,8 +551,8 @@ def plan_settle(
     return changes
 
 
-def _buttons(raw: str | list[str] | None) -> tuple[str, ...]:
+def _buttons(raw: str | list[Any] | None) -> tuple[Button, ...]:
     """Buttons from their stored JSON (psycopg hands JSON over already decoded)."""
     if not raw or raw == "[]":
         return ()
-    return tuple(json.loads(raw) if isinstance(raw, str) else raw)
+    return outbox.buttons_of(json.loads(raw) if isinstance(raw, str) else raw)
