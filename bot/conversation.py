@@ -38,6 +38,9 @@ MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 3
 MAX_ERROR = 500
 PROVIDER_KEYWORDS = {"stop", "start", "help"}
+# A new seeker on these channels is answered in this language until they choose (WeChat is
+# mainland China's chat app).
+FIRST_LANGUAGE = {"wechat": "zh"}
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
 
@@ -97,7 +100,11 @@ def find_or_create_contact(
     contact = session.scalar(by_address)
     if contact is not None:
         return contact
-    new_seeker = {"language": settings.default_language, "interests": [], "created_at": now}
+    new_seeker = {
+        "language": FIRST_LANGUAGE.get(channel, settings.default_language),
+        "interests": [],
+        "created_at": now,
+    }
     seeker: Seeker | None = None
     if channel in PHONE_CHANNELS:
         insert_new(session, Seeker, {**new_seeker, "phone": address}, ["phone"])

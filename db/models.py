@@ -327,6 +327,17 @@ class LoginFailure(Base):
     at: Mapped[datetime]
 
 
+class ProviderToken(Base):
+    """An access token a provider issues for a while (WeChat's), shared by every process."""
+
+    __tablename__ = "provider_tokens"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(600), default="")
+    expires_at: Mapped[datetime]
+    refreshing_until: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
     """One change made from the dashboard: who, when, what, before and after."""
 

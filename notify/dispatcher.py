@@ -40,7 +40,12 @@ NOT_DISPATCHED = frozenset({"console"})
 # Sent even to an opted-out seeker: the answer to their own message (the STOP confirmation).
 ALWAYS_SENT = frozenset({"reply"})
 # Which rate-limit setting each channel name follows.
-RATE_SETTING = {"sms": "twilio", "telegram": "telegram", "console": "console"}
+RATE_SETTING = {
+    "sms": "twilio",
+    "telegram": "telegram",
+    "console": "console",
+    "wechat": "wechat",
+}
 MAX_BACKOFF_SECONDS = 3600.0
 # Results are written at least this often, and in chunks of at most this many.
 RECORD_EVERY = 0.25
