@@ -16,9 +16,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot import effects_services  # noqa: F401  (registers the services' effects)
 from bot.channels.base import InboundMessage, printable
-from bot.effects import EFFECTS, EffectContext
+from bot.effects import EffectContext, apply
 from bot.extras import extra_turn, link_shared_phone, parse_kind
 from bot.lookup import StoreLookup
 from bot.settings import Settings
@@ -348,9 +347,9 @@ class Jobline:
         received: Received,
         now: datetime,
     ) -> None:
-        effect_ctx = EffectContext(session, contact, seeker, now, self.settings)
-        for item in turn.effects:
-            EFFECTS[item.kind](effect_ctx, item.data)
+        effect_ctx = EffectContext(session, contact, seeker, now)
+        for effect in turn.effects:
+            apply(effect_ctx, effect)
         conversation.flow = turn.state.flow
         conversation.step = turn.state.step
         conversation.answers = dict(turn.state.answers)

@@ -14,8 +14,9 @@ from flows.answers import (
     yes_no,
 )
 from flows.base import Accepted, Outcome, Question, QuestionFlow, Rejected
+from flows.effects import SaveProfile
 from flows.local_names import joined, local_name
-from flows.types import Context, Effect, Profile, Reply, State, Turn, reply
+from flows.types import Context, Profile, Reply, State, Turn, reply
 from nlu.parse import Parse
 
 YES_NO_BUTTONS = ("1 Yes", "2 No")
@@ -228,16 +229,13 @@ class Registration(QuestionFlow):
     def finish(self, ctx: Context, state: State) -> Turn:
         """Save the profile and thank the seeker by name."""
         a = state.answers
-        profile = {
-            "name": a["name"],
-            "birth_year": a["birth_year"],
-            "gender": a["gender"],
-            "district": a["district"],
-            "interests": list(a["interests"]),
-            "alerts": bool(a["alerts"]),
-        }
-        return Turn(
-            state.idle(),
-            (self._registered(state, a["name"]),),
-            (Effect("save_profile", {**profile, "register": True}),),
+        profile = SaveProfile(
+            name=a["name"],
+            birth_year=a["birth_year"],
+            gender=a["gender"],
+            district=a["district"],
+            interests=tuple(a["interests"]),
+            alerts=bool(a["alerts"]),
+            register=True,
         )
+        return Turn(state.idle(), (self._registered(state, a["name"]),), (profile,))
