@@ -145,7 +145,7 @@ SEEKER_FIELDS = (
 
 @seekers_app.command("export")
 def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
-    """Print every seeker with their profile."""
+    """Print every seeker with their profile (not the test seekers of Try it)."""
     from sqlalchemy import select
 
     from db.models import Seeker
@@ -154,7 +154,8 @@ def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
     database = database_or_exit(settings)
     with database.sessions() as session:
         rows: list[dict[str, Any]] = []
-        for seeker in session.scalars(select(Seeker).order_by(Seeker.id)):
+        real = select(Seeker).where(Seeker.is_test.is_(False)).order_by(Seeker.id)
+        for seeker in session.scalars(real):
             row = {name: getattr(seeker, name) for name in SEEKER_FIELDS}
             row["registered_at"] = (
                 seeker.registered_at.isoformat() if seeker.registered_at else None
