@@ -177,9 +177,11 @@ def main() -> None:
 
 # Notifications: fairs, broadcasts, registrant lists, the delivery worker (bot/cli_notify.py).
 from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker  # noqa: E402
+from bot.cli_staff import staff_app  # noqa: E402
 
 app.add_typer(fairs_app, name="fairs")
 app.add_typer(broadcast_app, name="broadcast")
+app.add_typer(staff_app, name="staff")
 seekers_app.command("import")(seekers_import)
 app.command()(worker)
 

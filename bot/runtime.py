@@ -11,6 +11,9 @@ from bot.app import Runtime, create_app
 from bot.channels.twilio_sms import install_twilio
 from bot.conversation import Jobline
 from bot.settings import Settings
+from caseworker.dashboard.app import dashboard_routes
+from caseworker.dashboard.config import signing_key
+from caseworker.dashboard.web import DashboardContext
 from db.setup import Database
 from notify.service import add_delivery
 
@@ -37,4 +40,19 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
         runtime.health["telegram"] = telegram.health
         routes += telegram_routes()
     add_delivery(runtime, settings)  # last: it sends through every channel added above
+    routes += dashboard_routes(dashboard_context(settings, runtime))
     return create_app(runtime, routes)
+
+
+def dashboard_context(settings: Settings, runtime: Runtime) -> DashboardContext:
+    """What the caseworker dashboard uses of the running Jobline."""
+    return DashboardContext(
+        sessions=runtime.database.sessions,
+        clock=lambda: runtime.jobline.clock(),  # read each time: tests move the clock
+        key=signing_key(settings.dashboard),
+        phone_region=settings.phone_region,
+        idle_seconds=settings.dashboard.idle_hours * 3600,
+        secure_cookies=settings.public_base_url.startswith("https://"),
+        settings=settings,
+        extras={"jobline": runtime.jobline, **runtime.extras},
+    )

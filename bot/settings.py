@@ -15,6 +15,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from caseworker.dashboard.config import DashboardSettings
 from nlu.config import NluSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +140,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
     loans: LoanSettings = Field(default_factory=LoanSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -178,7 +180,12 @@ class Settings(BaseSettings):
 
 
 # Settings that must never be written in a config file.
-SECRETS = (("twilio", "auth_token"), ("telegram", "token"), ("telegram", "webhook_secret"))
+SECRETS = (
+    ("twilio", "auth_token"),
+    ("telegram", "token"),
+    ("telegram", "webhook_secret"),
+    ("dashboard", "secret_key"),
+)
 
 
 class _YamlSource(PydanticBaseSettingsSource):

@@ -11,11 +11,12 @@ import yaml
 from rapidfuzz import fuzz, process
 
 REFERENCE_FILE = Path(__file__).resolve().parent / "reference.yaml"
+PROVINCE = "province"
 
 
 @dataclass(frozen=True)
 class PlaceInfo:
-    """A place seekers name: a city, or a district or county of a city."""
+    """A place seekers name: the province, a city, or a district or county of a city."""
 
     name: str
     kind: str
@@ -23,6 +24,7 @@ class PlaceInfo:
     lat: float
     lon: float
     aliases: tuple[str, ...]
+    zh: str | None = None
 
     @property
     def home_city(self) -> str:
@@ -37,6 +39,7 @@ class CategoryInfo:
     slug: str
     name: str
     aliases: tuple[str, ...]
+    zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,24 @@ class Reference:
     def place(self, name: str) -> PlaceInfo | None:
         """The place with this canonical name."""
         return next((p for p in self.places if p.name == name), None)
+
+    def wider(self, name: str) -> str | None:
+        """The next wider place: a district's or county's city, a city's province, else None."""
+        info = self.place(name)
+        if info is None or info.kind == PROVINCE:
+            return None
+        if info.city is not None:
+            return info.city
+        return next((p.name for p in self.places if p.kind == PROVINCE), None)
+
+    def within(self, name: str) -> list[str]:
+        """A place and every place inside it (a city's districts, the province's everything)."""
+        info = self.place(name)
+        if info is None:
+            return [name]
+        if info.kind == PROVINCE:
+            return [p.name for p in self.places]
+        return [name, *(p.name for p in self.places if p.city == name)]
 
     def category(self, slug: str) -> CategoryInfo | None:
         """The category with this slug."""
@@ -119,11 +140,14 @@ def load_reference(path: Path = REFERENCE_FILE) -> Reference:
             lat=float(p["lat"]),
             lon=float(p["lon"]),
             aliases=tuple(p.get("aliases", ())),
+            zh=p.get("zh"),
         )
         for p in raw["places"]
     ]
     categories = [
-        CategoryInfo(slug=c["slug"], name=c["name"], aliases=tuple(c.get("aliases", ())))
+        CategoryInfo(
+            slug=c["slug"], name=c["name"], aliases=tuple(c.get("aliases", ())), zh=c.get("zh")
+        )
         for c in raw["categories"]
     ]
     return Reference(places, categories)
