@@ -12,13 +12,23 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from caseworker.dashboard import admin, coming, login, overview
+from caseworker.dashboard import (
+    admin,
+    applications,
+    broadcasts,
+    coming,
+    fairs,
+    jobs,
+    login,
+    overview,
+    try_it,
+)
 from caseworker.dashboard.guard import Guard
 from caseworker.dashboard.web import PREFIX, STATIC, DashboardContext
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-PAGES = (login, overview, coming, admin)
+PAGES = (login, overview, coming, admin, jobs, applications, fairs, broadcasts, try_it)
 
 
 def dashboard_routes(context: DashboardContext) -> list[BaseRoute]:

@@ -24,10 +24,5 @@ routes = [
     for path, title in (
         ("/handoffs", "handoffs"),
         ("/seekers", "seekers"),
-        ("/jobs", "jobs"),
-        ("/applications", "applications"),
-        ("/fairs", "fairs"),
-        ("/broadcasts", "broadcasts"),
-        ("/try", "try_it"),
     )
 ]
