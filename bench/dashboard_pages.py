@@ -33,12 +33,12 @@ from sqlalchemy import insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.database import Database, open_database  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from caseworker.staff import Role, add_staff  # noqa: E402
 from db.models import Broadcast, JobFair, JobPost, utcnow  # noqa: E402
-from db.reference import load_reference  # noqa: E402
 from db.session import transaction  # noqa: E402
-from db.setup import Database, open_database  # noqa: E402
+from reference import load_reference  # noqa: E402
 from tests.fakes.people import add_seekers  # noqa: E402
 from tests.fakes.postgres import postgres_available, postgres_schema  # noqa: E402
 

@@ -53,7 +53,7 @@ class Base(DeclarativeBase):
 
 
 class Place(Base):
-    """A city, district or county seekers name (from db/reference.yaml)."""
+    """A city, district or county seekers name (from reference/reference.yaml)."""
 
     __tablename__ = "places"
 
@@ -135,6 +135,8 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # text, command, contact, foreign_contact, location or media: how to read `text` again.
     kind: Mapped[str] = mapped_column(String(20), default="text", server_default="text")
+    # Why its turn failed (status `failed`): the seeker was told to try again.
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class Conversation(Base):

@@ -18,8 +18,8 @@ from caseworker.casework import CaseworkError
 from caseworker.dashboard import audit
 from caseworker.dashboard.web import PREFIX, context, me, now, render, unit_of_work
 from db.models import Broadcast, JobFair
-from db.reference import load_reference
 from notify import broadcasts
+from reference import load_reference
 
 # A textarea holds at most this much; the draft check then says what is too long.
 MAX_TEXT = 10_000

@@ -16,9 +16,9 @@ from caseworker.dashboard import audit
 from caseworker.dashboard.web import PREFIX, context, me, now, render, unit_of_work
 from caseworker.fairs import FairForm, fair_people, list_fairs, poster_qr_svg, save_fair
 from db.models import JobFair
-from db.reference import load_reference
 from notify.broadcasts import fair_when
 from notify.fairs import fair_link
+from reference import load_reference
 
 FIELDS = ("name", "starts", "venue", "district")
 

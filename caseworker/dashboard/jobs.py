@@ -24,7 +24,7 @@ from caseworker.jobs import (
 )
 from db.job_import import STATUSES
 from db.models import JobPost
-from db.reference import load_reference
+from reference import load_reference
 
 # A CSV larger than this is refused before it is read (the guard allows 8 MB bodies in all).
 MAX_CSV_BYTES = 4 * 1024 * 1024

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.database import Database, open_database
 from bot.runtime import build_runtime
 from db.models import (
     AuditEntry,
@@ -20,7 +21,6 @@ from db.models import (
     OutboxMessage,
     Seeker,
 )
-from db.setup import Database, open_database
 from tests.caseworker.test_board_and_tryit import apply
 from tests.conftest import Clock
 from tests.conftest import Seeker as Texter

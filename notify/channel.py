@@ -1,0 +1,43 @@
+"""The Channel protocol: what the dispatcher sends through, and what a send can return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One outbox row, as a channel needs it to send."""
+
+    outbox_id: int
+    address: str
+    text: str
+    buttons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A provider accepted the message."""
+
+    provider_id: str
+
+
+class SendError(Exception):
+    """A send failed; `action` says what to do: retry, fail, or stop (opt the contact out)."""
+
+    def __init__(self, action: str, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.action = action
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Channel(Protocol):
+    """A way to reach seekers: a name and a send."""
+
+    name: str
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        """Send one message or raise SendError."""
+        ...
