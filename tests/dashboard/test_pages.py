@@ -25,7 +25,7 @@ from tests.caseworker.test_board_and_tryit import apply
 from tests.conftest import Clock
 from tests.conftest import Seeker as Texter
 from tests.dashboard.conftest import add_accounts, form_token, settings_for, signed_in
-from tests.fakes.telegram_api import fake_bot_api
+from tests.fakes.telegram_api import TOKEN, fake_bot_api
 from tests.fakes.twilio_api import FakeTwilio
 
 ATTACK = "<img src=x onerror=alert(1)>"
@@ -160,6 +160,12 @@ def test_a_fair_in_the_past_is_refused_then_one_is_added_and_changed(
     assert actions(dashboard_database) == ["fair.add", "fair.edit"]
 
 
+async def learn_name(bot: Any) -> None:
+    """getMe, as `jobline run` does at start; the name stays known after the client closes."""
+    await bot.initialize()
+    await bot.shutdown()
+
+
 def test_with_a_telegram_bot_a_fair_has_its_link_and_poster(
     tmp_path: Path, fake_twilio: FakeTwilio
 ) -> None:
@@ -167,13 +173,13 @@ def test_with_a_telegram_bot_a_fair_has_its_link_and_poster(
         settings = settings_for(
             f"sqlite:///{tmp_path / 'tg.db'}",
             fake_twilio,
-            telegram={"token": "1:x", "api_base_url": bot_api.base_url, "webhook_secret": "s"},
+            telegram={"token": TOKEN, "api_base_url": bot_api.base_url, "webhook_secret": "s"},
         )
         database = open_database(settings)
         add_accounts(database)
         app: Starlette = build_runtime(settings, database)
         gateway = app.state.runtime.extras["telegram"]
-        asyncio.run(gateway.bot.initialize())  # getMe, as `jobline run` does at start
+        asyncio.run(learn_name(gateway.bot))
         with TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"}) as client:
             signed_in(client)
             page = client.get("/dashboard/fairs/1").text
