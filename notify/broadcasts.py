@@ -21,6 +21,7 @@ from db.models import (
     FairSubscription,
     JobFair,
     OutboxMessage,
+    OutboxStatus,
     Seeker,
 )
 from db.session import transaction
@@ -36,17 +37,7 @@ OUTBOX_KIND = {"announcement": "broadcast", "alert": "alert", "reminder": "remin
 CHANNEL_PREFERENCE = ("telegram", "sms", "console")
 # After a fair alert or reminder, these answers mean "I will come".
 RSVP_OFFERS = {"1": "fair_rsvp", "yes": "fair_rsvp"}
-STATUSES = (
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "failed",
-    "undelivered",
-    "skipped_opted_out",
-    "cancelled",
-    "unknown",
-)
+STATUSES = tuple(OutboxStatus)
 
 
 class BadSegment(ValueError):
@@ -371,7 +362,7 @@ def queue(
                         "priority": PRIORITY[kind],
                         "not_before": not_before,
                         "attempts": 0,
-                        "status": "queued",
+                        "status": OutboxStatus.QUEUED,
                         "idempotency_key": _key(broadcast, person),
                         "broadcast_id": broadcast.id,
                         "created_at": broadcast.created_at,
@@ -443,7 +434,7 @@ def report(session: Session, broadcast_id: int) -> dict[str, Any]:
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise ValueError(f"no broadcast with id {broadcast_id}")
-    counts = {status: 0 for status in STATUSES}
+    counts: dict[str, int] = {status.value: 0 for status in STATUSES}
     rows = session.execute(
         select(OutboxMessage.status, func.count())
         .where(OutboxMessage.broadcast_id == broadcast_id)

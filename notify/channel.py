@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
+
+from flows.types import Button
 
 
 @dataclass(frozen=True)
@@ -13,7 +15,7 @@ class OutgoingMessage:
     outbox_id: int
     address: str
     text: str
-    buttons: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -24,13 +26,32 @@ class SendResult:
 
 
 class SendError(Exception):
-    """A send failed; `action` says what to do: retry, fail, or stop (opt the contact out)."""
+    """A send failed; the subclass says what to do next (Retry, Fail or StopContact)."""
 
-    def __init__(self, action: str, reason: str, retry_after: float | None = None) -> None:
+    action: ClassVar[str] = "fail"
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
-        self.action = action
         self.reason = reason
         self.retry_after = retry_after
+
+
+class Retry(SendError):
+    """Try again later (no sooner than retry_after seconds, when the provider said)."""
+
+    action = "retry"
+
+
+class Fail(SendError):
+    """Give up on this message."""
+
+    action = "fail"
+
+
+class StopContact(SendError):
+    """Give up on this message and send the seeker nothing more (they blocked or opted out)."""
+
+    action = "stop"
 
 
 class Channel(Protocol):

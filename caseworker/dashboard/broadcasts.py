@@ -17,14 +17,14 @@ from caseworker import broadcasting
 from caseworker.casework import CaseworkError
 from caseworker.dashboard import audit
 from caseworker.dashboard.web import PREFIX, context, me, now, render, unit_of_work
-from db.models import Broadcast, JobFair
+from db.models import Broadcast, JobFair, OutboxStatus
 from notify import broadcasts
 from reference import load_reference
 
 # A textarea holds at most this much; the draft check then says what is too long.
 MAX_TEXT = 10_000
 # Statuses that mean texts are still on their way (the counts keep updating).
-UNDER_WAY = ("queued", "sending")
+UNDER_WAY = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
 
 
 @dataclass(frozen=True)
