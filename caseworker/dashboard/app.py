@@ -16,11 +16,12 @@ from caseworker.dashboard import (
     admin,
     applications,
     broadcasts,
-    coming,
     fairs,
+    handoffs,
     jobs,
     login,
     overview,
+    seeker_pages,
     try_it,
 )
 from caseworker.dashboard.guard import Guard
@@ -28,7 +29,18 @@ from caseworker.dashboard.web import PREFIX, STATIC, DashboardContext
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-PAGES = (login, overview, coming, admin, jobs, applications, fairs, broadcasts, try_it)
+PAGES = (
+    login,
+    overview,
+    handoffs,
+    seeker_pages,
+    admin,
+    jobs,
+    applications,
+    fairs,
+    broadcasts,
+    try_it,
+)
 
 
 def dashboard_routes(context: DashboardContext) -> list[BaseRoute]:
