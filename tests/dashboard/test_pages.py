@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +180,9 @@ def test_with_a_telegram_bot_a_fair_has_its_link_and_poster(
         add_accounts(database)
         app: Starlette = build_runtime(settings, database)
         gateway = app.state.runtime.extras["telegram"]
-        asyncio.run(learn_name(gateway.bot))
+        # Its own thread: Playwright's sync API may hold this thread's event loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, learn_name(gateway.bot)).result()
         with TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"}) as client:
             signed_in(client)
             page = client.get("/dashboard/fairs/1").text
