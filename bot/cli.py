@@ -176,10 +176,17 @@ def main() -> None:
 
 
 # Notifications: fairs, broadcasts, registrant lists, the delivery worker (bot/cli_notify.py).
-from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker  # noqa: E402
+from bot.cli_notify import (  # noqa: E402
+    broadcast_app,
+    fairs_app,
+    outbox_app,
+    seekers_import,
+    worker,
+)
 from bot.cli_staff import staff_app  # noqa: E402
 
 app.add_typer(fairs_app, name="fairs")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(staff_app, name="staff")
 seekers_app.command("import")(seekers_import)

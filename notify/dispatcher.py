@@ -28,6 +28,7 @@ from bot.channels.base import Channel, OutgoingMessage, SendError, SendResult
 from bot.settings import Settings
 from db.models import Contact, OutboxMessage, Seeker, utcnow
 from db.session import transaction
+from notify.broadcasts import follow_rows
 from notify.quiet import HELD_KINDS, quiet_hours
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ UNCLEAR = "unclear"
 # Results are written at least this often, and in chunks of at most this many.
 RECORD_EVERY = 0.25
 RECORD_CHUNK = 250
+# Without a rate limit, a claim is this many rounds of the concurrent senders.
+UNLIMITED_ROUNDS = 4
 
 
 @runtime_checkable
@@ -69,10 +72,11 @@ class Claimed:
     kind: str
     priority: int
     attempts: int
+    claimed_at: datetime | None = None
 
     def outgoing(self) -> OutgoingMessage:
         """The message as a channel sends it."""
-        return OutgoingMessage(self.id, self.address, self.text, self.buttons)
+        return OutgoingMessage(self.id, self.address, self.text, self.buttons, self.claimed_at)
 
 
 @dataclass(slots=True)
@@ -120,7 +124,7 @@ class Dispatcher:
         clock: Callable[[], datetime] = utcnow,
         concurrency: int = 16,
         poll_seconds: float = 1.0,
-        lease_seconds: float = 120.0,
+        lease_seconds: float | None = None,
         backoff_seconds: float = 2.0,
         rng: random.Random | None = None,
         restart_seconds: float = 5.0,
@@ -135,7 +139,9 @@ class Dispatcher:
         self.limiters = {name: RateLimiter(self.rates.get(name, 0.0)) for name in self.channels}
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
-        self.lease = timedelta(seconds=lease_seconds)
+        self.lease = timedelta(
+            seconds=settings.notify.lease_seconds if lease_seconds is None else lease_seconds
+        )
         self.backoff_seconds = backoff_seconds
         self.rng = rng or random.Random()
         self.quiet = quiet_hours(settings)
@@ -162,10 +168,14 @@ class Dispatcher:
     # Claiming ------------------------------------------------------------------------------
 
     def claim_size(self, channel: str) -> int:
-        """About one second of sending at the channel's rate, so replies never wait long."""
+        """About one second of sending at the channel's rate, so replies never wait long.
+
+        What is claimed is `sending` under a lease until recorded; a crash strands at most
+        this many rows. Without a rate limit, a few rounds of the concurrent senders.
+        """
         rate = self.rates.get(channel, 0.0)
         if rate <= 0:
-            return self.batch_size
+            return max(1, min(self.batch_size, self.concurrency * UNLIMITED_ROUNDS))
         return max(1, min(self.batch_size, int(rate)))
 
     def claim(self) -> list[Claimed]:
@@ -406,6 +416,8 @@ class Dispatcher:
                     r.kind,
                     r.priority,
                     r.attempts,
+                    # The lease ends `lease` after the claim: the provider cannot have it sooner.
+                    claimed_at=r.not_before - self.lease,
                 )
                 for r in session.scalars(query.order_by(table.id))
             ]
@@ -425,7 +437,11 @@ class Dispatcher:
             if not isinstance(channel, Reconcilable):
                 unknown.append(row.id)
                 continue
-            result = await channel.lookup(row.outgoing())
+            try:
+                result = await channel.lookup(row.outgoing())
+            except Exception as error:  # the provider cannot say now: ask again later
+                log.warning("lookup of outbox %d failed: %r", row.id, error)
+                continue
             if result is None:
                 missing.append(row.id)
             else:
@@ -463,6 +479,11 @@ class Dispatcher:
                     .where(table.id.in_(unknown), table.status == "sending")
                     .values(status="unknown", last_error="stopped during send; not resent")
                 )
+
+    def follow_broadcasts(self) -> None:
+        """Broadcasts whose rows are all settled are `done` (each time the outbox is idle)."""
+        with transaction(self.sessions) as session:
+            follow_rows(session)
 
     # Running -------------------------------------------------------------------------------
 
@@ -514,20 +535,21 @@ class Dispatcher:
                 if not claimed:
                     await asyncio.gather(*recording)
                     recording = []
+                    await self._in_db(self.follow_broadcasts)
                     if until_idle and await self._in_db(self.waiting) == 0:
                         return
                     await self._pause(stop)
                     claimed = await self._in_db(self.claim)
                     continue
                 sending = self.send_and_record(claimed)
-                # Claim the next batch on the database thread while this one is on the wire.
-                following = asyncio.ensure_future(self._in_db(self.claim))
-                pending = [sending, following]
+                pending = [sending]
                 writes = await sending
                 await asyncio.gather(*recording)
                 recording = writes
-                claimed = await following
                 pending = []
+                # Only now the next batch: never two claims `sending` at once, so a crash
+                # strands one claim (about a second of sending), not two.
+                claimed = await self._in_db(self.claim)
         finally:
             done = await asyncio.gather(*pending, *recording, return_exceptions=True)
             writes = [item for r in done if isinstance(r, list) for item in r]

@@ -43,6 +43,8 @@ class OutgoingMessage:
     address: str
     text: str
     buttons: tuple[str, ...] = ()
+    # When a dispatcher claimed it (for a lookup after a crash: the provider has it since).
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
