@@ -16,8 +16,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.conversation import Jobline
+from bot.database import Database
 from db.models import Message
-from db.setup import Database
 
 FAILED_TURNS_WINDOW = timedelta(hours=1)
 Service = Callable[[], Coroutine[Any, Any, None]]

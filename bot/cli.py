@@ -13,12 +13,14 @@ import typer
 from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
 from bot.cli_caseworker import applications_app, handoff_app, jobs_app
+from bot.cli_common import database_or_exit, settings_or_exit
+from bot.cli_nlu import nlu_app
+from bot.cli_notify import broadcast_app, fairs_app, outbox_app, seekers_import, worker
+from bot.cli_staff import staff_app
 from bot.conversation import Jobline
-from bot.settings import Settings, SettingsError, get_settings
+from bot.settings import SettingsError
 from caseworker.csv_safe import write_csv
 from db.phones import BadPhone, normalize_phone
-from db.setup import Database, open_database
-from nlu.cli import nlu_app
 
 app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
 seekers_app = typer.Typer(help="Seekers: export, import.", no_args_is_help=True)
@@ -34,24 +36,6 @@ class Format(StrEnum):
 
     json = "json"
     csv = "csv"
-
-
-def settings_or_exit() -> Settings:
-    """Load settings, or stop with the one-line reason."""
-    try:
-        return get_settings()
-    except SettingsError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
-
-
-def database_or_exit(settings: Settings) -> Database:
-    """Open the database, or stop with the one-line reason."""
-    try:
-        return open_database(settings)
-    except Exception as error:  # start-up must say why in one line, not a trace
-        typer.echo(f"Cannot open the database at database_url: {error}", err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -176,15 +160,6 @@ def main() -> None:
 
 
 # Notifications: fairs, broadcasts, registrant lists, the delivery worker (bot/cli_notify.py).
-from bot.cli_notify import (  # noqa: E402
-    broadcast_app,
-    fairs_app,
-    outbox_app,
-    seekers_import,
-    worker,
-)
-from bot.cli_staff import staff_app  # noqa: E402
-
 app.add_typer(fairs_app, name="fairs")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(broadcast_app, name="broadcast")

@@ -20,11 +20,10 @@ from bot import effects_services  # noqa: F401  (registers the services' effects
 from bot.channels.base import InboundMessage, printable
 from bot.effects import EFFECTS, EffectContext
 from bot.extras import extra_turn, link_shared_phone, parse_kind
+from bot.lookup import StoreLookup
 from bot.settings import Settings
-from db.lookup import StoreLookup
 from db.models import Contact, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
-from db.reference import Reference, load_reference
 from db.session import insert_new, transaction
 from flows.catalogue import render
 from flows.engine import FLOWS, run_turn
@@ -32,6 +31,7 @@ from flows.types import Context, Profile, Reply, State, Turn
 from nlu.parse import Parse
 from nlu.understand import Understander
 from notify import outbox
+from reference import Reference, load_reference
 
 log = logging.getLogger(__name__)
 PHONE_CHANNELS = {"sms", "console"}

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from bot.linking import Linked, link_phone
 from db.models import Contact
-from db.nearby import nearest_posts
 from flows.engine import run_turn
 from flows.jobs import MAX_LISTED
 from flows.menu import offering, show_menu
@@ -73,7 +72,7 @@ def extra_turn(
         return Turn(state, (reply("contact_not_yours", SHARE_PHONE, "MENU"),))
     if parse.intent == "location":
         lat, lon = float(parse.entity("lat") or 0), float(parse.entity("lon") or 0)
-        posts = nearest_posts(session, lat, lon, MAX_LISTED)
+        posts = ctx.lookup.nearest_jobs(lat, lon, MAX_LISTED)
         return nearby_turn(state, posts, ctx.profile.language)
     return None
 

@@ -3,19 +3,82 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
-from bot.channels.twilio_sms import install_twilio
+from bot.channels.twilio_sms import (
+    TwilioChannel,
+    check_twilio_settings,
+    install_twilio,
+    twilio_enabled,
+)
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings
 from caseworker.dashboard.app import dashboard_routes
 from caseworker.dashboard.config import signing_key
 from caseworker.dashboard.web import DashboardContext
-from db.setup import Database
-from notify.service import add_delivery
+from notify.channel import Channel
+from notify.dispatcher import Dispatcher
+from notify.service import deliver
+
+
+def twilio_channel(settings: Settings) -> Channel | None:
+    """The SMS channel, when an account is configured."""
+    if not twilio_enabled(settings):
+        return None
+    check_twilio_settings(settings)
+    return TwilioChannel(settings)
+
+
+def telegram_channel(settings: Settings) -> Channel | None:
+    """The Telegram channel, when a bot token is configured."""
+    from bot.channels.telegram import TelegramChannel, make_bot
+
+    if not settings.telegram.token:
+        return None
+    return TelegramChannel(make_bot(settings))
+
+
+# Channel name -> factory returning the channel, or None when the settings leave it off; what
+# `jobline worker` sends through (`jobline run` also uses the channels its runtime holds).
+CHANNEL_FACTORIES: dict[str, Callable[[Settings], Channel | None]] = {
+    "sms": twilio_channel,
+    "telegram": telegram_channel,
+}
+
+
+def outbound_channels(settings: Settings) -> dict[str, Channel]:
+    """Every channel the settings turn on, by name."""
+    channels: dict[str, Channel] = {}
+    for name, factory in CHANNEL_FACTORIES.items():
+        channel = factory(settings)
+        if channel is not None:
+            channels[name] = channel
+    return channels
+
+
+def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
+    """Run delivery inside `jobline run`; replies wake it at once.
+
+    Sends through the channels the runtime already holds in extras["channels"] (name -> Channel),
+    then any that CHANNEL_FACTORIES adds.
+    """
+    channels = {**outbound_channels(settings), **runtime.extras.get("channels", {})}
+    dispatcher = Dispatcher(
+        runtime.database.sessions, channels, settings, clock=runtime.jobline.clock
+    )
+    runtime.jobline.on_reply.append(dispatcher.wake)
+    runtime.health["delivery"] = lambda: "ok" if dispatcher.healthy else "degraded"
+
+    async def service() -> None:
+        await deliver(dispatcher, settings)
+
+    runtime.services.append(service)
+    return dispatcher
 
 
 def build_runtime(settings: Settings, database: Database) -> Starlette:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -53,7 +54,7 @@ class Base(DeclarativeBase):
 
 
 class Place(Base):
-    """A city, district or county seekers name (from db/reference.yaml)."""
+    """A city, district or county seekers name (from reference/reference.yaml)."""
 
     __tablename__ = "places"
 
@@ -252,6 +253,20 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class OutboxStatus(StrEnum):
+    """Where an outbox row is: waiting, on the wire, at the provider, or given up."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+    SKIPPED_OPTED_OUT = "skipped_opted_out"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
 class OutboxMessage(Base):
     """One message to send, written in the same transaction as what caused it."""
 
@@ -269,7 +284,7 @@ class OutboxMessage(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
-from db.reference import Reference
 from flows.base import missed
 from flows.catalogue import render
 from flows.registration import Registration
@@ -17,6 +16,7 @@ from flows.types import Context, Effect, Reply, State, Turn, reply
 from flows.views import JobView, Lookup
 from nlu.keywords import normalize
 from nlu.parse import Parse
+from reference import Reference
 
 PAGE = 3
 # Ids kept in the conversation for paging: 20 texts of 3 jobs is more than anyone reads.
@@ -423,5 +423,5 @@ class Jobs:
 
 def day_month(moment: datetime, ctx: Context) -> str:
     """'2 Dec' in the office's time zone."""
-    local = moment.astimezone(ZoneInfo(ctx.settings.notify.timezone))
+    local = moment.astimezone(ZoneInfo(ctx.settings.timezone))
     return f"{local.day} {local.strftime('%b')}"

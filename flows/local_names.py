@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from db.reference import CategoryInfo, PlaceInfo
+from reference import CategoryInfo, PlaceInfo
 
 # How a list of names is joined in each language.
 JOINERS = {"zh": "，"}

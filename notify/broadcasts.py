@@ -14,7 +14,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import Settings
 from db.models import (
     Broadcast,
     Contact,
@@ -22,10 +21,12 @@ from db.models import (
     FairSubscription,
     JobFair,
     OutboxMessage,
+    OutboxStatus,
     Seeker,
 )
 from db.session import transaction
 from flows.catalogue import render
+from notify.config import NotifyConfig
 from notify.outbox import PRIORITY
 from notify.quiet import quiet_hours
 from notify.sms import make_sms_safe, segments
@@ -36,17 +37,7 @@ OUTBOX_KIND = {"announcement": "broadcast", "alert": "alert", "reminder": "remin
 CHANNEL_PREFERENCE = ("telegram", "sms", "console")
 # After a fair alert or reminder, these answers mean "I will come".
 RSVP_OFFERS = {"1": "fair_rsvp", "yes": "fair_rsvp"}
-STATUSES = (
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "failed",
-    "undelivered",
-    "skipped_opted_out",
-    "cancelled",
-    "unknown",
-)
+STATUSES = tuple(OutboxStatus)
 
 
 class BadSegment(ValueError):
@@ -155,7 +146,7 @@ class Preview:
         }
 
 
-def seekers_in(segment: Segment, settings: Settings, today: date, fair: JobFair | None) -> Any:
+def seekers_in(segment: Segment, settings: NotifyConfig, today: date, fair: JobFair | None) -> Any:
     """The SQL condition for seekers in a segment (opted-out and test seekers never are)."""
     wanted: ColumnElement[bool] = Seeker.alerts.is_(True)
     if segment.kind == "district":
@@ -184,7 +175,7 @@ def seekers_in(segment: Segment, settings: Settings, today: date, fair: JobFair 
 def recipients(
     session: Session,
     segment: Segment,
-    settings: Settings,
+    settings: NotifyConfig,
     today: date,
     fair: JobFair | None = None,
 ) -> Iterator[list[Recipient]]:
@@ -252,7 +243,7 @@ def fair_when(fair: JobFair, timezone: str) -> str:
 
 
 def message_text(
-    broadcast: Broadcast, fair: JobFair | None, language: str, settings: Settings
+    broadcast: Broadcast, fair: JobFair | None, language: str, settings: NotifyConfig
 ) -> str:
     """The text one language group receives."""
     if fair is not None:
@@ -272,7 +263,7 @@ def message_text(
     return make_sms_safe(text)
 
 
-def preview(session: Session, broadcast: Broadcast, settings: Settings) -> Preview:
+def preview(session: Session, broadcast: Broadcast, settings: NotifyConfig) -> Preview:
     """Per-language texts with their SMS segments, recipients per channel, estimated cost."""
     fair = session.get(JobFair, broadcast.fair_id) if broadcast.fair_id else None
     result = Preview(str(broadcast.segment), broadcast.kind, broadcast.send_at)
@@ -327,7 +318,7 @@ def create(
 def queue(
     sessions: sessionmaker[Session],
     broadcast_id: int,
-    settings: Settings,
+    settings: NotifyConfig,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write one outbox row per recipient, a batch per transaction; safe to run again."""
@@ -371,7 +362,7 @@ def queue(
                         "priority": PRIORITY[kind],
                         "not_before": not_before,
                         "attempts": 0,
-                        "status": "queued",
+                        "status": OutboxStatus.QUEUED,
                         "idempotency_key": _key(broadcast, person),
                         "broadcast_id": broadcast.id,
                         "created_at": broadcast.created_at,
@@ -470,7 +461,7 @@ def report(session: Session, broadcast_id: int) -> dict[str, Any]:
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise ValueError(f"no broadcast with id {broadcast_id}")
-    counts = {status: 0 for status in STATUSES}
+    counts: dict[str, int] = {status.value: 0 for status in STATUSES}
     rows = session.execute(
         select(OutboxMessage.status, func.count())
         .where(OutboxMessage.broadcast_id == broadcast_id)

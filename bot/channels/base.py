@@ -1,13 +1,15 @@
-"""The Channel protocol and the inbound message every channel produces."""
+"""The inbound message every channel produces; the outbound side is notify/channel.py."""
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from db.models import utcnow
+from notify.channel import Channel, OutgoingMessage, SendError, SendResult
+
+__all__ = ["Channel", "InboundMessage", "OutgoingMessage", "SendError", "SendResult", "printable"]
 
 KEPT_CONTROLS = {"\n", "\t"}
 
@@ -33,42 +35,3 @@ class InboundMessage:
     location: tuple[float, float] | None = None
     contact_phone: str | None = None
     kind: str = "text"
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """One outbox row, as a channel needs it to send."""
-
-    outbox_id: int
-    address: str
-    text: str
-    buttons: tuple[str, ...] = ()
-    # When a dispatcher claimed it (for a lookup after a crash: the provider has it since).
-    claimed_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """A provider accepted the message."""
-
-    provider_id: str
-
-
-class SendError(Exception):
-    """A send failed; `action` says what to do: retry, fail, or stop (opt the contact out)."""
-
-    def __init__(self, action: str, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.action = action
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class Channel(Protocol):
-    """A way to reach seekers: a name and a send."""
-
-    name: str
-
-    async def send(self, message: OutgoingMessage) -> SendResult:
-        """Send one message or raise SendError."""
-        ...

@@ -36,11 +36,12 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
+from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, normalize_phone
 from flows.share_buttons import SEND_LOCATION, SHARE_PHONE
+from notify.channel import Fail, OutgoingMessage, Retry, SendResult, StopContact
 
 log = logging.getLogger(__name__)
 # python-telegram-bot 22 warns unless durations are timedeltas; we take them as timedeltas.
@@ -109,7 +110,7 @@ def keyboard(buttons: tuple[str, ...]) -> ReplyKeyboardMarkup | ReplyKeyboardRem
 
 
 class TelegramChannel:
-    """Sends outbox rows to Telegram chats; errors become SendError(retry | fail | stop)."""
+    """Sends outbox rows to Telegram chats; errors become Retry, Fail or StopContact."""
 
     name = "telegram"
 
@@ -119,7 +120,7 @@ class TelegramChannel:
     async def send(self, message: OutgoingMessage) -> SendResult:
         """Send one text with its keyboard, or raise SendError saying what to do next."""
         if not message.address.lstrip("-").isdigit():
-            raise SendError("fail", f"not a Telegram chat id: {message.address!r}")
+            raise Fail(f"not a Telegram chat id: {message.address!r}")
         try:
             sent = await self.bot.send_message(
                 chat_id=int(message.address),
@@ -127,15 +128,15 @@ class TelegramChannel:
                 reply_markup=keyboard(tuple(message.buttons)),
             )
         except RetryAfter as error:
-            raise SendError("retry", self._said(error), retry_after=_seconds(error)) from error
+            raise Retry(self._said(error), retry_after=_seconds(error)) from error
         except Forbidden as error:
             # Blocked by the user, or the account was deleted: this chat is gone.
-            raise SendError("stop", self._said(error)) from error
+            raise StopContact(self._said(error)) from error
         except (BadRequest, ChatMigrated, InvalidToken, Conflict) as error:
-            raise SendError("fail", self._said(error)) from error
+            raise Fail(self._said(error)) from error
         except (NetworkError, TelegramError) as error:
             # Timeouts, 5xx and lost connections: the next try may work.
-            raise SendError("retry", self._said(error)) from error
+            raise Retry(self._said(error)) from error
         return SendResult(provider_id=f"{sent.chat_id}:{sent.message_id}")
 
     def _said(self, error: Exception) -> str:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.settings import get_settings
-from db.reference import load_reference
+from reference import load_reference
 
 REGISTRANTS = """phone,name,district,language,alerts,interests
 13800000011,Wang Lei,Daoli,en,yes,cleaning

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from bot.cli import app
+from bot.database import Database
 from bot.settings import Settings, get_settings
 from caseworker.staff import SignInOutcome, sign_in
 from db.models import Staff, utcnow
 from db.session import transaction
-from db.setup import Database
 
 runner = CliRunner()
 

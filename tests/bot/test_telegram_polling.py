@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.channels.telegram import TelegramGateway, make_bot, telegram_gateway, telegram_mode
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings, SettingsError, load_settings
 from db.models import Message, OutboxMessage
-from db.setup import Database
 from tests.bot.telegram_chat import CHAT, telegram_settings, text
 from tests.fakes.telegram_api import FakeBotApi
 

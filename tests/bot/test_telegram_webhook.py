@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from bot.channels.telegram import TelegramChannel
+from bot.database import Database
 from bot.settings import Settings
 from db.models import JobFair, Message, OutboxMessage
-from db.setup import Database
 from flows.registration import ANSWER_BUTTONS, WORK_BUTTONS
 from tests.bot.telegram_chat import (
     CHAT,

@@ -11,11 +11,11 @@ from starlette.testclient import TestClient
 from bot.app import Runtime, create_app
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.extras import parse_command
+from bot.lookup import StoreLookup
 from bot.settings import Settings
-from db.lookup import StoreLookup
 from db.models import Message, OutboxMessage
-from db.setup import Database
 from nlu.parse import Parse
 from tests.conftest import Clock
 

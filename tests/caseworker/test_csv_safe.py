@@ -6,11 +6,11 @@ import csv
 import io
 from pathlib import Path
 
+from bot.database import open_database
 from bot.settings import load_settings
 from caseworker.csv_safe import safe_cell, write_csv
 from db.models import Seeker, utcnow
 from db.session import transaction
-from db.setup import open_database
 from tests.bot.test_cli import run
 
 NAMES = [

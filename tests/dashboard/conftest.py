@@ -32,12 +32,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.database import Database, open_database
 from bot.runtime import build_runtime
 from bot.settings import Settings, load_settings
 from caseworker.staff import Role, add_staff
 from db.models import utcnow
 from db.session import transaction
-from db.setup import Database, open_database
 from tests.fakes.twilio_api import FakeTwilio
 
 ACCOUNT_SID = "AC" + "d" * 32

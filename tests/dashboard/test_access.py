@@ -8,11 +8,11 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
+from bot.database import Database
 from caseworker.dashboard.guard import PUBLIC
 from caseworker.staff import disable_staff, set_password
 from db.models import AuditEntry, Staff
 from db.session import transaction
-from db.setup import Database
 from tests.conftest import Clock
 from tests.dashboard.conftest import ADMIN, CASEWORKER, PASSWORD, form_token, signed_in
 

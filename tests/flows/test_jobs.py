@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings
 from db.models import Application, JobPost
-from db.setup import Database
 from nlu.keywords import fast_path
 from nlu.parse import Entity, Parse
 from nlu.understand import Understander
@@ -231,7 +231,7 @@ def test_apply_keyword_on_the_list_asks_for_the_number(seeker: Seeker) -> None:
 
 
 def test_references_avoid_look_alike_characters(database: Database) -> None:
-    from db.lookup import REFERENCE_ALPHABET, StoreLookup
+    from bot.lookup import REFERENCE_ALPHABET, StoreLookup
 
     assert not set("0O1I") & set(REFERENCE_ALPHABET)
     with database.sessions() as session:

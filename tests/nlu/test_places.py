@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from db.reference import PlaceInfo, load_reference
 from flows.answers import Accepted, validate_place
 from nlu.gazetteer import default_gazetteer
 from nlu.parse import Entity
+from reference import PlaceInfo, load_reference
 
 REFERENCE = load_reference()
 CITIES = [p for p in REFERENCE.places if p.kind == "city"]

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from bot.channels.twilio_sms import EMPTY_TWIML
+from bot.database import Database
 from db.models import Contact, Message, OutboxMessage, Seeker
-from db.setup import Database
 from tests.bot.channels.conftest import Phone
 
 NUMBERS = 20

@@ -1,16 +1,28 @@
-"""The shared list of places and kinds of work (db/reference.yaml), with fuzzy lookup."""
+"""The shared list of places and kinds of work (reference/reference.yaml), with fuzzy lookup."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from math import asin, cos, radians, sin, sqrt
 from pathlib import Path
 
 import yaml
 from rapidfuzz import fuzz, process
 
 REFERENCE_FILE = Path(__file__).resolve().parent / "reference.yaml"
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance between two points, in kilometres."""
+    dlat = radians(lat2 - lat1)
+    dlon = radians(lon2 - lon1)
+    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * asin(sqrt(min(1.0, a)))
+
+
 PROVINCE = "province"
 
 
@@ -130,7 +142,7 @@ def _match(text: str, index: dict[str, str]) -> Match:
 
 @lru_cache(maxsize=1)
 def load_reference(path: Path = REFERENCE_FILE) -> Reference:
-    """Load db/reference.yaml once."""
+    """Load reference/reference.yaml once."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     places = [
         PlaceInfo(

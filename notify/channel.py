@@ -1,0 +1,62 @@
+"""The Channel protocol: what the dispatcher sends through, and what a send can return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One outbox row, as a channel needs it to send."""
+
+    outbox_id: int
+    address: str
+    text: str
+    buttons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A provider accepted the message."""
+
+    provider_id: str
+
+
+class SendError(Exception):
+    """A send failed; the subclass says what to do next (Retry, Fail or StopContact)."""
+
+    action: ClassVar[str] = "fail"
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Retry(SendError):
+    """Try again later (no sooner than retry_after seconds, when the provider said)."""
+
+    action = "retry"
+
+
+class Fail(SendError):
+    """Give up on this message."""
+
+    action = "fail"
+
+
+class StopContact(SendError):
+    """Give up on this message and send the seeker nothing more (they blocked or opted out)."""
+
+    action = "stop"
+
+
+class Channel(Protocol):
+    """A way to reach seekers: a name and a send."""
+
+    name: str
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        """Send one message or raise SendError."""
+        ...
