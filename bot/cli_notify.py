@@ -208,8 +208,6 @@ def outbox_unknown(
     as_json: bool = typer.Option(False, "--json", help="One JSON array."),
 ) -> None:
     """Messages that were being sent when a worker stopped, on a channel that cannot be asked."""
-    from bot.cli import database_or_exit, settings_or_exit
-
     database = database_or_exit(settings_or_exit())
     with database.sessions() as session:
         rows = unknown_rows(session)
@@ -228,8 +226,6 @@ def outbox_requeue(
     everything: bool = typer.Option(False, "--all", help="Every unknown message."),
 ) -> None:
     """Send unknown messages again, after a person decided a second text is better than none."""
-    from bot.cli import database_or_exit, settings_or_exit
-
     if (broadcast_id is None) == (not everything):
         raise _fail("Say which: --broadcast ID or --all.")
     database = database_or_exit(settings_or_exit())

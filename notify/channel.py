@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 
@@ -14,6 +15,8 @@ class OutgoingMessage:
     address: str
     text: str
     buttons: tuple[str, ...] = ()
+    # When a dispatcher claimed it (for a lookup after a crash: the provider has it since).
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
