@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.database import Database, open_database
 from bot.settings import Settings, load_settings
 from db.models import Broadcast, OutboxMessage
-from db.setup import Database, open_database
 from tests.fakes.people import add_seekers, phone
 from tests.fakes.postgres import fresh_postgres_url
 from tests.fakes.twilio_api import FakeTwilio
@@ -133,8 +133,8 @@ def test_a_worker_holds_at_most_one_claim_of_about_a_second(
     import asyncio
     import threading
 
+    from bot.runtime import twilio_channel
     from notify.dispatcher import Dispatcher
-    from notify.service import twilio_channel
 
     settings, database = postgres
     add_seekers(database.sessions, 40)
