@@ -50,7 +50,12 @@ class UtcDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     """Declarative base with JSON mapped for dict/list columns."""
 
-    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: UtcDateTime}
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        list[Any]: JSON,
+        datetime: UtcDateTime,
+    }
 
 
 class Place(Base):
@@ -278,7 +283,8 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    buttons: Mapped[list[str]] = mapped_column(default=list)
+    # A button is its label, or {"label", "asks"} for a share button (notify/outbox.py).
+    buttons: Mapped[list[Any]] = mapped_column(default=list)
     segments: Mapped[int] = mapped_column(Integer, default=1)
     kind: Mapped[str] = mapped_column(String(20), default="reply")
     priority: Mapped[int] = mapped_column(Integer, default=0)
@@ -319,6 +325,17 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime]
+
+
+class ProviderToken(Base):
+    """An access token a provider issues for a while (WeChat's), shared by every process."""
+
+    __tablename__ = "provider_tokens"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(600), default="")
+    expires_at: Mapped[datetime]
+    refreshing_until: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

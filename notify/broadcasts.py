@@ -146,17 +146,20 @@ class Preview:
         }
 
 
+def aged_4050(today: date, women_age: int, men_age: int) -> ColumnElement[bool]:
+    """The SQL condition for the "4050" group: women from women_age, men from men_age."""
+    women = and_(Seeker.gender == "woman", Seeker.birth_year <= today.year - women_age)
+    men = and_(Seeker.gender == "man", Seeker.birth_year <= today.year - men_age)
+    return or_(women, men)
+
+
 def seekers_in(segment: Segment, settings: NotifyConfig, today: date, fair: JobFair | None) -> Any:
     """The SQL condition for seekers in a segment (opted-out and test seekers never are)."""
     wanted: ColumnElement[bool] = Seeker.alerts.is_(True)
     if segment.kind == "district":
         wanted = and_(wanted, func.lower(Seeker.district) == segment.value.lower())
     elif segment.kind == "4050":
-        women = and_(
-            Seeker.gender == "woman", Seeker.birth_year <= today.year - settings.loans.women_age
-        )
-        men = and_(Seeker.gender == "man", Seeker.birth_year <= today.year - settings.loans.men_age)
-        wanted = and_(wanted, or_(women, men))
+        wanted = and_(wanted, aged_4050(today, settings.loans.women_age, settings.loans.men_age))
     elif segment.kind == "card":
         wanted = and_(wanted, Seeker.concession_card.is_(True))
     elif segment.kind in ("subscribers", "fair"):

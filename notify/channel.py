@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol
 
+from flows.types import Button
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -14,7 +16,7 @@ class OutgoingMessage:
     outbox_id: int
     address: str
     text: str
-    buttons: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
     # When a dispatcher claimed it (for a lookup after a crash: the provider has it since).
     claimed_at: datetime | None = None
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Contact, OutboxMessage, OutboxStatus, Seeker, utcnow
 from db.session import transaction
+from flows.types import Button
 from notify import outbox
 from notify.broadcasts import follow_rows
 from notify.channel import Channel, OutgoingMessage, Retry, SendError, SendResult, StopContact
@@ -40,7 +41,12 @@ NOT_DISPATCHED = frozenset({"console"})
 # Sent even to an opted-out seeker: the answer to their own message (the STOP confirmation).
 ALWAYS_SENT = frozenset({"reply"})
 # Which rate-limit setting each channel name follows.
-RATE_SETTING = {"sms": "twilio", "telegram": "telegram", "console": "console"}
+RATE_SETTING = {
+    "sms": "twilio",
+    "telegram": "telegram",
+    "console": "console",
+    "wechat": "wechat",
+}
 MAX_BACKOFF_SECONDS = 3600.0
 # Results are written at least this often, and in chunks of at most this many.
 RECORD_EVERY = 0.25
@@ -73,7 +79,7 @@ class Claimed:
     channel: str
     address: str
     text: str
-    buttons: tuple[str, ...]
+    buttons: tuple[Button, ...]
     kind: str
     priority: int
     attempts: int
@@ -366,7 +372,7 @@ class Dispatcher:
                     r.channel,
                     r.address,
                     r.text,
-                    tuple(r.buttons or ()),
+                    outbox.buttons_of(r.buttons or ()),
                     r.kind,
                     r.priority,
                     r.attempts,
@@ -569,8 +575,8 @@ def plan_settle(
     return changes
 
 
-def _buttons(raw: str | list[str] | None) -> tuple[str, ...]:
+def _buttons(raw: str | list[Any] | None) -> tuple[Button, ...]:
     """Buttons from their stored JSON (psycopg hands JSON over already decoded)."""
     if not raw or raw == "[]":
         return ()
-    return tuple(json.loads(raw) if isinstance(raw, str) else raw)
+    return outbox.buttons_of(json.loads(raw) if isinstance(raw, str) else raw)

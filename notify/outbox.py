@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Contact, OutboxMessage, OutboxStatus, Seeker
+from flows.types import Asks, Button
 from notify.sms import make_sms_safe, segments
 
 # Lower numbers go first: a seeker who just wrote is answered before any broadcast.
@@ -29,6 +30,22 @@ STATUS_RANK: dict[str, int] = {
 FINAL_FAILURES: set[str] = {OutboxStatus.UNDELIVERED, OutboxStatus.FAILED}
 
 
+def stored_buttons(buttons: Sequence[Button]) -> list[Any]:
+    """Buttons as the outbox row keeps them: a label, or {label, asks} for a share button."""
+    return [
+        button.label if button.asks is None else {"label": button.label, "asks": button.asks}
+        for button in buttons
+    ]
+
+
+def buttons_of(stored: Sequence[Any]) -> tuple[Button, ...]:
+    """The Buttons an outbox row keeps."""
+    return tuple(
+        Button(item) if isinstance(item, str) else Button(item["label"], Asks(item["asks"]))
+        for item in stored
+    )
+
+
 def queue(
     session: Session,
     *,
@@ -37,7 +54,7 @@ def queue(
     idempotency_key: str,
     now: datetime,
     kind: str = "reply",
-    buttons: tuple[str, ...] = (),
+    buttons: tuple[Button, ...] = (),
     not_before: datetime | None = None,
     broadcast_id: int | None = None,
 ) -> OutboxMessage:
@@ -48,7 +65,7 @@ def queue(
         channel=contact.channel,
         address=contact.address,
         text=safe,
-        buttons=list(buttons),
+        buttons=stored_buttons(buttons),
         segments=segments(safe),
         kind=kind,
         priority=PRIORITY.get(kind, 3),

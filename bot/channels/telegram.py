@@ -40,7 +40,7 @@ from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, normalize_phone
-from flows.share_buttons import SEND_LOCATION, SHARE_PHONE
+from flows.types import Asks, Button
 from notify.channel import Fail, OutgoingMessage, Retry, SendResult, StopContact
 
 log = logging.getLogger(__name__)
@@ -94,18 +94,18 @@ def telegram_mode(settings: Settings) -> str:
     return mode
 
 
-def keyboard(buttons: tuple[str, ...]) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+def keyboard(buttons: tuple[Button, ...]) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
     """Big buttons two to a row (a share button gets its own row); none: hide the keyboard."""
     if not buttons:
         return ReplyKeyboardRemove()
-    plain = [
-        KeyboardButton(label) for label in buttons if label not in (SHARE_PHONE, SEND_LOCATION)
-    ]
+    plain = [KeyboardButton(button.label) for button in buttons if button.asks is None]
     rows = [plain[i : i + 2] for i in range(0, len(plain), 2)]
-    if SHARE_PHONE in buttons:
-        rows.append([KeyboardButton(SHARE_PHONE, request_contact=True)])
-    if SEND_LOCATION in buttons:
-        rows.append([KeyboardButton(SEND_LOCATION, request_location=True)])
+    rows += [
+        [KeyboardButton(b.label, request_contact=True)] for b in buttons if b.asks is Asks.PHONE
+    ]
+    rows += [
+        [KeyboardButton(b.label, request_location=True)] for b in buttons if b.asks is Asks.LOCATION
+    ]
     return ReplyKeyboardMarkup(rows, resize_keyboard=True)
 
 
@@ -125,7 +125,7 @@ class TelegramChannel:
             sent = await self.bot.send_message(
                 chat_id=int(message.address),
                 text=message.text,
-                reply_markup=keyboard(tuple(message.buttons)),
+                reply_markup=keyboard(message.buttons),
             )
         except RetryAfter as error:
             raise Retry(self._said(error), retry_after=_seconds(error)) from error
