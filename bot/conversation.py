@@ -356,6 +356,7 @@ class Jobline:
         conversation.misses = turn.state.misses
         conversation.updated_at = now
         contact.last_inbound_at = now
+        outbox.release_held(session, contact.id, now)
         message = session.get(Message, received.message_id)
         assert message is not None
         message.status = "handled"

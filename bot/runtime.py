@@ -56,7 +56,7 @@ def wechat_channel(settings: Settings) -> Channel | None:
         return None
     check_wechat_settings(settings)
     sessions = make_session_factory(make_engine(settings.database_url))
-    return WeChatChannel(wechat_api(settings, sessions, utcnow))
+    return WeChatChannel(wechat_api(settings, sessions, utcnow), settings.wechat.templates)
 
 
 CHANNEL_FACTORIES: dict[str, Callable[[Settings], Channel | None]] = {

@@ -55,6 +55,8 @@ class WeChatSettings(BaseModel):
     token: str = ""
     aes_key: str = ""
     api_base_url: str = "https://api.weixin.qq.com"
+    # Outbox kind (alert, reminder, update) -> template id, for messages past the 48 hours.
+    templates: dict[str, str] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):

@@ -270,6 +270,7 @@ class OutboxStatus(StrEnum):
     SKIPPED_OPTED_OUT = "skipped_opted_out"
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"
+    HELD = "held"  # kept until the seeker next writes (WeChat's 48 hours had passed)
 
 
 class OutboxMessage(Base):

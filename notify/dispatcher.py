@@ -29,7 +29,15 @@ from db.session import transaction
 from flows.types import Button
 from notify import outbox
 from notify.broadcasts import follow_rows
-from notify.channel import Channel, OutgoingMessage, Retry, SendError, SendResult, StopContact
+from notify.channel import (
+    Channel,
+    HoldForSeeker,
+    OutgoingMessage,
+    Retry,
+    SendError,
+    SendResult,
+    StopContact,
+)
 from notify.config import NotifyConfig
 from notify.quiet import HELD_KINDS, quiet_hours
 
@@ -87,7 +95,9 @@ class Claimed:
 
     def outgoing(self) -> OutgoingMessage:
         """The message as a channel sends it."""
-        return OutgoingMessage(self.id, self.address, self.text, self.buttons, self.claimed_at)
+        return OutgoingMessage(
+            self.id, self.address, self.text, self.buttons, self.kind, self.claimed_at
+        )
 
 
 @dataclass(slots=True)
@@ -543,6 +553,8 @@ def plan(
                 changes.append(
                     outbox.Change(row.id, OutboxStatus.QUEUED, error=reason, not_before=due)
                 )
+            case HoldForSeeker():
+                changes.append(outbox.Change(row.id, OutboxStatus.HELD, error=reason))
             case StopContact():
                 changes.append(
                     outbox.Change(row.id, OutboxStatus.FAILED, error=reason, stop_contact=True)

@@ -31,7 +31,15 @@ from bot.channels.wechat_token import AccessTokens, fetcher
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from flows.catalogue import render
-from notify.channel import Fail, OutgoingMessage, Retry, SendError, SendResult, StopContact
+from notify.channel import (
+    Fail,
+    HoldForSeeker,
+    OutgoingMessage,
+    Retry,
+    SendError,
+    SendResult,
+    StopContact,
+)
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -270,28 +278,47 @@ def classify(answer: dict[str, Any]) -> SendError:
     if code in STOP_CODES:
         return StopContact(reason)
     if code == OUTSIDE_WINDOW:
-        return Fail(f"{reason} (the seeker has not written for 48 hours)")
+        return HoldForSeeker(f"{reason}: kept until the seeker writes (48 hours have passed)")
     return Fail(reason)
 
 
 class WeChatChannel:
-    """Sends outbox rows as customer-service text messages."""
+    """Sends outbox rows as customer-service messages, or, 48 hours after the seeker last
+    wrote, as template messages for the kinds that have a template (alerts, application news)."""
 
     name = "wechat"
 
-    def __init__(self, api: WeChatApi) -> None:
+    def __init__(self, api: WeChatApi, templates: dict[str, str] | None = None) -> None:
         self.api = api
+        self.templates = templates or {}
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         """One text to one openid, or SendError saying what to do next."""
         body = {"touser": message.address, "msgtype": "text", "text": {"content": message.text}}
-        try:
-            answer = await self.api.call("/cgi-bin/message/custom/send", body)
-        except (httpx.HTTPError, ValueError) as error:
-            raise Retry(f"wechat unreachable: {type(error).__name__}") from error
+        answer = await self._call("/cgi-bin/message/custom/send", body)
+        template = self.templates.get(message.kind)
+        if answer.get("errcode") == OUTSIDE_WINDOW and template:
+            answer = await self._call(
+                "/cgi-bin/message/template/send", templated(message, template)
+            )
         if answer.get("errcode", 0) != 0:
             raise classify(answer)
         return SendResult(provider_id=f"wx:{answer.get('msgid') or message.outbox_id}")
+
+    async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await self.api.call(path, body)
+        except (httpx.HTTPError, ValueError) as error:
+            raise Retry(f"wechat unreachable: {type(error).__name__}") from error
+
+
+def templated(message: OutgoingMessage, template_id: str) -> dict[str, Any]:
+    """A template message carrying our text in its one field, {{content.DATA}}."""
+    return {
+        "touser": message.address,
+        "template_id": template_id,
+        "data": {"content": {"value": message.text}},
+    }
 
 
 # The account menu: three groups of the text menu's numbers (WeChat allows 3 x 5 buttons).
@@ -332,7 +359,9 @@ def install_wechat(runtime: Runtime, settings: Settings) -> list[BaseRoute]:
         return []
     check_wechat_settings(settings)
     api = wechat_api(settings, runtime.database.sessions, runtime.jobline.clock)
-    runtime.extras.setdefault("channels", {})["wechat"] = WeChatChannel(api)
+    runtime.extras.setdefault("channels", {})["wechat"] = WeChatChannel(
+        api, settings.wechat.templates
+    )
     mode = "safe mode" if settings.wechat.aes_key else "plaintext"
     log.info("WeChat channel on (%s): server URL %s%s", mode, settings.public_base_url, PATH)
     return list(WeChatWebhook(settings, runtime.jobline).routes())

@@ -27,7 +27,9 @@ from bot.channels.wechat_crypto import SafeMode, signature
 from bot.conversation import Jobline
 from bot.database import Database
 from bot.settings import Settings, load_settings
-from db.models import JobFair, Message, OutboxMessage, Seeker
+from db.models import Contact, JobFair, Message, OutboxMessage, Seeker
+from db.session import transaction
+from notify import broadcasts, outbox
 from notify.dispatcher import Dispatcher
 from tests.conftest import Clock
 from tests.fakes.wechat_api import FakeWeChat
@@ -59,6 +61,7 @@ def settings(database_url: str, fake_wechat: FakeWeChat) -> Settings:
             "token": TOKEN,
             "aes_key": AES_KEY,
             "api_base_url": fake_wechat.url,
+            "templates": {"alert": "TPL_FAIR_ALERT"},
         },
         notify={"quiet_hours": "", "rate_limits": {"wechat": 0}},
     )
@@ -227,7 +230,7 @@ def deliver(settings: Settings, database: Database, clock: Clock) -> Dispatcher:
         api = wechat_api(settings, database.sessions, ticking)
         dispatcher = Dispatcher(
             database.sessions,
-            {"wechat": WeChatChannel(api)},
+            {"wechat": WeChatChannel(api, settings.wechat.templates)},
             settings,
             clock=ticking,
             poll_seconds=0.02,
@@ -276,17 +279,64 @@ def test_a_stale_token_is_refreshed_once_and_the_send_goes_on(
     assert [status for status, _ in statuses(database)] == ["sent", "sent"]
 
 
-def test_outside_48_hours_fails_with_the_reason_and_unsubscribed_stops(
+def test_past_48_hours_a_reply_is_kept_until_the_seeker_writes(
     wechat: WeChat, database: Database, settings: Settings, clock: Clock, fake_wechat: FakeWeChat
 ) -> None:
     wechat.says("hi")
     fake_wechat.window_closed.add(OPENID)
     deliver(settings, database, clock)
     [(status, error)] = statuses(database)
-    assert status == "failed" and error is not None and "48 hours" in error
-    fake_wechat.window_closed.clear()
-    fake_wechat.unsubscribed.add(OPENID)
+    assert status == "held" and error is not None and "48 hours" in error
+    fake_wechat.window_closed.clear()  # writing opens the 48 hours again
     wechat.says("菜单")
+    deliver(settings, database, clock)
+    assert [status for status, _ in statuses(database)] == ["sent", "sent"]
+    assert len(fake_wechat.sent()) == 2
+
+
+def test_past_48_hours_a_fair_alert_goes_as_a_template_and_a_broadcast_waits(
+    wechat: WeChat, database: Database, settings: Settings, clock: Clock, fake_wechat: FakeWeChat
+) -> None:
+    wechat.says("hi")
+    deliver(settings, database, clock)
+    fake_wechat.window_closed.add(OPENID)
+    with transaction(database.sessions) as session:
+        contact = session.scalars(select(Contact).where(Contact.channel == "wechat")).one()
+        outbox.queue(
+            session,
+            contact=contact,
+            text="招聘会明天",
+            idempotency_key="a",
+            kind="alert",
+            now=clock(),
+        )
+        news = broadcasts.create(
+            session, segment=broadcasts.parse_segment("all"), text="办公室周五关门", now=clock()
+        )
+        news_id = news.id
+        outbox.queue(
+            session,
+            contact=contact,
+            text="办公室周五关门",
+            idempotency_key="b",
+            kind="broadcast",
+            broadcast_id=news_id,
+            now=clock(),
+        )
+    deliver(settings, database, clock)
+    [template] = fake_wechat.sent("template")
+    assert template["template_id"] == "TPL_FAIR_ALERT"
+    assert template["data"]["content"]["value"] == "招聘会明天"
+    with database.sessions() as session:
+        counts = broadcasts.report(session, news_id)["counts"]
+    assert counts["held"] == 1 and counts["sent"] == 0
+
+
+def test_unsubscribed_stops_the_contact(
+    wechat: WeChat, database: Database, settings: Settings, clock: Clock, fake_wechat: FakeWeChat
+) -> None:
+    wechat.says("hi")
+    fake_wechat.unsubscribed.add(OPENID)
     deliver(settings, database, clock)
     assert statuses(database)[-1][0] == "failed"
     with database.sessions() as session:
