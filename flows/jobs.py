@@ -12,9 +12,10 @@ from rapidfuzz import fuzz
 from flows import dates
 from flows.base import missed
 from flows.catalogue import render
+from flows.effects import ApplyJob
 from flows.local_names import joined, local_name, place_name
 from flows.registration import Registration
-from flows.types import Context, Effect, Reply, State, Turn, reply
+from flows.types import Context, Reply, State, Turn, reply
 from flows.views import JobView, Lookup
 from nlu.keywords import normalize
 from nlu.parse import Parse
@@ -358,22 +359,12 @@ class Jobs:
             employer=clip(job.employer_for(ctx.profile.language), CLIP["employer"]),
             reference=reference,
         )
-        effect = Effect("apply_job", {"job_id": job.id, "reference": reference})
+        effect = ApplyJob(job.id, reference)
         return Turn(state.at(self.name, "list"), (done,), (effect,))
 
     def _register_first(self, ctx: Context, state: State) -> Turn:
         """Keep the job to come back to, and start registration."""
-        answers = {k: v for k, v in state.answers.items() if k != "_suspended"}
-        kept = State(
-            answers={
-                "_suspended": {
-                    "flow": self.name,
-                    "step": "details",
-                    "answers": answers,
-                    "auto": True,
-                }
-            }
-        )
+        kept = state.at(self.name, "details").suspend(auto=True)
         registering = Registration().start(ctx, kept, Parse("register", "register"))
         return replace(registering, replies=(Reply("apply_register_first"),))
 

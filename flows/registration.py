@@ -14,8 +14,9 @@ from flows.answers import (
     yes_no,
 )
 from flows.base import Accepted, Outcome, Question, QuestionFlow, Rejected
+from flows.effects import SaveProfile
 from flows.local_names import joined, local_name, place_name
-from flows.types import Context, Effect, Profile, Reply, State, Turn, reply
+from flows.types import Context, Profile, Reply, State, Turn, reply
 from nlu.parse import Parse
 
 YES_NO_BUTTONS = ("1 Yes", "2 No")
@@ -215,23 +216,20 @@ class Registration(QuestionFlow):
     @staticmethod
     def _registered(state: State, name: str) -> Reply:
         """Thanks; without a next step when the engine goes straight back to a job."""
-        if (state.answers.get("_suspended") or {}).get("auto"):
+        if state.suspended is not None and state.suspended.auto:
             return reply("registered_going_back", name=name)
         return reply("registered", "1 Jobs near you", "MENU", name=name)
 
     def finish(self, ctx: Context, state: State) -> Turn:
         """Save the profile and thank the seeker by name."""
         a = state.answers
-        profile = {
-            "name": a["name"],
-            "birth_year": a["birth_year"],
-            "gender": a["gender"],
-            "district": a["district"],
-            "interests": list(a["interests"]),
-            "alerts": bool(a["alerts"]),
-        }
-        return Turn(
-            state.idle(),
-            (self._registered(state, a["name"]),),
-            (Effect("save_profile", {**profile, "register": True}),),
+        profile = SaveProfile(
+            name=a["name"],
+            birth_year=a["birth_year"],
+            gender=a["gender"],
+            district=a["district"],
+            interests=tuple(a["interests"]),
+            alerts=bool(a["alerts"]),
+            register=True,
         )
+        return Turn(state.idle(), (self._registered(state, a["name"]),), (profile,))

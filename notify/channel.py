@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 from flows.types import Button
@@ -16,6 +17,9 @@ class OutgoingMessage:
     address: str
     text: str
     buttons: tuple[Button, ...] = ()
+    kind: str = "reply"
+    # When a dispatcher claimed it (for a lookup after a crash: the provider has it since).
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,12 @@ class StopContact(SendError):
     """Give up on this message and send the seeker nothing more (they blocked or opted out)."""
 
     action = "stop"
+
+
+class HoldForSeeker(SendError):
+    """Keep the message until the seeker next writes (the channel may only answer for a while)."""
+
+    action = "hold"
 
 
 class Channel(Protocol):

@@ -15,6 +15,7 @@ class RateLimits(BaseModel):
     twilio: float = 1.0
     telegram: float = 30.0
     console: float = 1000.0
+    wechat: float = 20.0
 
 
 class NotifySettings(BaseModel):
@@ -26,6 +27,7 @@ class NotifySettings(BaseModel):
     max_attempts: int = 6
     price_per_segment: float = 0.05
     batch_size: int = 500
+    lease_seconds: float = 120.0
 
 
 class NotifyConfig(Protocol):
