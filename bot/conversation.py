@@ -352,7 +352,7 @@ class Jobline:
             apply(effect_ctx, effect)
         conversation.flow = turn.state.flow
         conversation.step = turn.state.step
-        conversation.answers = dict(turn.state.answers)
+        conversation.answers = turn.state.stored()
         conversation.misses = turn.state.misses
         conversation.updated_at = now
         contact.last_inbound_at = now
@@ -374,11 +374,8 @@ class Jobline:
 def _state_of(conversation: Conversation | None) -> State:
     if conversation is None:
         return State()
-    return State(
-        flow=conversation.flow,
-        step=conversation.step,
-        answers=dict(conversation.answers or {}),
-        misses=conversation.misses,
+    return State.from_stored(
+        conversation.flow, conversation.step, conversation.answers or {}, conversation.misses
     )
 
 

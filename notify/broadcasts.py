@@ -26,6 +26,7 @@ from db.models import (
 )
 from db.session import transaction
 from flows.catalogue import render
+from flows.types import State
 from notify.config import NotifyConfig
 from notify.outbox import PRIORITY
 from notify.quiet import quiet_hours
@@ -383,9 +384,36 @@ def queue(
         session.execute(
             update(Broadcast)
             .where(Broadcast.id == broadcast_id)
-            .values(status="queued", recipients=total)
+            .values(status="sending", recipients=total)
         )
     return total
+
+
+# A broadcast is `queueing` while its rows are written, `sending` while any is queued or
+# being sent, and `done` when every row is settled (sent, failed, skipped, unknown...).
+OPEN_ROWS = ("queued", "sending")
+
+
+def follow_rows(session: Session) -> None:
+    """Move each written broadcast to `sending` or `done`, as its rows say."""
+    rows_open = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.broadcast_id == Broadcast.id, OutboxMessage.status.in_(OPEN_ROWS))
+        .exists()
+    )
+    session.execute(
+        update(Broadcast).where(Broadcast.status == "sending", ~rows_open).values(status="done")
+    )
+    session.execute(
+        update(Broadcast).where(Broadcast.status == "done", rows_open).values(status="sending")
+    )
+
+
+def status_of(broadcast: Broadcast, counts: dict[str, int]) -> str:
+    """queueing, sending or done, from the broadcast and the counts of its rows by status."""
+    if broadcast.status == "queueing":
+        return "queueing"
+    return "sending" if any(counts.get(status) for status in OPEN_ROWS) else "done"
 
 
 def _key(broadcast: Broadcast, person: Recipient) -> str:
@@ -412,7 +440,7 @@ def offer_rsvp(session: Session, contact_ids: list[int], fair_id: int, now: date
     """After a fair alert, 1 or YES means 'I will come' (only where no flow is under way)."""
     if not contact_ids:
         return
-    answers = {"_offers": RSVP_OFFERS, "_fair": fair_id}
+    answers = State(offers=RSVP_OFFERS).stored()
     session.execute(
         update(Conversation)
         .where(Conversation.contact_id.in_(contact_ids), Conversation.flow.is_(None))
@@ -450,7 +478,7 @@ def report(session: Session, broadcast_id: int) -> dict[str, Any]:
         "fair_id": broadcast.fair_id,
         "segment": broadcast.segment,
         "kind": broadcast.kind,
-        "status": broadcast.status,
+        "status": status_of(broadcast, counts),
         "recipients": broadcast.recipients,
         "counts": counts,
     }
