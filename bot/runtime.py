@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
+from bot.channels.sms_routes import install_android
 from bot.channels.twilio_sms import install_twilio
 from bot.conversation import Jobline
 from bot.settings import Settings
@@ -26,6 +27,7 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     runtime.services.append(resume_unhandled)
     routes: list[BaseRoute] = []
     routes += install_twilio(runtime, settings)
+    routes += install_android(runtime, settings)  # after Twilio: it routes some SMS to it
     if settings.telegram.token:
         from bot.channels.telegram import telegram_gateway, telegram_routes
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from sqlalchemy import Text, bindparam, func, select, type_coerce, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import Channel, OutgoingMessage, SendError, SendResult
+from bot.channels.base import CannotLookUp, Channel, OutgoingMessage, SendError, SendResult
 from bot.settings import Settings
 from db.models import Contact, OutboxMessage, Seeker, utcnow
 from db.session import transaction
@@ -43,6 +43,8 @@ MAX_BACKOFF_SECONDS = 3600.0
 # A send that failed in a way the channel did not classify: it stays `sending` until its lease
 # ends, then is reconciled like a crash's leftovers (never blindly resent).
 UNCLEAR = "unclear"
+# The line is down, not the message: queued again without counting an attempt.
+WAIT = "wait"
 # Results are written at least this often, and in chunks of at most this many.
 RECORD_EVERY = 0.25
 RECORD_CHUNK = 250
@@ -54,6 +56,24 @@ class Reconcilable(Protocol):
 
     async def lookup(self, message: OutgoingMessage) -> SendResult | None:
         """The provider's record of this message, or None when it never arrived."""
+        ...
+
+
+@runtime_checkable
+class Lines(Protocol):
+    """A channel that sends through several lines (office phones), each at its own rate."""
+
+    @property
+    def rate(self) -> float:
+        """Messages per second over all its lines together."""
+        ...
+
+    def route(self, message: OutgoingMessage) -> str | None:
+        """The line this message goes out on (None: the channel's default line)."""
+        ...
+
+    def line_rate(self, line: str) -> float:
+        """Messages per second one line may send."""
         ...
 
 
@@ -69,10 +89,11 @@ class Claimed:
     kind: str
     priority: int
     attempts: int
+    device: str | None = None
 
     def outgoing(self) -> OutgoingMessage:
         """The message as a channel sends it."""
-        return OutgoingMessage(self.id, self.address, self.text, self.buttons)
+        return OutgoingMessage(self.id, self.address, self.text, self.buttons, self.device)
 
 
 @dataclass(slots=True)
@@ -133,6 +154,7 @@ class Dispatcher:
         self.max_attempts = settings.notify.max_attempts
         self.rates = rates_from(settings)
         self.limiters = {name: RateLimiter(self.rates.get(name, 0.0)) for name in self.channels}
+        self.line_limiters: dict[tuple[str, str], RateLimiter] = {}
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
         self.lease = timedelta(seconds=lease_seconds)
@@ -163,7 +185,8 @@ class Dispatcher:
 
     def claim_size(self, channel: str) -> int:
         """About one second of sending at the channel's rate, so replies never wait long."""
-        rate = self.rates.get(channel, 0.0)
+        sender = self.channels.get(channel)
+        rate = sender.rate if isinstance(sender, Lines) else self.rates.get(channel, 0.0)
         if rate <= 0:
             return self.batch_size
         return max(1, min(self.batch_size, int(rate)))
@@ -196,6 +219,7 @@ class Dispatcher:
                 table.priority,
                 table.attempts,
                 Seeker.opted_out,
+                Contact.device,
             )
             .join(Contact, Contact.id == table.contact_id)
             .join(Seeker, Seeker.id == Contact.seeker_id)
@@ -230,6 +254,7 @@ class Dispatcher:
                 kind=row.kind,
                 priority=row.priority,
                 attempts=row.attempts + 1,
+                device=row.device,
             )
             for row in taken
         ]
@@ -241,9 +266,12 @@ class Dispatcher:
     ) -> list[Outcome]:
         """Send claimed rows in order, each channel within its rate and concurrency."""
         outcomes: list[Outcome] = []
-        lines: dict[str, deque[Claimed]] = {}
+        lines: dict[tuple[str, str | None], deque[Claimed]] = {}
         for row in claimed:
-            lines.setdefault(row.channel, deque()).append(row)
+            channel = self.channels[row.channel]
+            if isinstance(channel, Lines):
+                row.device = channel.route(row.outgoing())
+            lines.setdefault((row.channel, row.device), deque()).append(row)
 
         async def sender(line: deque[Claimed], limiter: RateLimiter) -> None:
             while line:
@@ -257,12 +285,22 @@ class Dispatcher:
 
         await asyncio.gather(
             *(
-                sender(line, self.limiters[name])
-                for name, line in lines.items()
+                sender(line, self.limiter(*key))
+                for key, line in lines.items()
                 for _ in range(min(self.concurrency, len(line)))
             )
         )
         return outcomes
+
+    def limiter(self, channel: str, line: str | None) -> RateLimiter:
+        """The rate limiter of a channel, or of one of its lines (an office phone)."""
+        sender = self.channels[channel]
+        if line is None or not isinstance(sender, Lines):
+            return self.limiters[channel]
+        key = (channel, line)
+        if key not in self.line_limiters:
+            self.line_limiters[key] = RateLimiter(sender.line_rate(line))
+        return self.line_limiters[key]
 
     def send_and_record(self, claimed: Sequence[Claimed]) -> asyncio.Future[list[Any]]:
         """Send a batch, writing results as they come so status callbacks find their rows.
@@ -322,6 +360,7 @@ class Dispatcher:
         now = self.clock()
         sent: list[dict[str, Any]] = []
         again: list[dict[str, Any]] = []
+        waiting: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         unclear: list[dict[str, Any]] = []
         stopped: list[int] = []
@@ -333,6 +372,10 @@ class Dispatcher:
             reason = error.reason[:500]
             if error.action == UNCLEAR:
                 unclear.append({"b_id": row.id, "b_error": reason})
+                continue
+            if error.action == WAIT:
+                due = now + timedelta(seconds=error.retry_after or self.backoff_seconds)
+                waiting.append({"b_id": row.id, "b_due": due, "b_error": reason})
                 continue
             if error.action == "retry" and row.attempts < self.max_attempts:
                 due = now + self.backoff(row.attempts, error.retry_after)
@@ -367,6 +410,18 @@ class Dispatcher:
                         last_error=bindparam("b_error"),
                     ),
                     again,
+                )
+            if waiting:
+                connection.execute(
+                    update(table)
+                    .where(owned)
+                    .values(
+                        status="queued",
+                        attempts=table.attempts - 1,
+                        not_before=bindparam("b_due"),
+                        last_error=bindparam("b_error"),
+                    ),
+                    waiting,
                 )
             if failed:
                 connection.execute(
@@ -425,7 +480,14 @@ class Dispatcher:
             if not isinstance(channel, Reconcilable):
                 unknown.append(row.id)
                 continue
-            result = await channel.lookup(row.outgoing())
+            try:
+                result = await channel.lookup(row.outgoing())
+            except CannotLookUp:
+                unknown.append(row.id)
+                continue
+            except Exception as error:  # provider unreachable: ask again at the next reconcile
+                log.warning("could not look up outbox %d (%r); asking again later", row.id, error)
+                continue
             if result is None:
                 missing.append(row.id)
             else:

@@ -25,14 +25,11 @@ REMINDER_CHECK_SECONDS = 600.0
 STALLED = timedelta(minutes=15)
 
 
-def twilio_channel(settings: Settings) -> Channel | None:
-    """The SMS channel, when an account is configured."""
-    from bot.channels.twilio_sms import TwilioChannel, check_twilio_settings, twilio_enabled
+def sms_channel(settings: Settings) -> Channel | None:
+    """The SMS channel: Twilio, the office's phones, or both routed by country."""
+    from bot.channels.sms_routes import sms_channel
 
-    if not twilio_enabled(settings):
-        return None
-    check_twilio_settings(settings)
-    return TwilioChannel(settings)
+    return sms_channel(settings)
 
 
 def telegram_channel(settings: Settings) -> Channel | None:
@@ -47,7 +44,7 @@ def telegram_channel(settings: Settings) -> Channel | None:
 # Channel name -> factory returning the channel, or None when the settings leave it off; what
 # `jobline worker` sends through (`jobline run` also uses the channels its runtime holds).
 CHANNEL_FACTORIES: dict[str, Callable[[Settings], Channel | None]] = {
-    "sms": twilio_channel,
+    "sms": sms_channel,
     "telegram": telegram_channel,
 }
 

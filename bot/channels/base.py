@@ -21,6 +21,8 @@ class InboundMessage:
     location: tuple[float, float] | None = None
     contact_phone: str | None = None
     kind: str = "text"
+    # The office phone (SMS gateway device) the message came in on; replies go out through it.
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class OutgoingMessage:
     address: str
     text: str
     buttons: tuple[str, ...] = ()
+    # The office phone to send through, for a channel with several (None: its own choice).
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,21 @@ class SendResult:
 
 
 class SendError(Exception):
-    """A send failed; `action` says what to do: retry, fail, or stop (opt the contact out)."""
+    """A send failed; `action` says what to do: retry, fail, or stop (opt the contact out).
+
+    `wait`: the line is down, not the message (an office phone offline): try again after
+    retry_after without counting an attempt, so nothing is lost however long the phone is off.
+    """
 
     def __init__(self, action: str, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.action = action
         self.reason = reason
         self.retry_after = retry_after
+
+
+class CannotLookUp(Exception):
+    """The channel has no way to ask its provider about this message."""
 
 
 class Channel(Protocol):

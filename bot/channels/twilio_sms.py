@@ -210,11 +210,12 @@ def inbound_from_form(form: FormData | dict[str, str]) -> InboundMessage:
 
 @dataclass(frozen=True)
 class StatusUpdate:
-    """One delivery report: which message, its new state, and Twilio's error code if any."""
+    """One delivery report: which message, its new state, and the provider's error if any."""
 
     provider_id: str
     status: str
     error_code: int | None = None
+    reason: str = ""
 
 
 def status_from_form(form: FormData | dict[str, str]) -> StatusUpdate:
@@ -237,7 +238,7 @@ def apply_status(session: Session, update: StatusUpdate) -> bool:
     if update.status in FINAL_FAILURES:
         if row.status != "delivered":
             row.status = update.status
-            row.last_error = f"twilio error {update.error_code or 'unknown'}"
+            row.last_error = update.reason or f"twilio error {update.error_code or 'unknown'}"
     elif update.status in STATUS_RANK:
         known = STATUS_RANK.get(row.status)
         if known is not None and STATUS_RANK[update.status] > known:

@@ -13,7 +13,7 @@ from bot.settings import Settings, load_settings
 from db.models import Seeker
 from db.setup import Database, open_database
 from notify.dispatcher import Dispatcher
-from notify.service import twilio_channel
+from notify.service import sms_channel
 from tests.fakes.people import DaytimeClock, add_seekers, phone
 from tests.fakes.twilio_api import FakeTwilio, twilio_error
 from tests.notify.test_dispatcher import statuses
@@ -60,7 +60,7 @@ def test_a_broadcast_through_twilio_retries_and_stops_as_twilio_says(
     )
 
     async def go() -> None:
-        channel = twilio_channel(twilio_settings)
+        channel = sms_channel(twilio_settings)
         assert channel is not None
         dispatcher = Dispatcher(
             database.sessions,
