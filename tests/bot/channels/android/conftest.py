@@ -1,0 +1,137 @@
+"""Fixtures for the office phones: a fake gateway with two phones, Twilio beside it, a handset."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from bot.app import Runtime, create_app
+from bot.channels.android_sms import WEBHOOK_PATH, GatewayWebhooks
+from bot.channels.sms_routes import SmsRoutes, sms_channel
+from bot.conversation import Jobline
+from bot.settings import Settings, load_settings
+from db.models import OutboxMessage
+from db.setup import Database
+from notify.dispatcher import Dispatcher
+from tests.bot.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PUBLIC_URL
+from tests.fakes.android_gateway import PASSWORD, SIGNING_KEY, USERNAME, FakeGateway
+from tests.fakes.android_gateway import received as received_payload
+from tests.fakes.android_gateway import webhook as signed_webhook
+from tests.fakes.twilio_api import FakeTwilio
+
+PHONES = ("phone-a", "phone-b")
+SEEKER = "+8613800000001"
+
+
+@pytest.fixture
+def gateway() -> Iterator[FakeGateway]:
+    """The gateway's cloud API with two office phones, on a local port."""
+    fake = FakeGateway(PHONES).start()
+    yield fake
+    fake.stop()
+
+
+def gateway_settings(database_url: str, twilio_url: str, gateway_url: str, **sms: Any) -> Settings:
+    """Twilio for the world, the office phones for +86, nothing held by quiet hours."""
+    android = {
+        "api_url": gateway_url,
+        "username": USERNAME,
+        "password": PASSWORD,
+        "signing_key": SIGNING_KEY,
+        "phones": [{"id": device} for device in PHONES],
+        "per_phone_per_minute": 6000,
+        "offline_retry_seconds": 0.2,
+        **sms,
+    }
+    return load_settings(
+        database_url=database_url,
+        load_demo_data=False,
+        public_base_url=PUBLIC_URL,
+        twilio={
+            "account_sid": ACCOUNT_SID,
+            "auth_token": AUTH_TOKEN,
+            "from_number": FROM_NUMBER,
+            "api_base_url": twilio_url,
+        },
+        sms={"android": android},
+        notify={"quiet_hours": "", "rate_limits": {"twilio": 0}},
+    )
+
+
+@pytest.fixture
+def settings(database_url: str, fake_twilio: FakeTwilio, gateway: FakeGateway) -> Settings:
+    """Settings with both SMS providers on, each talking to its fake."""
+    return gateway_settings(database_url, fake_twilio.url, gateway.url)
+
+
+@pytest.fixture
+def routes(settings: Settings) -> SmsRoutes:
+    """The SMS channel: Twilio and the two phones, chosen by country code."""
+    channel = sms_channel(settings)
+    assert isinstance(channel, SmsRoutes)
+    return channel
+
+
+@dataclass
+class Handset:
+    """Seekers' texts arriving at the office phones, as the phones' signed webhooks."""
+
+    web: TestClient
+    clock: Callable[[], datetime]
+
+    def call(self, event: str, payload: dict[str, Any], **options: Any) -> int:
+        """POST one signed event (signed now by the Jobline clock unless told otherwise)."""
+        options.setdefault("timestamp", self.clock().timestamp())
+        body, headers = signed_webhook(event, payload, **options)
+        return self.web.post(WEBHOOK_PATH, content=body, headers=headers).status_code
+
+    def texts(
+        self, text: str, sender: str = SEEKER, device: str = PHONES[0], at: str | None = None
+    ) -> int:
+        """A seeker's SMS reaching one phone."""
+        at = at or self.clock().isoformat()
+        return self.call("sms:received", received_payload(sender, text, at), device=device)
+
+
+@pytest.fixture
+def web(settings: Settings, database: Database, jobline: Jobline) -> Iterator[TestClient]:
+    """The web app with the gateway's webhook."""
+    hooks = GatewayWebhooks(settings, jobline)
+    app = create_app(Runtime(database, jobline), list(hooks.routes()))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def handset(web: TestClient, jobline: Jobline) -> Handset:
+    """The office phones forwarding seekers' texts."""
+    return Handset(web, jobline.clock)
+
+
+def deliver(
+    database: Database, settings: Settings, clock: Callable[[], datetime], timeout: float = 30
+) -> Dispatcher:
+    """Run the real dispatcher over the SMS routes until nothing is left to send."""
+    channel = sms_channel(settings)
+    assert channel is not None
+    dispatcher = Dispatcher(
+        database.sessions, {"sms": channel}, settings, clock=clock, backoff_seconds=0.05
+    )
+    try:
+        asyncio.run(asyncio.wait_for(dispatcher.run(until_idle=True), timeout))
+    finally:
+        dispatcher.close()
+    return dispatcher
+
+
+def outbox_rows(database: Database) -> list[OutboxMessage]:
+    """Every outbox row, oldest first."""
+    with database.sessions() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
