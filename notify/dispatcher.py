@@ -90,10 +90,13 @@ class Claimed:
     priority: int
     attempts: int
     device: str | None = None
+    line: str | None = None
 
     def outgoing(self) -> OutgoingMessage:
         """The message as a channel sends it."""
-        return OutgoingMessage(self.id, self.address, self.text, self.buttons, self.device)
+        return OutgoingMessage(
+            self.id, self.address, self.text, self.buttons, self.device, self.line
+        )
 
 
 @dataclass(slots=True)
@@ -270,8 +273,8 @@ class Dispatcher:
         for row in claimed:
             channel = self.channels[row.channel]
             if isinstance(channel, Lines):
-                row.device = channel.route(row.outgoing())
-            lines.setdefault((row.channel, row.device), deque()).append(row)
+                row.line = channel.route(row.outgoing())
+            lines.setdefault((row.channel, row.line), deque()).append(row)
 
         async def sender(line: deque[Claimed], limiter: RateLimiter) -> None:
             while line:

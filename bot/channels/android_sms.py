@@ -165,7 +165,7 @@ class OfficePhones:
 
     def send_now(self, message: OutgoingMessage) -> SendResult:
         """Hand one text to its phone, or raise SendError saying what to do."""
-        device = self.pick(message.device)
+        device = message.line if message.line in self.phones else self.pick(message.device)
         ours = message_id(message.outbox_id)
         text = domain.Message(
             phone_numbers=[message.address],
@@ -195,8 +195,10 @@ class OfficePhones:
         reason = f"android {device} {status or type(error).__name__}: {error}"
         reason = reason.replace(message.address, mask_phone(message.address))
         if status is None or status in (401, 403):  # phone off, or locked out: not the message
-            self.down_until[device] = self.clock() + self.android.offline_retry_seconds
-            failure = SendError("wait", reason, self.android.offline_retry_seconds)
+            pause = self.android.offline_retry_seconds
+            self.down_until[device] = self.clock() + pause
+            # A seeker who wrote to this phone waits for it; anyone else goes by another phone.
+            failure = SendError("wait", reason, pause if device == message.device else 0.0)
         elif status == 400:
             failure = SendError("fail", reason)
         else:

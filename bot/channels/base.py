@@ -33,8 +33,10 @@ class OutgoingMessage:
     address: str
     text: str
     buttons: tuple[str, ...] = ()
-    # The office phone to send through, for a channel with several (None: its own choice).
+    # The office phone the seeker last wrote to (their replies come from it), if any.
     device: str | None = None
+    # The line the dispatcher chose for it, for a channel with several (None: its own choice).
+    line: str | None = None
 
 
 @dataclass(frozen=True)

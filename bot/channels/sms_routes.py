@@ -49,7 +49,7 @@ class SmsRoutes:
 
     def on_phones(self, message: OutgoingMessage) -> bool:
         """Does this message go out through an office phone?"""
-        if message.device in self.phones.phones:
+        if message.device in self.phones.phones or message.line in self.phones.phones:
             return True
         return self.sms.provider_for(message.address) is SmsProvider.ANDROID
 
