@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel, Field, field_validator
-
-
-class SmsProvider(StrEnum):
-    """Who carries an SMS: Twilio, or the office's own phone (SMS Gateway for Android)."""
-
-    TWILIO = "twilio"
-    ANDROID = "android"
 
 
 class GatewayPhone(BaseModel):
@@ -45,24 +36,19 @@ class AndroidGatewaySettings(BaseModel):
 
 
 class SmsSettings(BaseModel):
-    """The `sms` section: the provider for each country calling code, and the gateway."""
+    """The `sms` section: which countries the office's phones serve (Twilio the rest)."""
 
-    default_provider: SmsProvider = SmsProvider.TWILIO
-    countries: dict[str, SmsProvider] = Field(default_factory=lambda: {"86": SmsProvider.ANDROID})
+    android_countries: list[str] = Field(default_factory=lambda: ["86"])
     android: AndroidGatewaySettings = Field(default_factory=AndroidGatewaySettings)
 
-    @field_validator("countries")
+    @field_validator("android_countries")
     @classmethod
-    def _codes(cls, value: dict[str, SmsProvider]) -> dict[str, SmsProvider]:
+    def _codes(cls, value: list[str]) -> list[str]:
         bad = [code for code in value if not code.lstrip("+").isdigit()]
         if bad:
             raise ValueError(f"country calling codes are digits, like 86 (not {', '.join(bad)})")
-        return {code.lstrip("+"): provider for code, provider in value.items()}
+        return [code.lstrip("+") for code in value]
 
-    def provider_for(self, number: str) -> SmsProvider:
-        """The provider for an E.164 number: the longest matching country code, else default."""
-        digits = number.lstrip("+")
-        for code in sorted(self.countries, key=len, reverse=True):
-            if digits.startswith(code):
-                return self.countries[code]
-        return self.default_provider
+    def on_phones(self, number: str) -> bool:
+        """Does an E.164 number's country go through the office's phones?"""
+        return number.lstrip("+").startswith(tuple(self.android_countries))

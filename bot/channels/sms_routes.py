@@ -15,7 +15,6 @@ from bot.channels.android_sms import (
     gateway_enabled,
 )
 from bot.channels.base import CannotLookUp, Channel, OutgoingMessage, SendError, SendResult
-from bot.channels.sms_config import SmsProvider
 from bot.channels.twilio_sms import TwilioChannel, check_twilio_settings, twilio_enabled
 from bot.settings import Settings
 from notify.dispatcher import Reconcilable
@@ -51,7 +50,7 @@ class SmsRoutes:
         """Does this message go out through an office phone?"""
         if message.device in self.phones.phones or message.line in self.phones.phones:
             return True
-        return self.sms.provider_for(message.address) is SmsProvider.ANDROID
+        return self.sms.on_phones(message.address)
 
     def route(self, message: OutgoingMessage) -> str | None:
         """The phone this message goes out on, or None for Twilio."""
