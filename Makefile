@@ -25,8 +25,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite runs with the wall clock at 14:00 Harbin (after the morning, when clock bugs showed),
+# then the delivery tests again at 02:00 (quiet hours): tests must not depend on the hour they run.
 test: $(STAMP) .venv-rasa lint typecheck nlu-train
-	$(BIN)/pytest -q
+	JOBLINE_TEST_HOUR=14 $(BIN)/pytest -q
+	JOBLINE_TEST_HOUR=2 $(BIN)/pytest -q tests/notify tests/bot/channels
 
 bench: $(STAMP) .venv-rasa
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings
@@ -23,12 +22,12 @@ from caseworker.casework import (
     reply_to_seeker,
     set_stage,
 )
-from db.job_import import BadJobFile, import_jobs
-from db.models import JobPost, utcnow
+from caseworker.jobs import JobFilter, close_post, find_posts, import_posts, report_lines
+from db.models import utcnow
 from db.reference import load_reference
 from db.session import transaction
 
-jobs_app = typer.Typer(help="Job posts: import from CSV, list.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Job posts: import from CSV, list, close.", no_args_is_help=True)
 applications_app = typer.Typer(help="Applications: list, move a stage.", no_args_is_help=True)
 handoff_app = typer.Typer(help="Seekers who asked for a person.", no_args_is_help=True)
 
@@ -42,8 +41,8 @@ class ListFormat(StrEnum):
 
 
 @contextmanager
-def unit_of_work() -> Iterator[tuple[Session, Settings]]:
-    """Settings, the database and one transaction; a one-line reason on failure."""
+def unit_of_work(failure: int = 1) -> Iterator[tuple[Session, Settings]]:
+    """Settings, the database and one transaction; a one-line reason and exit code on failure."""
     from bot.cli import database_or_exit, settings_or_exit
 
     settings = settings_or_exit()
@@ -53,7 +52,7 @@ def unit_of_work() -> Iterator[tuple[Session, Settings]]:
             yield session, settings
     except CaseworkError as error:
         typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(failure) from None
     finally:
         database.engine.dispose()
 
@@ -81,18 +80,9 @@ def jobs_import(file: Path = typer.Argument(..., help="CSV file, UTF-8 or GBK.")
     except OSError as error:
         typer.echo(f"Cannot read {file}: {error.strerror}", err=True)
         raise typer.Exit(2) from None
-    with unit_of_work() as (session, _):
-        try:
-            report = import_jobs(session, data, load_reference(), utcnow())
-        except BadJobFile as error:
-            typer.echo(f"Nothing imported: {error}", err=True)
-            raise typer.Exit(2) from None
-    typer.echo(
-        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{len(report.rejected)} rejected"
-    )
-    for rejected in report.rejected:
-        typer.echo(f"  line {rejected.line}: {rejected.reason}")
+    with unit_of_work(failure=2) as (session, _):
+        report = import_posts(session, data, load_reference(), utcnow(), whole_file=False)
+    typer.echo("\n  ".join(report_lines(report)))
     if report.rejected:
         raise typer.Exit(1)
 
@@ -102,16 +92,32 @@ JOB_COLUMNS_ALL = (*JOB_COLUMNS, "hours", "suits", "public_welfare", "openings",
 
 
 @jobs_app.command("list")
-def jobs_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format")) -> None:
-    """Every post with its place, pay and status."""
+def jobs_list(
+    fmt: ListFormat = typer.Option(ListFormat.table, "--format"),
+    search: str = typer.Option("", help="Words in the code, title or employer."),
+    place: str = typer.Option("", help="Only posts in this place, e.g. Daoli."),
+    category: str = typer.Option("", help="Only this kind of work, e.g. cleaning."),
+    status: str = typer.Option("", help="open or withdrawn."),
+) -> None:
+    """Posts with their place, pay and status."""
+    wanted = JobFilter(search, place, category, status)
     with unit_of_work() as (session, _):
-        posts = session.scalars(select(JobPost).order_by(JobPost.place, JobPost.code))
         rows: list[dict[str, object]] = [
-            {name: getattr(post, name) for name in JOB_COLUMNS_ALL} for post in posts
+            {name: getattr(post, name) for name in JOB_COLUMNS_ALL}
+            for post in find_posts(session, wanted, per_page=None).posts
         ]
     _print_rows(
         rows, fmt, JOB_COLUMNS_ALL if fmt is not ListFormat.table else (*JOB_COLUMNS, "status")
     )
+
+
+@jobs_app.command("close")
+def jobs_close(code: str = typer.Argument(..., help="The post's code.")) -> None:
+    """Withdraw a post: seekers no longer see it; its applications stay."""
+    with unit_of_work() as (session, _):
+        post = close_post(session, code)
+        done = f"{post.code} is closed"
+    typer.echo(done)
 
 
 APPLICATION_COLUMNS = (

@@ -8,15 +8,17 @@ import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy import select
 
-from db.models import Broadcast, JobFair, utcnow
+from caseworker import broadcasting
+from caseworker.casework import CaseworkError
+from caseworker.fairs import FairForm, list_fairs, save_fair
+from db.models import utcnow
 from db.session import transaction
 from notify import broadcasts
-from notify.fairs import add_fair, local_time, reminders_due
-from notify.quiet import quiet_hours
+from notify.fairs import local_time, reminders_due
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -45,25 +47,20 @@ def fairs_add(
     from db.reference import load_reference
 
     settings = settings_or_exit()
-    try:
-        starts_at = local_time(starts, settings.notify.timezone)
-    except ValueError as error:
-        raise _fail(str(error)) from None
-    place = load_reference().match_place(district)
-    if place.value is None or not place.exact:
-        hint = f" Did you mean {', '.join(place.suggestions[:3])}?" if place.suggestions else ""
-        raise _fail(f"Unknown district {district!r}.{hint}")
+    form = FairForm(name=name, starts=starts, venue=venue, district=district)
     database = database_or_exit(settings)
-    with transaction(database.sessions) as session:
-        fair = add_fair(
-            session,
-            name=name.strip(),
-            starts_at=starts_at,
-            venue=venue.strip(),
-            district=place.value,
-            now=utcnow(),
-        )
-        typer.echo(fair.id)
+    try:
+        with transaction(database.sessions) as session:
+            fair = save_fair(
+                session,
+                form,
+                timezone=settings.notify.timezone,
+                reference=load_reference(),
+                now=utcnow(),
+            )
+            typer.echo(fair.id)
+    except CaseworkError as error:
+        raise _fail(str(error)) from None
 
 
 @fairs_app.command("list")
@@ -73,21 +70,19 @@ def fairs_list(as_json: bool = typer.Option(False, "--json", help="One JSON arra
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
-    rows = []
     with database.sessions() as session:
-        for fair in session.scalars(select(JobFair).order_by(JobFair.starts_at)):
-            subscribers, attending = broadcasts.fair_counts(session, fair.id)
-            rows.append(
-                {
-                    "id": fair.id,
-                    "name": fair.name,
-                    "starts": broadcasts.fair_when(fair, settings.notify.timezone),
-                    "venue": fair.venue,
-                    "district": fair.district,
-                    "subscribers": subscribers,
-                    "attending": attending,
-                }
-            )
+        rows = [
+            {
+                "id": fair.id,
+                "name": fair.name,
+                "starts": fair.starts,
+                "venue": fair.venue,
+                "district": fair.district,
+                "subscribers": fair.subscribers,
+                "attending": fair.attending,
+            }
+            for fair in list_fairs(session, settings.notify.timezone)
+        ]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -132,58 +127,47 @@ def broadcast(
         raise _fail("Give either --fair ID or --text TEXT.")
     settings = settings_or_exit()
     try:
-        chosen = broadcasts.parse_segment(segment)
         send_at = local_time(at, settings.notify.timezone) if at else utcnow()
     except ValueError as error:
         raise _fail(str(error)) from None
     database = database_or_exit(settings)
     with database.sessions() as session:
-        chosen_fair = session.get(JobFair, fair) if fair is not None else None
-        if fair is not None and chosen_fair is None:
-            raise _fail(f"No job fair with id {fair}. See: jobline fairs list")
-        if chosen_fair is not None and chosen_fair.starts_at <= send_at:
-            raise _fail(
-                f"Job fair {fair} starts before the broadcast would go; nothing to announce."
-            )
-        draft = Broadcast(
-            fair_id=fair,
-            text=text,
-            segment=str(chosen),
-            kind="alert" if fair is not None else "announcement",
-            send_at=send_at,
-        )
         try:
-            found = broadcasts.preview(session, draft, settings)
-        except broadcasts.BadSegment as error:
+            chosen = broadcasting.draft(
+                session,
+                segment=segment,
+                send_at=send_at,
+                settings=settings,
+                text=text,
+                fair_id=fair,
+            )
+            found = broadcasting.preview(session, chosen, settings)
+        except CaseworkError as error:
             raise _fail(str(error)) from None
     _print_preview(found, settings, as_json)
     if dry_run:
         return
-    if found.recipients == 0:
+    if found.found.recipients == 0:
         raise _fail("Nobody is in that segment; nothing queued.")
-    if not yes and not typer.confirm(f"Send to {found.recipients} people?"):
+    if not yes and not typer.confirm(f"Send to {found.found.recipients} people?"):
         raise typer.Exit(1)
-    with transaction(database.sessions) as session:
-        created = broadcasts.create(
-            session, segment=chosen, fair_id=fair, text=text, send_at=send_at, now=utcnow()
+    with typer.progressbar(length=found.found.recipients, label="Queueing", file=sys.stderr) as bar:
+        broadcast_id = broadcasting.send(
+            database.sessions, chosen, settings, utcnow(), progress=bar.update
         )
-        broadcast_id = created.id
-    with typer.progressbar(length=found.recipients, label="Queueing", file=sys.stderr) as bar:
-        broadcasts.queue(database.sessions, broadcast_id, settings, progress=bar.update)
     typer.echo(broadcast_id)
 
 
-def _print_preview(found: broadcasts.Preview, settings: Settings, as_json: bool) -> None:
+def _print_preview(shown: broadcasting.BroadcastPreview, settings: Settings, as_json: bool) -> None:
+    found = shown.found
     if as_json:
         typer.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
     price = settings.notify.price_per_segment
     channels = ", ".join(f"{name} {count}" for name, count in sorted(found.channels.items()))
     typer.echo(f"Segment {found.segment}: {found.recipients} people ({channels or 'none'})")
-    quiet = quiet_hours(settings)
-    goes = quiet.hold(broadcasts.OUTBOX_KIND[found.kind], found.send_at)
-    local = goes.astimezone(quiet.zone)
-    held = " (after the quiet hours)" if goes != found.send_at else ""
+    local = shown.goes_at.astimezone(ZoneInfo(settings.notify.timezone))
+    held = " (after the quiet hours)" if shown.held else ""
     typer.echo(f"Sends from {local:%a} {local.day} {local:%b} {local:%H:%M}{held}")
     for group in found.languages.values():
         typer.echo(

@@ -16,8 +16,7 @@ from flows.nearby import nearby_turn
 from flows.share_buttons import SHARE_PHONE
 from flows.types import Context, Reply, State, Turn, reply
 from nlu.parse import Entity, Parse
-
-FAIR_PAYLOAD = "fair_"
+from notify.fairs import FAIR_PAYLOAD
 
 
 def parse_kind(kind: str, text: str, understand: Callable[[str], Parse]) -> Parse:

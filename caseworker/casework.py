@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Application, Contact, Conversation, Handoff, Message, Seeker
+from db.models import Application, Contact, Conversation, Handoff, JobPost, Message, Seeker
 from db.phones import BadPhone, normalize_phone
 from flows.catalogue import render
 from flows.views import STAGES
@@ -51,6 +51,69 @@ def list_applications(session: Session) -> list[dict[str, Any]]:
     """Every application, newest first."""
     query = select(Application).order_by(Application.created_at.desc(), Application.id.desc())
     return [application_row(a) for a in session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class ApplicationCard:
+    """An application as the board shows it."""
+
+    reference: str
+    seeker_id: int
+    name: str | None
+    phone: str | None
+    job_code: str
+    title: str
+    employer: str
+    stage: str
+    stage_changed_at: datetime
+
+
+@dataclass(frozen=True)
+class StageColumn:
+    """One column of the board: a stage, how many are in it, the most recently moved."""
+
+    stage: str
+    total: int
+    cards: list[ApplicationCard]
+
+
+def board(session: Session, per_stage: int = 50) -> list[StageColumn]:
+    """One column per stage, newest moves first (test seekers left out)."""
+    real = Seeker.is_test.is_(False)
+    totals = dict(
+        session.execute(
+            select(Application.stage, func.count())
+            .join(Seeker, Seeker.id == Application.seeker_id)
+            .where(real)
+            .group_by(Application.stage)
+        ).all()
+    )
+    columns = []
+    for stage in STAGES:
+        rows = session.execute(
+            select(Application, Seeker, JobPost)
+            .join(Seeker, Seeker.id == Application.seeker_id)
+            .join(JobPost, JobPost.id == Application.job_id)
+            .where(Application.stage == stage, real)
+            .order_by(Application.stage_changed_at.desc(), Application.id.desc())
+            .limit(per_stage)
+        ).all()
+        cards = [
+            ApplicationCard(
+                application.reference,
+                seeker.id,
+                seeker.name,
+                seeker.phone,
+                job.code,
+                job.title,
+                job.employer,
+                application.stage,
+                application.stage_changed_at,
+            )
+            for application, seeker, job in rows
+        ]
+        columns.append(StageColumn(stage, int(totals.get(stage, 0)), cards))
+    return columns
 
 
 def set_stage(session: Session, reference: str, stage: str, now: datetime) -> Application:

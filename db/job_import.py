@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -53,12 +54,13 @@ class RejectedRow:
 
 @dataclass
 class ImportReport:
-    """What an import did."""
+    """What an import did; held_back counts good rows not imported because others were bad."""
 
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
+    held_back: int = 0
 
 
 def decode(data: bytes) -> str:
@@ -86,7 +88,7 @@ def parse(text: str, reference: Reference) -> tuple[list[JobRow], list[RejectedR
     for raw in reader:
         line = reader.line_num
         try:
-            row = _row(raw, reference)
+            row = read_row(raw, reference)
         except ValueError as error:
             rejected.append(RejectedRow(line, str(error)))
             continue
@@ -98,12 +100,13 @@ def parse(text: str, reference: Reference) -> tuple[list[JobRow], list[RejectedR
     return rows, rejected
 
 
-def _cell(raw: dict[str | None, str | list[str] | None], name: str) -> str:
+def _cell(raw: Mapping[str | None, str | list[str] | None], name: str) -> str:
     value = raw.get(name)
     return value.strip() if isinstance(value, str) else ""
 
 
-def _row(raw: dict[str | None, str | list[str] | None], reference: Reference) -> JobRow:
+def read_row(raw: Mapping[str | None, str | list[str] | None], reference: Reference) -> JobRow:
+    """One post's cells (named by column) in stored form; a ValueError says what is wrong."""
     if raw.get(None):
         raise ValueError("more cells than columns")
     values = {name: _cell(raw, name) for name in (*REQUIRED, *OPTIONAL)}
@@ -147,9 +150,18 @@ def _row(raw: dict[str | None, str | list[str] | None], reference: Reference) ->
     )
 
 
-def import_jobs(session: Session, data: bytes, reference: Reference, now: datetime) -> ImportReport:
-    """Add new posts and update changed ones by code; importing the same file twice is a no-op."""
+def import_jobs(
+    session: Session,
+    data: bytes,
+    reference: Reference,
+    now: datetime,
+    *,
+    whole_file: bool = False,
+) -> ImportReport:
+    """Add and update posts by code (twice is a no-op); whole_file: one bad row, nothing added."""
     rows, rejected = parse(decode(data), reference)
+    if whole_file and rejected:
+        return ImportReport(rejected=rejected, held_back=len(rows))
     report = ImportReport(rejected=rejected)
     existing = {
         post.code: post
@@ -158,25 +170,37 @@ def import_jobs(session: Session, data: bytes, reference: Reference, now: dateti
     for row in rows:
         post = existing.get(row.code)
         if post is None:
-            info = reference.place(row.place)
-            session.add(
-                JobPost(
-                    **{f.name: getattr(row, f.name) for f in fields(row)},
-                    lat=info.lat if info else None,
-                    lon=info.lon if info else None,
-                    created_at=now,
-                )
-            )
+            add_post(session, row, reference, now)
             report.added += 1
-            continue
-        changed = False
-        for item in fields(row):
-            if getattr(post, item.name) != getattr(row, item.name):
-                setattr(post, item.name, getattr(row, item.name))
-                changed = True
-        if changed:
+        elif update_post(post, row, reference):
             report.updated += 1
         else:
             report.unchanged += 1
     session.flush()
     return report
+
+
+def add_post(session: Session, row: JobRow, reference: Reference, now: datetime) -> JobPost:
+    """A new post from a checked row, placed on the map by its place."""
+    info = reference.place(row.place)
+    post = JobPost(
+        **{f.name: getattr(row, f.name) for f in fields(row)},
+        lat=info.lat if info else None,
+        lon=info.lon if info else None,
+        created_at=now,
+    )
+    session.add(post)
+    return post
+
+
+def update_post(post: JobPost, row: JobRow, reference: Reference) -> bool:
+    """Copy a checked row onto a post; True when anything changed."""
+    if post.place != row.place:  # a post that moved goes on the map where it now is
+        info = reference.place(row.place)
+        post.lat, post.lon = (info.lat, info.lon) if info else (None, None)
+    changed = False
+    for item in fields(row):
+        if getattr(post, item.name) != getattr(row, item.name):
+            setattr(post, item.name, getattr(row, item.name))
+            changed = True
+    return changed

@@ -58,30 +58,49 @@ class Segment:
     """Who a broadcast goes to: all, district, interest, 4050, card, subscribers, or fair."""
 
     kind: str
-    value: str = ""
+    value: str = ""  # subscribers and fair: the fair's id, or "" for the broadcast's own fair
 
     def __str__(self) -> str:
         if self.kind in ("district", "interest"):
             return f"{self.kind}={self.value}"
         if self.kind in ("4050", "card"):
             return f"group={self.kind}"
+        if self.kind in ("subscribers", "fair") and self.value:
+            return f"{self.kind}={self.value}"
         return self.kind
+
+    @property
+    def fair_id(self) -> int | None:
+        """The fair whose people this segment is, when it names one."""
+        return int(self.value) if self.kind in ("subscribers", "fair") and self.value else None
 
 
 def parse_segment(text: str) -> Segment:
-    """'all', 'district=Daoli', 'interest=cleaning', 'group=4050', 'group=card', 'subscribers'."""
+    """'all', 'district=Daoli', 'interest=cleaning', 'group=4050', 'group=card', 'fair=3'."""
     name, _, value = text.strip().partition("=")
     name, value = name.strip().lower(), value.strip()
     if name in ("all", "subscribers", "fair") and not value:
         return Segment(name)
+    if name in ("subscribers", "fair") and value.isdigit():
+        return Segment(name, str(int(value)))
     if name in ("district", "interest") and value:
         return Segment(name, value if name == "district" else value.lower())
     if name == "group" and value.lower() in ("4050", "card"):
         return Segment(value.lower())
     raise BadSegment(
         f"unknown segment {text!r}: use all, district=NAME, interest=SLUG, group=4050, "
-        "group=card, subscribers or fair"
+        "group=card, subscribers[=FAIR] or fair[=FAIR]"
     )
+
+
+def audience_fair(session: Session, segment: Segment, fair: JobFair | None) -> JobFair | None:
+    """The fair whose people the segment is: the one it names, else the broadcast's own."""
+    if segment.fair_id is None:
+        return fair
+    named = session.get(JobFair, segment.fair_id)
+    if named is None:
+        raise BadSegment(f"segment {segment}: no job fair with id {segment.fair_id}")
+    return named
 
 
 @dataclass(frozen=True)
@@ -137,7 +156,7 @@ class Preview:
 
 
 def seekers_in(segment: Segment, settings: Settings, today: date, fair: JobFair | None) -> Any:
-    """The SQL condition for seekers in a segment (opted-out seekers never are)."""
+    """The SQL condition for seekers in a segment (opted-out and test seekers never are)."""
     wanted: ColumnElement[bool] = Seeker.alerts.is_(True)
     if segment.kind == "district":
         wanted = and_(wanted, func.lower(Seeker.district) == segment.value.lower())
@@ -159,7 +178,7 @@ def seekers_in(segment: Segment, settings: Settings, today: date, fair: JobFair 
             and_(wanted, Seeker.district == fair.district) if segment.kind == "fair" else false()
         )
         wanted = or_(joined, nearby)
-    return and_(Seeker.opted_out.is_(False), wanted)
+    return and_(Seeker.opted_out.is_(False), Seeker.is_test.is_(False), wanted)
 
 
 def recipients(
@@ -258,7 +277,9 @@ def preview(session: Session, broadcast: Broadcast, settings: Settings) -> Previ
     fair = session.get(JobFair, broadcast.fair_id) if broadcast.fair_id else None
     result = Preview(str(broadcast.segment), broadcast.kind, broadcast.send_at)
     today = broadcast.send_at.astimezone(ZoneInfo(settings.notify.timezone)).date()
-    for batch in recipients(session, parse_segment(broadcast.segment), settings, today, fair):
+    segment = parse_segment(broadcast.segment)
+    audience = audience_fair(session, segment, fair)
+    for batch in recipients(session, segment, settings, today, audience):
         for person in batch:
             group = result.languages.get(person.language)
             if group is None:
@@ -321,7 +342,10 @@ def queue(
     today = broadcast.send_at.astimezone(ZoneInfo(settings.notify.timezone)).date()
     texts: dict[str, tuple[str, int]] = {}
     segment = parse_segment(broadcast.segment)
-    condition = seekers_in(segment, settings, today, fair)
+    with sessions() as session:
+        audience = audience_fair(session, segment, fair)
+        session.expunge_all()
+    condition = seekers_in(segment, settings, today, audience)
     total = 0
     after: int | None = 0
     while after is not None:

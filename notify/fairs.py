@@ -13,6 +13,9 @@ from db.models import Broadcast, JobFair
 from db.session import transaction
 from notify import broadcasts
 
+# `/start fair_<id>`: a poster's QR code opens the chat at that fair.
+FAIR_PAYLOAD = "fair_"
+
 
 def local_time(text: str, timezone: str) -> datetime:
     """'YYYY-MM-DD HH:MM' in the office's timezone, as an aware datetime."""
@@ -21,6 +24,11 @@ def local_time(text: str, timezone: str) -> datetime:
     except ValueError:
         raise ValueError(f"{text!r} is not a time like 2026-12-20 09:00") from None
     return naive.replace(tzinfo=ZoneInfo(timezone))
+
+
+def fair_link(bot_username: str, fair_id: int) -> str:
+    """The link a poster's QR code holds: it opens the Telegram chat at that fair."""
+    return f"https://t.me/{bot_username}?start={FAIR_PAYLOAD}{fair_id}"
 
 
 def add_fair(

@@ -37,7 +37,6 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
 from bot.conversation import Jobline, Received
-from bot.extras import FAIR_PAYLOAD
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, normalize_phone
 from flows.share_buttons import SEND_LOCATION, SHARE_PHONE
@@ -356,11 +355,6 @@ async def telegram_webhook(request: Request) -> Response:
     # Stored, so answer Telegram now; the turn (Rasa may take seconds) runs after the response.
     after = BackgroundTask(gateway.turn, stored) if stored is not None else None
     return Response(status_code=200, background=after)
-
-
-def fair_link(bot_username: str, fair_id: int) -> str:
-    """The link a poster's QR code holds: it opens the chat at that fair (/start fair_<id>)."""
-    return f"https://t.me/{bot_username}?start={FAIR_PAYLOAD}{fair_id}"
 
 
 def telegram_routes() -> list[BaseRoute]:

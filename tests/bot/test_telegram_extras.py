@@ -7,7 +7,7 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.channels.base import InboundMessage
-from bot.channels.telegram import fair_link, inbound_from_update
+from bot.channels.telegram import inbound_from_update
 from bot.conversation import Jobline
 from bot.extras import parse_command, parse_kind
 from db.models import OutboxMessage
@@ -16,6 +16,7 @@ from db.setup import Database
 from flows.nearby import km_text
 from nlu.parse import Parse
 from nlu.understand import Understander
+from notify.fairs import fair_link
 from tests.bot.telegram_chat import CHAT, contact, location, text
 
 

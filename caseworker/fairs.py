@@ -1,0 +1,175 @@
+"""Job fairs as a caseworker keeps them: add and change one, who joined, a poster's QR code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import segno
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from caseworker.casework import CaseworkError
+from db.models import FairSubscription, JobFair, Seeker
+from db.reference import Reference
+from notify.broadcasts import fair_when
+from notify.fairs import add_fair, local_time
+
+LIMITS = {"name": 160, "venue": 160}
+
+
+@dataclass(frozen=True)
+class FairForm:
+    """What a caseworker typed for a fair; starts is local time 'YYYY-MM-DD HH:MM'."""
+
+    name: str
+    starts: str
+    venue: str
+    district: str
+
+
+@dataclass(frozen=True)
+class CheckedFair:
+    """A fair form that passed every check, in stored form."""
+
+    name: str
+    starts_at: datetime
+    venue: str
+    district: str
+
+
+def check_fair(
+    form: FairForm, *, timezone: str, reference: Reference, now: datetime
+) -> CheckedFair:
+    """The stored form of a fair, or a CaseworkError saying what to change."""
+    name, venue = " ".join(form.name.split()), " ".join(form.venue.split())
+    for label, value in (("name", name), ("venue", venue)):
+        if not value:
+            raise CaseworkError(f"The fair's {label} is empty.")
+        if len(value) > LIMITS[label]:
+            raise CaseworkError(f"The fair's {label} is longer than {LIMITS[label]} characters.")
+    try:
+        starts_at = local_time(form.starts.replace("T", " "), timezone)
+    except ValueError as error:
+        raise CaseworkError(str(error)) from None
+    if starts_at <= now:
+        raise CaseworkError(f"{form.starts.strip()} is in the past; a fair must start later.")
+    place = reference.match_place(form.district)
+    if place.value is None or not place.exact:
+        hint = f" Did you mean {', '.join(place.suggestions[:3])}?" if place.suggestions else ""
+        raise CaseworkError(f"Unknown district {form.district.strip()!r}.{hint}")
+    return CheckedFair(name, starts_at, venue, place.value)
+
+
+def save_fair(
+    session: Session,
+    form: FairForm,
+    *,
+    timezone: str,
+    reference: Reference,
+    now: datetime,
+    fair_id: int | None = None,
+) -> JobFair:
+    """Add a fair, or change the one with fair_id; refuses a fair in the past."""
+    checked = check_fair(form, timezone=timezone, reference=reference, now=now)
+    if fair_id is None:
+        return add_fair(
+            session,
+            name=checked.name,
+            starts_at=checked.starts_at,
+            venue=checked.venue,
+            district=checked.district,
+            now=now,
+        )
+    fair = session.get(JobFair, fair_id)
+    if fair is None:
+        raise CaseworkError(f"No job fair with id {fair_id}.")
+    fair.name, fair.starts_at = checked.name, checked.starts_at
+    fair.venue, fair.district = checked.venue, checked.district
+    session.flush()
+    return fair
+
+
+@dataclass(frozen=True)
+class FairRow:
+    """A fair with how many joined (JOIN) and how many said they will come (RSVP)."""
+
+    id: int
+    name: str
+    starts: str
+    starts_at: datetime
+    venue: str
+    district: str
+    subscribers: int
+    attending: int
+
+
+def list_fairs(session: Session, timezone: str) -> list[FairRow]:
+    """Every fair by start time, with its counts (test seekers left out)."""
+    counts = {
+        fair_id: (int(joined), int(coming or 0))
+        for fair_id, joined, coming in session.execute(
+            select(
+                FairSubscription.fair_id,
+                func.count(),
+                func.sum(case((FairSubscription.attending.is_(True), 1), else_=0)),
+            )
+            .join(Seeker, Seeker.id == FairSubscription.seeker_id)
+            .where(Seeker.is_test.is_(False))
+            .group_by(FairSubscription.fair_id)
+        )
+    }
+    rows = []
+    for fair in session.scalars(select(JobFair).order_by(JobFair.starts_at, JobFair.id)):
+        joined, coming = counts.get(fair.id, (0, 0))
+        rows.append(
+            FairRow(
+                fair.id,
+                fair.name,
+                fair_when(fair, timezone),
+                fair.starts_at,
+                fair.venue,
+                fair.district,
+                joined,
+                coming,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class FairPerson:
+    """A seeker who joined a fair's alerts, and whether they said they will come."""
+
+    seeker_id: int
+    name: str | None
+    phone: str | None
+    language: str
+    attending: bool
+    joined_at: datetime
+
+
+def fair_people(session: Session, fair_id: int) -> list[FairPerson]:
+    """The fair's subscribers, those coming first, then by when they joined."""
+    rows = session.execute(
+        select(Seeker, FairSubscription)
+        .join(FairSubscription, FairSubscription.seeker_id == Seeker.id)
+        .where(FairSubscription.fair_id == fair_id, Seeker.is_test.is_(False))
+        .order_by(FairSubscription.attending.desc(), FairSubscription.created_at, Seeker.id)
+    ).all()
+    return [
+        FairPerson(
+            seeker.id,
+            seeker.name,
+            seeker.phone,
+            seeker.language,
+            subscription.attending,
+            subscription.created_at,
+        )
+        for seeker, subscription in rows
+    ]
+
+
+def poster_qr_svg(link: str, scale: int = 8) -> str:
+    """An SVG QR code of the link, for a printable poster."""
+    return str(segno.make(link, error="m").svg_inline(scale=scale, title=link))

@@ -1,0 +1,69 @@
+"""The applications board, and the pretend seekers of "Try it"."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.conversation import Jobline
+from caseworker.casework import board, set_stage
+from caseworker.tryit import all_test_seekers, find_test_seeker, new_test_seeker, phone_screen
+from db.models import OutboxMessage, Seeker
+from db.session import transaction
+from db.setup import Database
+from tests.conftest import Clock
+from tests.conftest import Seeker as Texter
+from tests.flows.test_jobs import REFERENCE
+from tests.flows.test_registration import register
+
+
+def apply(texter: Texter) -> str:
+    register(texter)
+    texter.send("jobs")
+    texter.send("2")
+    found = REFERENCE.search(texter.says("1"))
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_board_has_a_column_per_stage_and_leaves_out_test_seekers(
+    jobline: Jobline, database: Database, clock: Clock
+) -> None:
+    real = apply(Texter(jobline))
+    with transaction(database.sessions) as session:
+        pretend = new_test_seeker(session, "en", clock.now).phone
+    assert pretend is not None
+    apply(Texter(jobline, pretend))
+    with transaction(database.sessions) as session:
+        set_stage(session, real, "interview", clock.now)
+    with database.sessions() as session:
+        columns = board(session)
+    assert [column.stage for column in columns] == [
+        "submitted",
+        "seen",
+        "interview",
+        "hired",
+        "not_selected",
+    ]
+    assert [column.total for column in columns] == [0, 0, 1, 0, 0]
+    assert [card.reference for card in columns[2].cards] == [real]
+
+
+def test_a_test_seeker_talks_to_jobline_on_the_phone_screen(
+    jobline: Jobline, database: Database, clock: Clock
+) -> None:
+    with transaction(database.sessions) as session:
+        first = new_test_seeker(session, "en", clock.now)
+        second = new_test_seeker(session, "zh", clock.now)
+        assert (first.phone, second.phone) == ("+8610000000001", "+8610000000002")
+        second_id = second.id
+    texter = Texter(jobline, "+8610000000002")
+    answer = texter.says("hello")
+    with database.sessions() as session:
+        seeker = find_test_seeker(session, second_id)
+        screen = phone_screen(session, seeker)
+        assert [s.phone for s in all_test_seekers(session)] == ["+8610000000002", "+8610000000001"]
+        seekers = session.scalar(select(func.count()).select_from(Seeker))
+        delivered = session.scalar(select(func.count()).where(OutboxMessage.status == "delivered"))
+    assert seekers == 2  # the console phone found its test seeker; no new seeker
+    assert screen[0].direction == "in" and screen[0].text == "hello"
+    assert "\n".join(line.text for line in screen[1:]) == answer and delivered == len(screen) - 1
