@@ -78,9 +78,10 @@ def test_two_phones_share_a_broadcast_each_at_its_own_rate(
     assert sorted(by_phone) == list(PHONES)
     assert [len(texts) for texts in by_phone.values()] == [20, 20]
     for texts in by_phone.values():
-        # 600 a minute: sends start 0.1 s apart on each phone (arrivals jitter a little).
+        # 600 a minute: sends start 0.1 s apart on each phone (arrivals jitter by a connect).
+        assert texts[-1].at - texts[0].at > 19 * 0.1 * 0.95
         for k in range(5, len(texts)):
-            assert texts[k].at - texts[k - 5].at > 5 * 0.1 * 0.9
+            assert texts[k].at - texts[k - 5].at > 4 * 0.1
     assert not fake_twilio.requests
 
 
