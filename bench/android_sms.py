@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.channels.sms_routes import sms_channel
+from bot.database import open_database
 from bot.settings import Settings, load_settings
 from db.models import utcnow
 from db.session import transaction
-from db.setup import open_database
 from notify import broadcasts
 from notify.dispatcher import Dispatcher
 from tests.fakes.android_gateway import PASSWORD, SIGNING_KEY, USERNAME, FakeGateway, Texted

@@ -19,7 +19,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nlu.cli import load_nlu_settings
+from bot.cli_nlu import load_nlu_settings
 from nlu.client import RasaClient, RasaResult
 from nlu.config import REPO_ROOT, NluSettings
 from nlu.evaluate import Example, evaluate, load_examples

@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.channels.base import OutgoingMessage
+from bot.database import Database, open_database
 from bot.settings import load_settings
 from db.models import utcnow
 from db.session import transaction
-from db.setup import Database, open_database
 from notify import broadcasts
+from notify.channel import OutgoingMessage
 from notify.dispatcher import Dispatcher
 from tests.fakes.people import add_seekers, phone
 from tests.fakes.provider import HttpChannel

@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.database import Database, open_database
 from bot.settings import Settings, load_settings
 from db.models import utcnow
 from db.session import transaction
-from db.setup import Database, open_database
 from notify import broadcasts
 from tests.fakes.people import add_seekers
 

@@ -9,10 +9,10 @@ from sqlalchemy import insert, update
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
+from bot.database import open_database
 from bot.settings import load_settings
 from db.models import JobPost, Seeker, utcnow
 from db.session import transaction
-from db.setup import open_database
 
 POSTS = 20_000
 TURNS = 200

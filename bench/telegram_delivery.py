@@ -20,11 +20,12 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
-from bot.channels.base import InboundMessage, OutgoingMessage  # noqa: E402
+from bot.channels.base import InboundMessage  # noqa: E402
 from bot.channels.telegram import TelegramChannel, make_bot  # noqa: E402
+from bot.database import open_database  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.settings import Settings, load_settings  # noqa: E402
-from db.setup import open_database  # noqa: E402
+from notify.channel import OutgoingMessage  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, fake_bot_api  # noqa: E402
 
 SENDS = 600

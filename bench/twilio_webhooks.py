@@ -330,8 +330,8 @@ def in_process_costs(load: list[Webhook], work: Path) -> None:
     """Where a message's time goes, one at a time in this process (SQLite): sign, store, turn."""
     from bot.channels.base import InboundMessage
     from bot.conversation import Jobline
+    from bot.database import open_database
     from bot.settings import load_settings
-    from db.setup import open_database
 
     settings = load_settings(database_url=f"sqlite:///{work / 'costs.db'}", load_demo_data=False)
     database = open_database(settings)

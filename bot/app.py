@@ -6,17 +6,20 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.conversation import Jobline
-from db.setup import Database
+from bot.database import Database
+from db.models import Message
 
+FAILED_TURNS_WINDOW = timedelta(hours=1)
 Service = Callable[[], Coroutine[Any, Any, None]]
 
 
@@ -46,13 +49,27 @@ async def health(request: Request) -> JSONResponse:
     except Exception:  # health reports any database failure as "down"
         parts["database"] = "down"
     parts["nlu"] = "degraded" if runtime.jobline.understander.degraded else "ok"
+    failed = await asyncio.to_thread(failed_turns, runtime) if parts["database"] == "ok" else 0
+    parts["turns"] = "degraded" if failed else "ok"
     for name, check in runtime.health.items():
         parts[name] = check()
     status = "ok" if parts["database"] == "ok" else "down"
     if status == "ok" and any(value == "degraded" for value in parts.values()):
         status = "degraded"
     code = 200 if status != "down" else 503
-    return JSONResponse({"status": status, **parts}, status_code=code)
+    return JSONResponse(
+        {"status": status, **parts, "failed_turns_last_hour": failed}, status_code=code
+    )
+
+
+def failed_turns(runtime: Runtime) -> int:
+    """Messages of the last hour whose turn failed (each seeker was asked to send it again)."""
+    since = runtime.jobline.clock() - FAILED_TURNS_WINDOW
+    with runtime.database.sessions() as session:
+        query = select(func.count(Message.id)).where(
+            Message.status == "failed", Message.created_at >= since
+        )
+        return session.scalar(query) or 0
 
 
 def create_app(runtime: Runtime, routes: list[BaseRoute] | None = None) -> Starlette:

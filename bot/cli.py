@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import sys
@@ -14,11 +13,14 @@ import typer
 from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
 from bot.cli_caseworker import applications_app, handoff_app, jobs_app
+from bot.cli_common import database_or_exit, settings_or_exit
+from bot.cli_nlu import nlu_app
+from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker
+from bot.cli_staff import staff_app
 from bot.conversation import Jobline
-from bot.settings import Settings, SettingsError, get_settings
+from bot.settings import SettingsError
+from caseworker.csv_safe import write_csv
 from db.phones import BadPhone, normalize_phone
-from db.setup import Database, open_database
-from nlu.cli import nlu_app
 
 app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
 seekers_app = typer.Typer(help="Seekers: export, import.", no_args_is_help=True)
@@ -34,24 +36,6 @@ class Format(StrEnum):
 
     json = "json"
     csv = "csv"
-
-
-def settings_or_exit() -> Settings:
-    """Load settings, or stop with the one-line reason."""
-    try:
-        return get_settings()
-    except SettingsError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
-
-
-def database_or_exit(settings: Settings) -> Database:
-    """Open the database, or stop with the one-line reason."""
-    try:
-        return open_database(settings)
-    except Exception as error:  # start-up must say why in one line, not a trace
-        typer.echo(f"Cannot open the database at database_url: {error}", err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -163,10 +147,11 @@ def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
     if fmt is Format.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=SEEKER_FIELDS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "interests": " ".join(row["interests"] or [])})
+    write_csv(
+        sys.stdout,
+        SEEKER_FIELDS,
+        ({**row, "interests": " ".join(row["interests"] or [])} for row in rows),
+    )
 
 
 def main() -> None:
@@ -175,10 +160,9 @@ def main() -> None:
 
 
 # Notifications: fairs, broadcasts, registrant lists, the delivery worker (bot/cli_notify.py).
-from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker  # noqa: E402
-
 app.add_typer(fairs_app, name="fairs")
 app.add_typer(broadcast_app, name="broadcast")
+app.add_typer(staff_app, name="staff")
 seekers_app.command("import")(seekers_import)
 app.command()(worker)
 

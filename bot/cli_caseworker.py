@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from pathlib import Path
 import typer
 from sqlalchemy.orm import Session
 
+from bot.cli_common import database_or_exit, settings_or_exit
 from bot.settings import Settings
 from caseworker.casework import (
     CaseworkError,
@@ -22,10 +22,11 @@ from caseworker.casework import (
     reply_to_seeker,
     set_stage,
 )
+from caseworker.csv_safe import write_csv
 from caseworker.jobs import JobFilter, close_post, find_posts, import_posts, report_lines
 from db.models import utcnow
-from db.reference import load_reference
 from db.session import transaction
+from reference import load_reference
 
 jobs_app = typer.Typer(help="Job posts: import from CSV, list, close.", no_args_is_help=True)
 applications_app = typer.Typer(help="Applications: list, move a stage.", no_args_is_help=True)
@@ -43,7 +44,6 @@ class ListFormat(StrEnum):
 @contextmanager
 def unit_of_work(failure: int = 1) -> Iterator[tuple[Session, Settings]]:
     """Settings, the database and one transaction; a one-line reason and exit code on failure."""
-    from bot.cli import database_or_exit, settings_or_exit
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
@@ -62,9 +62,7 @@ def _print_rows(rows: list[dict[str, object]], fmt: ListFormat, columns: tuple[s
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if fmt is ListFormat.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(sys.stdout, columns, rows)
         return
     for row in rows:
         typer.echo("  ".join(str(row[name]) for name in columns))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.cli_common import database_or_exit, settings_or_exit
 from caseworker import broadcasting
 from caseworker.casework import CaseworkError
 from caseworker.fairs import FairForm, list_fairs, save_fair
@@ -43,8 +44,7 @@ def fairs_add(
     district: str = typer.Option(..., help="The district it is in, e.g. Nangang."),
 ) -> None:
     """Add a job fair and print its id."""
-    from bot.cli import database_or_exit, settings_or_exit
-    from db.reference import load_reference
+    from reference import load_reference
 
     settings = settings_or_exit()
     form = FairForm(name=name, starts=starts, venue=venue, district=district)
@@ -66,7 +66,6 @@ def fairs_add(
 @fairs_app.command("list")
 def fairs_list(as_json: bool = typer.Option(False, "--json", help="One JSON array.")) -> None:
     """Every fair with its subscribers and how many will come (RSVP)."""
-    from bot.cli import database_or_exit, settings_or_exit
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
@@ -96,7 +95,6 @@ def fairs_list(as_json: bool = typer.Option(False, "--json", help="One JSON arra
 @fairs_app.command("remind")
 def fairs_remind() -> None:
     """Queue reminders for fairs that start tomorrow (the worker also does this by itself)."""
-    from bot.cli import database_or_exit, settings_or_exit
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
@@ -121,7 +119,6 @@ def broadcast(
     """Preview, confirm, queue in batches with a progress bar, and print the broadcast id."""
     if ctx.invoked_subcommand is not None:
         return
-    from bot.cli import database_or_exit, settings_or_exit
 
     if (fair is None) == (text is None):
         raise _fail("Give either --fair ID or --text TEXT.")
@@ -185,7 +182,6 @@ def broadcast_report(
     fmt: str = typer.Option("text", "--format", help="text or json."),
 ) -> None:
     """Counts of a broadcast's messages by status."""
-    from bot.cli import database_or_exit, settings_or_exit
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
@@ -206,10 +202,9 @@ def seekers_import(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="FILE.csv"),
 ) -> None:
     """Import a registrant list: phone,name,district,language (+ alerts, birth_year, ...)."""
-    from bot.cli import database_or_exit, settings_or_exit
-    from db.reference import load_reference
     from db.registrants import BadRow, import_registrants
     from flows.catalogue import languages
+    from reference import load_reference
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
@@ -227,9 +222,9 @@ def seekers_import(
 
 def worker() -> None:
     """Send queued messages and fair reminders, without the web app (one or many machines)."""
-    from bot.cli import database_or_exit, settings_or_exit
+    from bot.runtime import outbound_channels
     from notify.dispatcher import Dispatcher
-    from notify.service import deliver, outbound_channels
+    from notify.service import deliver
 
     settings = settings_or_exit()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

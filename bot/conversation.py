@@ -12,31 +12,32 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot import effects_services  # noqa: F401  (registers the services' effects)
-from bot.channels.base import InboundMessage
+from bot.channels.base import InboundMessage, printable
 from bot.effects import EFFECTS, EffectContext
 from bot.extras import extra_turn, link_shared_phone, parse_kind
+from bot.lookup import StoreLookup
 from bot.settings import Settings
-from db.lookup import StoreLookup
 from db.models import Contact, Conversation, Message, Seeker, utcnow
-from db.phones import normalize_phone
-from db.reference import Reference, load_reference
-from db.session import transaction
+from db.phones import mobile_phone, normalize_phone
+from db.session import insert_new, transaction
 from flows.catalogue import render
 from flows.engine import FLOWS, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
 from nlu.parse import Parse
 from nlu.understand import Understander
 from notify import outbox
+from reference import Reference, load_reference
 
 log = logging.getLogger(__name__)
 PHONE_CHANNELS = {"sms", "console"}
 MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 3
+MAX_ERROR = 500
 PROVIDER_KEYWORDS = {"stop", "start", "help"}
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
@@ -88,27 +89,33 @@ def first_language(seeker: Seeker, text: str, default: str) -> None:
 def find_or_create_contact(
     session: Session, channel: str, address: str, settings: Settings, now: datetime
 ) -> Contact:
-    """The contact for a channel address; a phone address shares the seeker of that phone."""
-    contact = session.scalar(
-        select(Contact).where(Contact.channel == channel, Contact.address == address)
-    )
+    """The contact for a channel address; a phone address shares the seeker of that phone.
+
+    Race-safe: two first texts from one new number at once both get the same seeker and
+    contact (insert ... on conflict do nothing, then select), never a unique violation.
+    """
+    by_address = select(Contact).where(Contact.channel == channel, Contact.address == address)
+    contact = session.scalar(by_address)
     if contact is not None:
         return contact
-    seeker = None
+    new_seeker = {"language": settings.default_language, "interests": [], "created_at": now}
+    seeker: Seeker | None = None
     if channel in PHONE_CHANNELS:
-        seeker = session.scalar(select(Seeker).where(Seeker.phone == address))
-    if seeker is None:
-        seeker = Seeker(
-            phone=address if channel in PHONE_CHANNELS else None,
-            language=settings.default_language,
-            interests=[],
-            created_at=now,
-        )
+        insert_new(session, Seeker, {**new_seeker, "phone": address}, ["phone"])
+        seeker_id = session.scalar(select(Seeker.id).where(Seeker.phone == address))
+    else:
+        seeker = Seeker(**new_seeker)
         session.add(seeker)
         session.flush()
-    contact = Contact(channel=channel, address=address, seeker_id=seeker.id, created_at=now)
-    session.add(contact)
-    session.flush()
+        seeker_id = seeker.id
+    assert seeker_id is not None
+    values = {"channel": channel, "address": address, "seeker_id": seeker_id, "created_at": now}
+    if not insert_new(session, Contact, values, ["channel", "address"]) and seeker is not None:
+        # Another request made this chat's contact first: our new seeker is nobody's.
+        session.delete(seeker)
+        session.flush()
+    contact = session.scalar(by_address)
+    assert contact is not None
     return contact
 
 
@@ -136,6 +143,8 @@ class Jobline:
 
     def address_for(self, channel: str, address: str) -> str:
         """Phone channels use E.164; others keep their own ids."""
+        if channel == "sms":
+            return mobile_phone(address, self.settings.phone_region)
         if channel in PHONE_CHANNELS:
             return normalize_phone(address, self.settings.phone_region)
         return address
@@ -165,7 +174,7 @@ class Jobline:
                     channel=inbound.channel,
                     direction="in",
                     provider_id=inbound.external_id,
-                    text=inbound.text[:MAX_STORED_TEXT],
+                    text=printable(inbound.text[:MAX_STORED_TEXT]),
                     status="received",
                     kind=inbound.kind,
                     created_at=now,
@@ -203,7 +212,10 @@ class Jobline:
         with self.sessions() as session:
             pending = list(session.execute(query.order_by(Message.id)))
         for contact_id, message_id, kind in pending:
-            self.take_turn(Received(contact_id, message_id), kind=kind)
+            try:
+                self.take_turn(Received(contact_id, message_id), kind=kind)
+            except Exception:  # even its failure could not be stored: the next start retries
+                log.exception("could not take or fail the turn of message %d", message_id)
         return len(pending)
 
     @contextmanager
@@ -214,20 +226,58 @@ class Jobline:
             yield
 
     def take_turn(self, received: Received, kind: str = "text") -> None:
-        """Run one turn for a stored message, serialized per contact, retried on a race."""
+        """Run one turn for a stored message, serialized per contact; a failure is caught.
+
+        A race (another process took a turn for this contact) or a dropped database
+        connection is retried; any other failure marks the message `failed` with its reason
+        and tells the seeker to try again, so one bad message never stops the others.
+        """
         with self._contact_lock(received.contact_id):
+            failure: Exception | None = None
             for attempt in range(TURN_ATTEMPTS):
                 try:
                     self._turn(received, kind)
+                    failure = None
                     break
-                except (StaleDataError, IntegrityError):
+                except (StaleDataError, IntegrityError, OperationalError) as error:
                     # Another process took a turn for this contact (or created its first
-                    # conversation row) meanwhile: read the new state and decide again.
-                    log.info("conversation changed under us, retrying (attempt %d)", attempt)
-            else:
-                raise RuntimeError("conversation kept changing; turn not taken")
+                    # conversation row) meanwhile, or the connection dropped: read the
+                    # state again and decide again.
+                    log.info("turn retried (attempt %d): %s", attempt, type(error).__name__)
+                    failure = error
+                except Exception as error:  # a bug or a poison message: this turn only
+                    failure = error
+                    break
+            if failure is not None and not self._done(received):
+                self._fail(received, failure)
         for wake in self.on_reply:
             wake()
+
+    def _done(self, received: Received) -> bool:
+        with self.sessions() as session:
+            message = session.get(Message, received.message_id)
+            return message is None or message.status != "received"
+
+    def _fail(self, received: Received, error: Exception) -> None:
+        """Mark the message failed with the reason; the seeker is asked to send it again."""
+        reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        log.error("turn failed for message %d: %s", received.message_id, reason[:300])
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            message = session.get(Message, received.message_id)
+            contact = session.get(Contact, received.contact_id)
+            if message is None or contact is None or message.status != "received":
+                return
+            message.status = "failed"
+            message.error = reason[:MAX_ERROR]
+            if not contact.seeker.opted_out:
+                outbox.queue(
+                    session,
+                    contact=contact,
+                    text=render("turn_failed", contact.seeker.language),
+                    idempotency_key=f"reply:{received.message_id}:failed",
+                    now=now,
+                )
 
     def _turn(self, received: Received, kind: str) -> None:
         with self.sessions() as session:

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from bot.linking import Linked, link_phone
 from db.models import Contact
-from db.nearby import nearest_posts
 from flows.engine import run_turn
 from flows.jobs import MAX_LISTED
 from flows.menu import offering, show_menu
@@ -17,6 +16,9 @@ from flows.share_buttons import SHARE_PHONE
 from flows.types import Context, Reply, State, Turn, reply
 from nlu.parse import Entity, Parse
 from notify.fairs import FAIR_PAYLOAD
+
+# A fair id from a QR code fits in a database integer; anything longer is not ours.
+MAX_ID_DIGITS = 9
 
 
 def parse_kind(kind: str, text: str, understand: Callable[[str], Parse]) -> Parse:
@@ -44,7 +46,7 @@ def parse_command(text: str, understand: Callable[[str], Parse]) -> Parse:
     payload = payload.strip()
     if name == "start":
         fair = payload[len(FAIR_PAYLOAD) :] if payload.startswith(FAIR_PAYLOAD) else ""
-        if fair.isdigit():
+        if fair.isascii() and fair.isdigit() and len(fair) <= MAX_ID_DIGITS:
             return Parse(text, "job_fair", entities=(Entity("fair_id", str(int(fair))),))
         return Parse(text, "chat_start")
     return understand(f"{name} {payload}".strip())
@@ -70,7 +72,7 @@ def extra_turn(
         return Turn(state, (reply("contact_not_yours", SHARE_PHONE, "MENU"),))
     if parse.intent == "location":
         lat, lon = float(parse.entity("lat") or 0), float(parse.entity("lon") or 0)
-        posts = nearest_posts(session, lat, lon, MAX_LISTED)
+        posts = ctx.lookup.nearest_jobs(lat, lon, MAX_LISTED)
         return nearby_turn(state, posts, ctx.profile.language)
     return None
 

@@ -3,17 +3,70 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
-from bot.channels.sms_routes import install_android
+from bot.channels.sms_routes import install_android, sms_channel
 from bot.channels.twilio_sms import install_twilio
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings
-from db.setup import Database
-from notify.service import add_delivery
+from caseworker.dashboard.app import dashboard_routes
+from caseworker.dashboard.config import signing_key
+from caseworker.dashboard.web import DashboardContext
+from notify.channel import Channel
+from notify.dispatcher import Dispatcher
+from notify.service import deliver
+
+
+def telegram_channel(settings: Settings) -> Channel | None:
+    """The Telegram channel, when a bot token is configured."""
+    from bot.channels.telegram import TelegramChannel, make_bot
+
+    if not settings.telegram.token:
+        return None
+    return TelegramChannel(make_bot(settings))
+
+
+# Channel name -> factory returning the channel, or None when the settings leave it off; what
+# `jobline worker` sends through (`jobline run` also uses the channels its runtime holds).
+CHANNEL_FACTORIES: dict[str, Callable[[Settings], Channel | None]] = {
+    "sms": sms_channel,
+    "telegram": telegram_channel,
+}
+
+
+def outbound_channels(settings: Settings) -> dict[str, Channel]:
+    """Every channel the settings turn on, by name."""
+    channels: dict[str, Channel] = {}
+    for name, factory in CHANNEL_FACTORIES.items():
+        channel = factory(settings)
+        if channel is not None:
+            channels[name] = channel
+    return channels
+
+
+def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
+    """Run delivery inside `jobline run`; replies wake it at once.
+
+    Sends through the channels the runtime already holds in extras["channels"] (name -> Channel),
+    then any that CHANNEL_FACTORIES adds.
+    """
+    channels = {**outbound_channels(settings), **runtime.extras.get("channels", {})}
+    dispatcher = Dispatcher(
+        runtime.database.sessions, channels, settings, clock=runtime.jobline.clock
+    )
+    runtime.jobline.on_reply.append(dispatcher.wake)
+    runtime.health["delivery"] = lambda: "ok" if dispatcher.healthy else "degraded"
+
+    async def service() -> None:
+        await deliver(dispatcher, settings)
+
+    runtime.services.append(service)
+    return dispatcher
 
 
 def build_runtime(settings: Settings, database: Database) -> Starlette:
@@ -39,4 +92,19 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
         runtime.health["telegram"] = telegram.health
         routes += telegram_routes()
     add_delivery(runtime, settings)  # last: it sends through every channel added above
+    routes += dashboard_routes(dashboard_context(settings, runtime))
     return create_app(runtime, routes)
+
+
+def dashboard_context(settings: Settings, runtime: Runtime) -> DashboardContext:
+    """What the caseworker dashboard uses of the running Jobline."""
+    return DashboardContext(
+        sessions=runtime.database.sessions,
+        clock=lambda: runtime.jobline.clock(),  # read each time: tests move the clock
+        key=signing_key(settings.dashboard),
+        phone_region=settings.phone_region,
+        idle_seconds=settings.dashboard.idle_hours * 3600,
+        secure_cookies=settings.public_base_url.startswith("https://"),
+        settings=settings,
+        extras={"jobline": runtime.jobline, **runtime.extras},
+    )

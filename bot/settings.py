@@ -1,4 +1,4 @@
-"""Settings: config.yaml, overridden by JOBLINE_* environment variables."""
+"""Settings: each package's own section composed, from config.yaml and JOBLINE_* variables."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from pydantic_settings import (
 )
 
 from bot.channels.sms_config import SmsSettings
+from caseworker.dashboard.config import DashboardSettings
+from flows.config import LoanSettings, OfficeSettings
 from nlu.config import NluSettings
+from notify.config import NotifySettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
@@ -45,80 +48,6 @@ class TelegramSettings(BaseModel):
     mode: str = "auto"
 
 
-class RateLimits(BaseModel):
-    """Messages per second each channel may send."""
-
-    twilio: float = 1.0
-    telegram: float = 30.0
-    console: float = 1000.0
-
-
-class NotifySettings(BaseModel):
-    """Delivery of everything that leaves Jobline."""
-
-    quiet_hours: str = "21:00-08:00"
-    timezone: str = "Asia/Harbin"
-    rate_limits: RateLimits = Field(default_factory=RateLimits)
-    max_attempts: int = 6
-    price_per_segment: float = 0.05
-    batch_size: int = 500
-
-
-class OfficeSettings(BaseModel):
-    """The employment office seekers are sent to."""
-
-    name: str = "Harbin Re-employment Service Centre"
-    address: str = "88 Zhongshan Road, Nangang, Harbin"
-    hours: str = "Mon-Fri 8:30-17:00"
-    reply_by: str = "17:00"
-
-
-# What a loan rule can ask about; flows/loans.py has a question for each.
-LOAN_CONDITIONS = ("laid_off", "card", "age_4050", "business")
-
-
-class LoanGroup(BaseModel):
-    """A group the loan is for: a seeker is in it when every condition holds."""
-
-    name: str
-    needs: list[str]
-
-    @field_validator("needs")
-    @classmethod
-    def _known_conditions(cls, value: list[str]) -> list[str]:
-        unknown = [name for name in value if name not in LOAN_CONDITIONS]
-        if unknown or not value:
-            raise ValueError(f"conditions must be some of {', '.join(LOAN_CONDITIONS)}")
-        return value
-
-
-def _default_loan_groups() -> list[LoanGroup]:
-    return [
-        LoanGroup(name="laid_off", needs=["laid_off"]),
-        LoanGroup(name="card_holder", needs=["card"]),
-        LoanGroup(name="4050", needs=["age_4050"]),
-    ]
-
-
-class LoanSettings(BaseModel):
-    """Small-loan policy; rules live here, not in code."""
-
-    max_amount_yuan: int = 50000
-    documents: str = "ID card, concession card or job registration, business plan"
-    women_age: int = 40
-    men_age: int = 50
-    groups: list[LoanGroup] = Field(default_factory=_default_loan_groups)
-    required: list[str] = Field(default_factory=lambda: ["business"])
-
-    @field_validator("required")
-    @classmethod
-    def _known_required(cls, value: list[str]) -> list[str]:
-        unknown = [name for name in value if name not in LOAN_CONDITIONS]
-        if unknown:
-            raise ValueError(f"conditions must be some of {', '.join(LOAN_CONDITIONS)}")
-        return value
-
-
 class Settings(BaseSettings):
     """Every Jobline setting; defaults are in config.yaml."""
 
@@ -141,6 +70,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
     loans: LoanSettings = Field(default_factory=LoanSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -168,6 +98,11 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _YamlSource(settings_cls))
 
     @property
+    def timezone(self) -> str:
+        """The office's timezone (kept in the `notify:` section)."""
+        return self.notify.timezone
+
+    @property
     def sqlite_path(self) -> Path | None:
         """The SQLite file, resolved against the project root, or None for PostgreSQL."""
         if not self.database_url.startswith("sqlite"):
@@ -186,6 +121,7 @@ SECRETS = (
     ("telegram", "webhook_secret"),
     ("sms", "android", "password"),
     ("sms", "android", "signing_key"),
+    ("dashboard", "secret_key"),
 )
 
 

@@ -10,16 +10,16 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import Settings
 from caseworker.casework import CaseworkError
 from db.models import Broadcast, JobFair
-from db.reference import Reference
 from db.session import transaction
 from flows.catalogue import languages
 from flows.local_names import local_name
 from notify import broadcasts
+from notify.config import NotifyConfig
 from notify.quiet import quiet_hours
 from notify.sms import segments
+from reference import Reference
 
 # A broadcast reaches thousands of people: each text may be at most this many SMS segments.
 MAX_SEGMENTS = 3
@@ -106,7 +106,7 @@ def draft(
     *,
     segment: str,
     send_at: datetime,
-    settings: Settings,
+    settings: NotifyConfig,
     text: str | None = None,
     fair_id: int | None = None,
 ) -> Draft:
@@ -136,7 +136,7 @@ def draft(
     return Draft(chosen, send_at, text or None, fair_id)
 
 
-def _check_length(text: str, settings: Settings) -> None:
+def _check_length(text: str, settings: NotifyConfig) -> None:
     """Refuse a message longer than MAX_SEGMENTS texts in any language it goes out in."""
     row = Broadcast(text=text, kind="announcement")
     longest = max(
@@ -163,7 +163,7 @@ class BroadcastPreview:
         return self.goes_at != self.found.send_at
 
 
-def preview(session: Session, chosen: Draft, settings: Settings) -> BroadcastPreview:
+def preview(session: Session, chosen: Draft, settings: NotifyConfig) -> BroadcastPreview:
     """Texts per language, SMS segments, recipients per channel, cost and send time."""
     try:
         found = broadcasts.preview(session, chosen.as_row(), settings)
@@ -188,7 +188,7 @@ def start(session: Session, chosen: Draft, now: datetime) -> Broadcast:
 def send(
     sessions: sessionmaker[Session],
     chosen: Draft,
-    settings: Settings,
+    settings: NotifyConfig,
     now: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> int:

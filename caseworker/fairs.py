@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from caseworker.casework import CaseworkError
 from db.models import FairSubscription, JobFair, Seeker
-from db.reference import Reference
 from notify.broadcasts import fair_when
 from notify.fairs import add_fair, local_time
+from reference import Reference
 
 LIMITS = {"name": 160, "venue": 160}
 

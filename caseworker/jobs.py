@@ -21,7 +21,7 @@ from db.job_import import (
     update_post,
 )
 from db.models import JobPost
-from db.reference import Reference
+from reference import Reference
 
 # The fields of a post, in the order the CSV and the form list them.
 POST_FIELDS = (*REQUIRED, *OPTIONAL)

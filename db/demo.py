@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import JobCategory, JobFair, JobPost, Place
-from db.reference import Reference
+from reference import Reference
 
 # code, title, employer, category, place, yuan a month, hours, who it suits, public welfare
 POSTS = [
@@ -171,7 +171,7 @@ POSTS = [
 
 
 def load_reference_rows(session: Session, reference: Reference) -> None:
-    """Insert places and categories from db/reference.yaml that are not there yet."""
+    """Insert places and categories from reference/reference.yaml that are not there yet."""
     known_places = set(session.scalars(select(Place.name)))
     for place in reference.places:
         if place.name not in known_places:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import JobPost
-from db.reference import Reference
+from reference import Reference
 
 REQUIRED = ("code", "title", "employer", "category", "place", "pay_yuan_month", "hours", "suits")
 OPTIONAL = ("public_welfare", "openings", "status")

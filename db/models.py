@@ -53,7 +53,7 @@ class Base(DeclarativeBase):
 
 
 class Place(Base):
-    """A city, district or county seekers name (from db/reference.yaml)."""
+    """A city, district or county seekers name (from reference/reference.yaml)."""
 
     __tablename__ = "places"
 
@@ -137,6 +137,8 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # text, command, contact, foreign_contact, location or media: how to read `text` again.
     kind: Mapped[str] = mapped_column(String(20), default="text", server_default="text")
+    # Why its turn failed (status `failed`): the seeker was told to try again.
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class Conversation(Base):
@@ -276,3 +278,46 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class Staff(Base):
+    """A caseworker or admin who signs in to the dashboard."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(20), default="caseworker")
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped when the account is disabled or its password changes: older sessions stop working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed sign-in for an email (known or not), counted to refuse guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_email_at", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """One change made from the dashboard: who, when, what, before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    staff_email: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

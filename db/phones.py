@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
+from phonenumbers import PhoneNumberType
+
+# A sender as a carrier gives it: ASCII digits, perhaps after a +. Nothing else is folded.
+SENDER = re.compile(r"^\+?[0-9]{5,15}$")
+MOBILE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
 class BadPhone(ValueError):
@@ -17,6 +24,24 @@ def normalize_phone(raw: str, region: str = "CN") -> str:
         raise BadPhone(f"not a phone number: {raw!r}") from error
     if not phonenumbers.is_possible_number(number):
         raise BadPhone(f"not a possible phone number: {raw!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mobile_phone(raw: str, region: str = "CN") -> str:
+    """A sender's number in E.164 if it is a valid mobile number in ASCII digits, else BadPhone.
+
+    Short codes (10086, 95588) and numbers in other digits are refused: a reply to them
+    would be a paid, failed text, or would reach someone else.
+    """
+    sender = raw.strip()
+    if not SENDER.match(sender):
+        raise BadPhone("not a mobile number in ASCII digits")
+    try:
+        number = phonenumbers.parse(sender, region)
+    except phonenumbers.NumberParseException as error:
+        raise BadPhone("not a phone number") from error
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in MOBILE:
+        raise BadPhone("not a valid mobile number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

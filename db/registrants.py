@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Contact, Seeker, utcnow
 from db.phones import BadPhone, normalize_phone
-from db.reference import Reference
 from db.session import transaction
+from reference import Reference
 
 REQUIRED = ("phone", "name", "district", "language")
 YES = {"yes", "y", "1", "true"}

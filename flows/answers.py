@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from db.reference import Reference
 from flows.base import Accepted, NearMiss, Outcome, Rejected
 from flows.types import Reply
 from nlu.keywords import match_option, normalize
 from nlu.parse import Parse
+from reference import Reference
 
 YES_NO = {
     True: ["1", "yes", "y", "yeah", "ok", "have", "i have", "是", "有"],

@@ -17,7 +17,7 @@ SHOWN = 3
 
 def when(fair: FairView, ctx: Context) -> tuple[str, str]:
     """('Wed 23 Dec', '9:00') in the office's time zone."""
-    local = fair.starts_at.astimezone(ZoneInfo(ctx.settings.notify.timezone))
+    local = fair.starts_at.astimezone(ZoneInfo(ctx.settings.timezone))
     return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}", f"{local.hour}:{local:%M}"
 
 

@@ -15,7 +15,7 @@ MARGIN = timedelta(hours=1)
 
 def reply_when(ctx: Context) -> Reply:
     """Today before the office's reply time, or the next working day."""
-    local = ctx.now.astimezone(ZoneInfo(ctx.settings.notify.timezone))
+    local = ctx.now.astimezone(ZoneInfo(ctx.settings.timezone))
     hour, minute = (int(part) for part in ctx.settings.office.reply_by.split(":"))
     cutoff = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
     if local.weekday() in WORKDAYS and local < cutoff - MARGIN:

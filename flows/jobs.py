@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
-from db.reference import Reference
 from flows.base import missed
 from flows.catalogue import render
 from flows.registration import Registration
@@ -17,6 +16,7 @@ from flows.types import Context, Effect, Reply, State, Turn, reply
 from flows.views import JobView, Lookup
 from nlu.keywords import normalize
 from nlu.parse import Parse
+from reference import Reference
 
 PAGE = 3
 # Ids kept in the conversation for paging: 20 texts of 3 jobs is more than anyone reads.
@@ -99,14 +99,6 @@ def named_category(parse: Parse, reference: Reference) -> str | None:
     return None
 
 
-def places_of(reference: Reference, place: str) -> list[str]:
-    """A place and, for a city, all its districts and counties."""
-    info = reference.place(place)
-    if info is None or info.kind != "city":
-        return [place]
-    return [place, *(p.name for p in reference.places if p.city == place)]
-
-
 def city_of(reference: Reference, place: str) -> str:
     """The city a district belongs to (a city is its own)."""
     info = reference.place(place)
@@ -177,13 +169,14 @@ class Jobs:
         return self.search(ctx, state, place, category)
 
     def search(self, ctx: Context, state: State, place: str, category: str | None) -> Turn:
-        """List jobs in the place; when there are none, widen to its city and say so."""
+        """List jobs in the place; when there are none, widen to its city, then the province."""
         jobs = self._find(ctx, place, category)
         shown, asked = place, None
-        city = city_of(ctx.reference, place)
-        if not jobs and city != place:
-            jobs = self._find(ctx, city, category)
-            shown, asked = city, place
+        wider = ctx.reference.wider(place)
+        while not jobs and wider is not None:
+            jobs = self._find(ctx, wider, category)
+            shown, asked = wider, place
+            wider = ctx.reference.wider(wider)
         if not jobs:
             none = reply("jobs_none", kind=kind_words(ctx, category).lower(), place=shown)
             return Turn(state.idle(), (none,))
@@ -202,7 +195,7 @@ class Jobs:
     def _find(self, ctx: Context, place: str, category: str | None) -> list[JobView]:
         """Open jobs in a place; the kinds of work the seeker asked for come first."""
         return lookup_of(ctx).search_jobs(
-            places_of(ctx.reference, place),
+            ctx.reference.within(place),
             category,
             prefer=ctx.profile.interests,
             limit=MAX_LISTED,
@@ -266,7 +259,8 @@ class Jobs:
         self, ctx: Context, state: State, typed: str, missed_it: bool = False
     ) -> Turn:
         match = ctx.reference.match_place(typed)
-        names = match.suggestions or tuple(p.name for p in ctx.reference.places[:3])
+        districts = (p.name for p in ctx.reference.places if p.kind == "district")
+        names = match.suggestions or tuple(districts)[:3]
         unknown = reply(
             "jobs_place_unknown", typed=clip(typed, CLIP["place"]), suggestions=", ".join(names)
         )
@@ -378,7 +372,7 @@ class Jobs:
         if where is None:
             return None
         jobs = lookup_of(ctx).search_jobs(
-            places_of(ctx.reference, city_of(ctx.reference, where)), category
+            ctx.reference.within(city_of(ctx.reference, where)), category
         )
         return self._title_in(ctx, parse.text, [job.id for job in jobs], jobs)
 
@@ -429,5 +423,5 @@ class Jobs:
 
 def day_month(moment: datetime, ctx: Context) -> str:
     """'2 Dec' in the office's time zone."""
-    local = moment.astimezone(ZoneInfo(ctx.settings.notify.timezone))
+    local = moment.astimezone(ZoneInfo(ctx.settings.timezone))
     return f"{local.day} {local.strftime('%b')}"

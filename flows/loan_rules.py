@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from flows.config import LoanSettings
 
 # A known answer: True, False, or None for "not sure". A condition not in the mapping is unasked.
 Known = Mapping[str, bool | None]
@@ -22,7 +23,7 @@ class Rules:
     required: tuple[str, ...]
 
     @classmethod
-    def from_settings(cls, loans: Any) -> Rules:
+    def from_settings(cls, loans: LoanSettings) -> Rules:
         """Rules from the loans settings (config.yaml)."""
         groups = tuple((g.name, tuple(g.needs)) for g in loans.groups)
         return cls(groups, tuple(loans.required))

@@ -14,7 +14,7 @@ from flows.types import Context, Effect, Reply, State, Turn, reply
 from nlu.keywords import match_option
 from nlu.parse import Parse
 
-# The question for each condition a rule can use (bot/settings.LOAN_CONDITIONS).
+# The question for each condition a rule can use (flows/config.LOAN_CONDITIONS).
 QUESTIONS = {
     "laid_off": "loan_ask_laid_off",
     "card": "loan_ask_card",

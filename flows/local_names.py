@@ -1,22 +1,17 @@
-"""Place and work names in the seeker's language: Chinese names are the first Chinese alias."""
+"""Place and work names in the seeker's language, from the reference data's zh names."""
 
 from __future__ import annotations
 
-import re
+from reference import CategoryInfo, PlaceInfo
 
-from db.reference import CategoryInfo, PlaceInfo
-
-CJK = re.compile("[\u3400-\u9fff]")
 # How a list of names is joined in each language.
 JOINERS = {"zh": "，"}
 
 
 def local_name(info: PlaceInfo | CategoryInfo, language: str) -> str:
-    """The name to show: in Chinese the first Chinese alias, else the English name."""
-    if language == "zh":
-        chinese = next((alias for alias in info.aliases if CJK.search(alias)), None)
-        if chinese is not None:
-            return chinese
+    """The name to show: in Chinese the reference's zh name, else the English name."""
+    if language == "zh" and info.zh:
+        return info.zh
     return info.name
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from db.nearby import NearbyPost
 from flows.catalogue import render
 from flows.jobs import PAGE, clip, pay
 from flows.menu import MENU_OFFERS, offering
 from flows.share_buttons import SEND_LOCATION
 from flows.types import Reply, State, Turn, reply
+from flows.views import NearbyPost
 
 JOBS_FLOW = "jobs"
 # Keeps three lines of jobs inside the three-segment limit.

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from db.reference import Reference
+from flows.config import FlowConfig
+from reference import Reference
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class Context:
     profile: Profile
     now: datetime
     reference: Reference
-    settings: Any
+    settings: FlowConfig
     lookup: Any = None
 
 

@@ -54,6 +54,18 @@ class FairView:
     posts: int
 
 
+@dataclass(frozen=True)
+class NearbyPost:
+    """An open job post and how far it is from the seeker."""
+
+    id: int
+    code: str
+    title: str
+    place: str
+    pay_yuan_month: int
+    km: float
+
+
 class Lookup(Protocol):
     """Read-only questions a flow may ask storage during a turn."""
 
@@ -93,4 +105,8 @@ class Lookup(Protocol):
 
     def joined(self, seeker_id: int, fair_id: int) -> bool:
         """Whether the seeker asked for alerts about this fair."""
+        ...
+
+    def nearest_jobs(self, lat: float, lon: float, limit: int) -> list[NearbyPost]:
+        """The open posts with coordinates nearest this point, nearest first."""
         ...

@@ -1,4 +1,4 @@
-"""Places and job categories (db/reference.yaml) as NLU sees them: entities found in free text."""
+"""Places and job categories (reference/reference.yaml) as NLU sees them: entities in text."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from db.reference import Reference, load_reference
 from nlu.parse import Entity
+from reference import Reference, load_reference
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -94,7 +94,7 @@ def _patterns(gazetteer: Gazetteer) -> tuple[tuple[str, re.Pattern[str], dict[st
 
 
 def gazetteer_from(reference: Reference) -> Gazetteer:
-    """The shared place and category list (db/reference.yaml) as typed terms."""
+    """The shared place and category list (reference/reference.yaml) as typed terms."""
     places = tuple(Term("location", place.name, place.aliases) for place in reference.places)
     categories = tuple(
         Term("job_category", category.slug, (category.name, *category.aliases))

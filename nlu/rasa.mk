@@ -11,7 +11,7 @@
 # Targets:
 #   make .venv-rasa       create the venv (a few minutes, once)
 #   make nlu-train        train the model if nlu/rasa/ changed (hash-named under var/rasa-models/)
-#   make nlu-data         regenerate nlu/rasa/data/reference.yml from db/reference.yaml
+#   make nlu-data         regenerate nlu/rasa/data/reference.yml from reference/reference.yaml
 
 RASA_VERSION := 3.6.21
 RASA_VENV := .venv-rasa

@@ -1,4 +1,4 @@
-"""Write Rasa entity synonyms and lookup tables from db/reference.yaml (one source for both)."""
+"""Write Rasa entity synonyms and lookup tables from reference/reference.yaml (one source)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import Settings
 from db.models import (
     Broadcast,
     Contact,
@@ -26,6 +25,7 @@ from db.models import (
 )
 from db.session import transaction
 from flows.catalogue import render
+from notify.config import NotifyConfig
 from notify.outbox import PRIORITY
 from notify.quiet import quiet_hours
 from notify.sms import make_sms_safe, segments
@@ -155,7 +155,7 @@ class Preview:
         }
 
 
-def seekers_in(segment: Segment, settings: Settings, today: date, fair: JobFair | None) -> Any:
+def seekers_in(segment: Segment, settings: NotifyConfig, today: date, fair: JobFair | None) -> Any:
     """The SQL condition for seekers in a segment (opted-out and test seekers never are)."""
     wanted: ColumnElement[bool] = Seeker.alerts.is_(True)
     if segment.kind == "district":
@@ -184,7 +184,7 @@ def seekers_in(segment: Segment, settings: Settings, today: date, fair: JobFair 
 def recipients(
     session: Session,
     segment: Segment,
-    settings: Settings,
+    settings: NotifyConfig,
     today: date,
     fair: JobFair | None = None,
 ) -> Iterator[list[Recipient]]:
@@ -252,7 +252,7 @@ def fair_when(fair: JobFair, timezone: str) -> str:
 
 
 def message_text(
-    broadcast: Broadcast, fair: JobFair | None, language: str, settings: Settings
+    broadcast: Broadcast, fair: JobFair | None, language: str, settings: NotifyConfig
 ) -> str:
     """The text one language group receives."""
     if fair is not None:
@@ -272,7 +272,7 @@ def message_text(
     return make_sms_safe(text)
 
 
-def preview(session: Session, broadcast: Broadcast, settings: Settings) -> Preview:
+def preview(session: Session, broadcast: Broadcast, settings: NotifyConfig) -> Preview:
     """Per-language texts with their SMS segments, recipients per channel, estimated cost."""
     fair = session.get(JobFair, broadcast.fair_id) if broadcast.fair_id else None
     result = Preview(str(broadcast.segment), broadcast.kind, broadcast.send_at)
@@ -327,7 +327,7 @@ def create(
 def queue(
     sessions: sessionmaker[Session],
     broadcast_id: int,
-    settings: Settings,
+    settings: NotifyConfig,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write one outbox row per recipient, a batch per transaction; safe to run again."""

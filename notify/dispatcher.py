@@ -24,10 +24,10 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from sqlalchemy import Text, bindparam, func, select, type_coerce, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import CannotLookUp, Channel, OutgoingMessage, SendError, SendResult
-from bot.settings import Settings
 from db.models import Contact, OutboxMessage, Seeker, utcnow
 from db.session import transaction
+from notify.channel import CannotLookUp, Channel, OutgoingMessage, SendError, SendResult
+from notify.config import NotifyConfig
 from notify.quiet import HELD_KINDS, quiet_hours
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class RateLimiter:
             await asyncio.sleep(at - now)
 
 
-def rates_from(settings: Settings) -> dict[str, float]:
+def rates_from(settings: NotifyConfig) -> dict[str, float]:
     """Messages per second by channel name (0: no limit)."""
     limits = settings.notify.rate_limits
     return {name: float(getattr(limits, key)) for name, key in RATE_SETTING.items()}
@@ -139,7 +139,7 @@ class Dispatcher:
         self,
         sessions: sessionmaker[Session],
         channels: Mapping[str, Channel],
-        settings: Settings,
+        settings: NotifyConfig,
         *,
         clock: Callable[[], datetime] = utcnow,
         concurrency: int = 16,

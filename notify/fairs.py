@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import Settings
 from db.models import Broadcast, JobFair
 from db.session import transaction
 from notify import broadcasts
+from notify.config import NotifyConfig
 
 # `/start fair_<id>`: a poster's QR code opens the chat at that fair.
 FAIR_PAYLOAD = "fair_"
@@ -47,7 +47,9 @@ def add_fair(
     return fair
 
 
-def reminders_due(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> list[int]:
+def reminders_due(
+    sessions: sessionmaker[Session], settings: NotifyConfig, now: datetime
+) -> list[int]:
     """Queue a reminder for each fair that starts tomorrow (local date); safe to run often."""
     zone = ZoneInfo(settings.notify.timezone)
     tomorrow = now.astimezone(zone).date() + timedelta(days=1)

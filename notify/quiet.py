@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.settings import Settings
+from notify.config import NotifyConfig
 
 # Kinds that wait for morning (PLAIN-WORDS: only replies to the seeker's own messages, and a
 # caseworker answering them, go at any hour).
@@ -53,6 +53,6 @@ class QuietHours:
         return self.next_allowed(moment) if kind in HELD_KINDS else moment
 
 
-def quiet_hours(settings: Settings) -> QuietHours:
+def quiet_hours(settings: NotifyConfig) -> QuietHours:
     """The quiet hours the settings name."""
     return QuietHours(settings.notify.quiet_hours, settings.notify.timezone)

@@ -12,8 +12,8 @@ import pytest
 from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
 from bot.conversation import Jobline
+from bot.database import Database, open_database
 from bot.settings import Settings, load_settings
-from db.setup import Database, open_database
 from tests.fakes.postgres import POSTGRES_SERVER, fresh_postgres_url, postgres_available
 from tests.timetravel import start_from_environment
 

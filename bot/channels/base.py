@@ -1,12 +1,26 @@
-"""The Channel protocol and the inbound message every channel produces."""
+"""The inbound message every channel produces; the outbound side is notify/channel.py."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from db.models import utcnow
+from notify.channel import Channel, OutgoingMessage, SendError, SendResult
+
+__all__ = ["Channel", "InboundMessage", "OutgoingMessage", "SendError", "SendResult", "printable"]
+
+KEPT_CONTROLS = {"\n", "\t"}
+
+
+def printable(text: str) -> str:
+    """A seeker's text without control characters or lone surrogates (a NUL cannot be stored)."""
+    return "".join(
+        char
+        for char in text
+        if char in KEPT_CONTROLS or unicodedata.category(char) not in ("Cc", "Cs")
+    )
 
 
 @dataclass(frozen=True)
@@ -23,52 +37,3 @@ class InboundMessage:
     kind: str = "text"
     # The office phone (SMS gateway device) the message came in on; replies go out through it.
     device: str | None = None
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """One outbox row, as a channel needs it to send."""
-
-    outbox_id: int
-    address: str
-    text: str
-    buttons: tuple[str, ...] = ()
-    # The office phone the seeker last wrote to (their replies come from it), if any.
-    device: str | None = None
-    # The line the dispatcher chose for it, for a channel with several (None: its own choice).
-    line: str | None = None
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """A provider accepted the message."""
-
-    provider_id: str
-
-
-class SendError(Exception):
-    """A send failed; `action` says what to do: retry, fail, or stop (opt the contact out).
-
-    `wait`: the line is down, not the message (an office phone offline): try again after
-    retry_after without counting an attempt, so nothing is lost however long the phone is off.
-    """
-
-    def __init__(self, action: str, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.action = action
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class CannotLookUp(Exception):
-    """The channel has no way to ask its provider about this message."""
-
-
-class Channel(Protocol):
-    """A way to reach seekers: a name and a send."""
-
-    name: str
-
-    async def send(self, message: OutgoingMessage) -> SendResult:
-        """Send one message or raise SendError."""
-        ...

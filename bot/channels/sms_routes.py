@@ -14,9 +14,10 @@ from bot.channels.android_sms import (
     check_gateway_settings,
     gateway_enabled,
 )
-from bot.channels.base import CannotLookUp, Channel, OutgoingMessage, SendError, SendResult
+from bot.channels.base import Channel, OutgoingMessage, SendError, SendResult
 from bot.channels.twilio_sms import TwilioChannel, check_twilio_settings, twilio_enabled
 from bot.settings import Settings
+from notify.channel import CannotLookUp
 from notify.dispatcher import Reconcilable
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,10 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text as sql
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -35,11 +36,12 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
+from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, normalize_phone
 from flows.share_buttons import SEND_LOCATION, SHARE_PHONE
+from notify.channel import OutgoingMessage, SendError, SendResult
 
 log = logging.getLogger(__name__)
 # python-telegram-bot 22 warns unless durations are timedeltas; we take them as timedeltas.
@@ -52,6 +54,10 @@ POLL_SECONDS = 25
 # Waits after a failed getUpdates, growing to the last one while the failures go on.
 POLL_BACKOFF = (1.0, 2.0, 5.0, 15.0, 30.0)
 SEND_TIMEOUT = 10.0
+# An update that fails this often while the database answers is skipped (and logged).
+STORE_TRIES = 3
+# /health says degraded for this long after an update was skipped.
+SKIPPED_SHOWN = timedelta(hours=1)
 CONNECTIONS = 16
 # A tapped button sends its label ("1 Yes"); the number is what it means.
 BUTTON_LABEL = re.compile(r"^\s*(\d{1,2})\s+[^\d\s][^\d]{0,40}$")
@@ -225,13 +231,18 @@ class TelegramGateway:
     bot: Bot
     channel: TelegramChannel = field(init=False)
     polling_failures: int = 0
+    store_failures: dict[int, int] = field(default_factory=dict)
+    skipped_at: datetime | None = None
 
     def __post_init__(self) -> None:
         self.channel = TelegramChannel(self.bot)
 
     def health(self) -> str:
-        """ok, or degraded while getUpdates keeps failing."""
-        return "degraded" if self.polling_failures >= 3 else "ok"
+        """ok, or degraded while getUpdates keeps failing or after an update was skipped."""
+        skipped = self.skipped_at is not None and (
+            self.jobline.clock() - self.skipped_at < SKIPPED_SHOWN
+        )
+        return "degraded" if self.polling_failures >= 3 or skipped else "ok"
 
     async def take(self, update: Update) -> None:
         """Store one update's message (dedup by update_id), then take its turn."""
@@ -284,9 +295,37 @@ class TelegramGateway:
                 try:
                     await self.take(update)
                 except Exception as error:  # storage down: keep the offset, ask again later
-                    await self._failed("storing an update", error)
-                    break
+                    if not await self._give_up_on(update, error):
+                        await self._failed("storing an update", error)
+                        break
                 offset = update.update_id + 1
+
+    async def _give_up_on(self, update: Update, error: Exception) -> bool:
+        """Skip an update that failed STORE_TRIES times while the database answers.
+
+        Such an update can never be stored; holding the offset would stop every other
+        seeker's messages from being read. While the database is down, nothing is skipped.
+        """
+        tries = self.store_failures.get(update.update_id, 0) + 1
+        self.store_failures = {update.update_id: tries}
+        if tries < STORE_TRIES or not await asyncio.to_thread(self._database_answers):
+            return False
+        log.error(
+            "telegram update %s skipped: not stored after %d tries (%s)",
+            update.update_id,
+            tries,
+            type(error).__name__,
+        )
+        self.skipped_at = self.jobline.clock()
+        return True
+
+    def _database_answers(self) -> bool:
+        try:
+            with self.jobline.sessions() as session:
+                session.execute(sql("SELECT 1"))
+            return True
+        except Exception:  # any failure means the database is not there
+            return False
 
     async def _failed(self, what: str, error: Exception) -> None:
         self.polling_failures += 1

@@ -28,12 +28,13 @@ from twilio.request_validator import (
 from twilio.rest import Client
 
 from bot.app import Runtime
-from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
+from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from db.models import Contact, OutboxMessage, utcnow
 from db.phones import BadPhone, mask_phone
 from db.session import transaction
+from notify.channel import OutgoingMessage, SendError, SendResult
 
 log = logging.getLogger(__name__)
 # The twilio client logs eight INFO lines per request; our own line per failure is enough.
@@ -42,6 +43,8 @@ logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 TWILIO_ROOT = "https://api.twilio.com"
 MESSAGE_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/status"
+# Twilio's largest form (1,600 characters of UCS-2 text, media URLs, numbers) is far below this.
+MAX_FORM_BYTES = 64 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 SEND_TIMEOUT_SECONDS = 10.0
 # Turns run on their own few threads, so storing new messages never queues behind them.
@@ -264,6 +267,13 @@ class TwilioSignature:
         query = request.url.query
         return self.base_url + request.url.path + (f"?{query}" if query else "")
 
+    async def oversized(self, request: Request) -> bool:
+        """Whether the body is larger than any form Twilio sends (answered 413, not 403)."""
+        declared = request.headers.get("Content-Length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+            return True
+        return len(await request.body()) > MAX_FORM_BYTES
+
     async def signed_form(self, request: Request) -> FormData | None:
         """The request's form when its X-Twilio-Signature is good, else None."""
         signature = request.headers.get("X-Twilio-Signature")
@@ -291,6 +301,8 @@ class TwilioWebhooks:
 
     async def message(self, request: Request) -> Response:
         """Store the seeker's message, answer Twilio at once, take the turn afterwards."""
+        if await self.signature.oversized(request):
+            return PlainTextResponse("too large", status_code=413)
         form = await self.signed_form(request)
         if form is None:
             return PlainTextResponse("bad signature", status_code=403)
@@ -323,6 +335,8 @@ class TwilioWebhooks:
 
     async def status(self, request: Request) -> Response:
         """Move a sent message to sent / delivered / undelivered / failed."""
+        if await self.signature.oversized(request):
+            return PlainTextResponse("too large", status_code=413)
         form = await self.signed_form(request)
         if form is None:
             return PlainTextResponse("bad signature", status_code=403)

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from bot.database import Database
 from bot.settings import Settings, load_settings
 from db.models import OutboxMessage
-from db.setup import Database
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
 CHAT = 5550001

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
+from bot.database import Database
 from bot.runtime import build_runtime
 from bot.settings import Settings
-from db.setup import Database
 from tests.bot.telegram_chat import Telegram
 from tests.fakes.telegram_api import FakeBotApi, fake_bot_api
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from bot.cli import app
+from bot.database import Database
 from bot.settings import Settings, get_settings
 from db.models import Conversation, Handoff, OutboxMessage
-from db.setup import Database
 from tests.conftest import Seeker
 from tests.flows.test_jobs import REFERENCE
 from tests.flows.test_registration import register

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.settings import get_settings
+from reference import load_reference
 
 REGISTRANTS = """phone,name,district,language,alerts,interests
 13800000011,Wang Lei,Daoli,en,yes,cleaning
@@ -98,3 +99,22 @@ def test_bad_input_is_one_line_not_a_trace(cli: CliRunner) -> None:
     assert result.exit_code == 2 and "not a time like" in result.stderr
     result = cli.invoke(app, ["broadcast", "--fair", "1", "--at", "2099-01-01 10:00"])
     assert result.exit_code == 2 and "starts before the broadcast would go" in result.stderr
+
+
+def test_import_accepts_every_place_in_english_chinese_and_pinyin(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    places = load_reference().places
+    rows = ["phone,name,district,language"]
+    for n, place in enumerate(places):
+        rows.append(f"1380001{n:04d},Seeker {n},{place.name},en")
+        rows.append(f"1380002{n:04d},Seeker {n},{place.zh},zh")
+    for n, typed in enumerate(("daowai", "Song Bei", "pingfang qu", "XIANGFANG")):
+        rows.append(f"1380003{n:04d},Harbin {n},{typed},en")
+    listing = tmp_path / "registrants.csv"
+    listing.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = cli.invoke(app, ["seekers", "import", str(listing)])
+    assert result.exit_code == 0, result.stderr
+    assert f"{2 * len(places) + 4} added, 0 updated, 0 rejected" in result.stdout
+    districts = {row["district"] for row in json.loads(run(cli, "seekers", "export"))}
+    assert districts == {place.name for place in places}

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings
 from db.models import Message, OutboxMessage
-from db.setup import Database
 from tests.conftest import Clock
 
 

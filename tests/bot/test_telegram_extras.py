@@ -9,14 +9,14 @@ from telegram import Update
 from bot.channels.base import InboundMessage
 from bot.channels.telegram import inbound_from_update
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.extras import parse_command, parse_kind
 from db.models import OutboxMessage
-from db.nearby import distance_km
-from db.setup import Database
 from flows.nearby import km_text
 from nlu.parse import Parse
 from nlu.understand import Understander
 from notify.fairs import fair_link
+from reference import distance_km
 from tests.bot.telegram_chat import CHAT, contact, location, text
 
 

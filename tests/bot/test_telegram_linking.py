@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from bot.database import Database
 from bot.settings import Settings
 from db.models import Application, Contact, FairSubscription, JobFair, JobPost
 from db.models import Seeker as SeekerRow
-from db.setup import Database
 from tests.bot.telegram_chat import CHAT, Telegram, contact, telegram_settings, text
 from tests.conftest import Seeker
 from tests.fakes.telegram_api import FakeBotApi

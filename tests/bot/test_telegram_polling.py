@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.channels.telegram import TelegramGateway, make_bot, telegram_gateway, telegram_mode
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings, SettingsError, load_settings
 from db.models import Message, OutboxMessage
-from db.setup import Database
 from tests.bot.telegram_chat import CHAT, telegram_settings, text
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -152,3 +152,24 @@ def test_polling_waits_out_flood_control(
 
     run_polling(gateway, scenario)
     assert gateway.polling_failures == 0
+
+
+def test_an_update_that_cannot_be_stored_is_skipped_and_others_are_read(
+    settings: Settings, jobline: Jobline, database: Database, bot_api: FakeBotApi
+) -> None:
+    # A chat id too long for the contacts table: PostgreSQL refuses it every time.
+    poison = text("hello", chat=10**70)
+    gateway = telegram_gateway(settings, jobline)
+    postgres = settings.database_url.startswith("postgresql")
+
+    async def scenario() -> None:
+        bot_api.push_update(poison)
+        bot_api.push_update(text("register", chat=CHAT + 2))
+        await until(lambda: any("name" in t for t in outbox_texts(database)), seconds=20)
+
+    run_polling(gateway, scenario)
+    with database.sessions() as session:
+        addresses = set(session.scalars(select(OutboxMessage.address)))
+    assert str(CHAT + 2) in addresses
+    assert (str(10**70) in addresses) is not postgres
+    assert gateway.health() == ("degraded" if postgres else "ok")

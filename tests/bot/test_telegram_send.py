@@ -9,9 +9,9 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import OutgoingMessage, SendError, SendResult
 from bot.channels.telegram import TelegramChannel, make_bot
 from flows.share_buttons import SEND_LOCATION, SHARE_PHONE
+from notify.channel import OutgoingMessage, SendError, SendResult
 from tests.bot.telegram_chat import CHAT, telegram_settings
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, fake_bot_api
 

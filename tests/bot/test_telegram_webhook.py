@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from bot.channels.telegram import TelegramChannel
+from bot.database import Database
 from bot.settings import Settings
 from db.models import JobFair, Message, OutboxMessage
-from db.setup import Database
 from flows.registration import ANSWER_BUTTONS, WORK_BUTTONS
 from tests.bot.telegram_chat import (
     CHAT,
@@ -264,3 +264,25 @@ def test_queued_reply_reaches_the_chat_with_its_keyboard(
         [{"text": "1 Register"}, {"text": "MENU"}],
         [{"text": "Share my phone number", "request_contact": True}],
     ]
+
+
+def test_five_updates_at_once_from_each_of_twenty_new_chats(
+    telegram: Telegram, database: Database
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from db.models import Contact, Seeker
+
+    updates = [
+        {"update_id": 70000 + chat * 10 + k, **text(f"hello {k}", chat=6660000 + chat)}
+        for chat in range(20)
+        for k in range(5)
+    ]
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(telegram.post, updates))
+    assert [code for code in codes if code != 200] == []
+    with database.sessions() as session:
+        assert session.scalar(select(func.count(Seeker.id))) == 20
+        assert session.scalar(select(func.count(Contact.id))) == 20
+        statuses = list(session.scalars(select(Message.status)))
+    assert statuses == ["handled"] * 100

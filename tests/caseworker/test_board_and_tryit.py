@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.conversation import Jobline
+from bot.database import Database
 from caseworker.casework import board, set_stage
 from caseworker.tryit import all_test_seekers, find_test_seeker, new_test_seeker, phone_screen
 from db.models import OutboxMessage, Seeker
 from db.session import transaction
-from db.setup import Database
 from tests.conftest import Clock
 from tests.conftest import Seeker as Texter
 from tests.flows.test_jobs import REFERENCE

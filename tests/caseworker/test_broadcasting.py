@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.database import Database
 from bot.settings import Settings
 from caseworker import broadcasting
 from caseworker.casework import CaseworkError
 from caseworker.fairs import FairForm, save_fair
 from db.models import Broadcast, FairSubscription, OutboxMessage, Seeker
-from db.reference import load_reference
 from db.session import transaction
-from db.setup import Database
+from reference import load_reference
 from tests.fakes.people import add_seekers
 
 MORNING = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # 10:00 in Harbin

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from bot.database import Database
 from caseworker.casework import CaseworkError
 from caseworker.fairs import FairForm, fair_people, list_fairs, poster_qr_svg, save_fair
 from db.models import FairSubscription, JobFair, Seeker
-from db.reference import load_reference
 from db.session import transaction
-from db.setup import Database
 from notify.fairs import fair_link
+from reference import load_reference
 from tests.fakes.people import add_seekers
 
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # 10:00 in Harbin

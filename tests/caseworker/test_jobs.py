@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from bot.database import Database
 from caseworker.casework import CaseworkError
 from caseworker.jobs import (
     JobFilter,
@@ -18,9 +19,8 @@ from caseworker.jobs import (
     save_post,
 )
 from db.models import JobPost
-from db.reference import load_reference
 from db.session import transaction
-from db.setup import Database
+from reference import load_reference
 
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
 GOOSE = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from bot.database import Database, open_database
 from bot.settings import Settings
 from db.models import JobFair, JobPost, Place
 from db.phones import BadPhone, mask_phone, normalize_phone
-from db.setup import Database, open_database
 
 
 def test_demo_data_loads_once(settings: Settings, database: Database) -> None:

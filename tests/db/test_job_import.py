@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from bot.database import Database
 from db.job_import import BadJobFile, decode, import_jobs
 from db.models import JobPost, utcnow
-from db.reference import load_reference
 from db.session import transaction
-from db.setup import Database
+from reference import load_reference
 
 HEADER = "code,title,employer,category,place,pay_yuan_month,hours,suits,public_welfare\n"
 GOOD = (

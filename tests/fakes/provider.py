@@ -18,7 +18,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from bot.channels.base import OutgoingMessage, SendError, SendResult
+from notify.channel import OutgoingMessage, SendError, SendResult
 
 REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
 REASONS |= {429: "Too Many Requests", 500: "Internal Server Error"}

@@ -59,6 +59,7 @@ class SentRequest:
     path: str
     form: dict[str, str]
     auth: tuple[str, str] | None
+    at: float = field(default_factory=time.perf_counter)
 
 
 class FakeTwilio:
@@ -138,6 +139,8 @@ class FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Twilio's API
+
             def do_POST(self) -> None:
                 self._serve()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.database import Database
 from db.models import Handoff, OutboxMessage
 from db.models import Seeker as SeekerRow
-from db.setup import Database
 from tests.conftest import Seeker
 
 

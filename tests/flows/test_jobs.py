@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings
 from db.models import Application, JobPost
-from db.setup import Database
 from nlu.keywords import fast_path
 from nlu.parse import Entity, Parse
 from nlu.understand import Understander
@@ -38,7 +38,9 @@ class RasaLike(Understander):
         "security jobs in nangang": Parse("security jobs in nangang", "find_jobs", 0.9),
         "jobs in atlantis": Parse("jobs in atlantis", "find_jobs", 0.9),
         "apply for road cleaner": Parse("apply for road cleaner", "apply_job", 0.9),
-        "care jobs in daqing": Parse("care jobs in daqing", "find_jobs", 0.9),
+        "driver jobs in daqing": Parse("driver jobs in daqing", "find_jobs", 0.9),
+        "cleaning jobs in songbei": Parse("cleaning jobs in songbei", "find_jobs", 0.9),
+        "care jobs in songbei": Parse("care jobs in songbei", "find_jobs", 0.9),
         "cleaning jobs": Parse(
             "cleaning jobs", "find_jobs", 0.9, (Entity("job_category", "cleaning"),), "rasa"
         ),
@@ -190,12 +192,24 @@ def test_a_place_nobody_knows_gets_suggestions(talker: Seeker) -> None:
     assert talker.says("mudanjang").startswith("Jobs in Mudanjiang (1-1 of 1)")
 
 
-def test_a_city_and_its_districts_and_a_city_with_nothing(talker: Seeker) -> None:
+def test_a_city_and_its_districts_and_a_kind_of_work_nowhere(talker: Seeker) -> None:
     talker.send("jobs")
     harbin = talker.says("harbin")
     assert harbin.startswith("Jobs in Harbin (1-3 of 8)")
-    nothing = talker.says("care jobs in daqing")
-    assert "Sorry, there are no care work jobs in Daqing now" in nothing
+    nothing = talker.says("driver jobs in daqing")
+    assert "Sorry, there are no driver jobs in Heilongjiang now" in nothing
+
+
+def test_jobs_near_me_widens_district_city_province_and_says_so(talker: Seeker) -> None:
+    city = talker.says("cleaning jobs in songbei")
+    assert city.startswith(
+        "No cleaning jobs in Songbei now. Cleaning jobs in all of Harbin (1-2 of 2)"
+    )
+    province = talker.says("care jobs in songbei")
+    assert province.startswith(
+        "No care work jobs in Songbei now. Care work jobs in all of Heilongjiang (1-1 of 1)"
+    )
+    assert "Home care helper, Shuangyashan" in province
 
 
 def test_apply_by_name(talker: Seeker, database: Database) -> None:
@@ -217,7 +231,7 @@ def test_apply_keyword_on_the_list_asks_for_the_number(seeker: Seeker) -> None:
 
 
 def test_references_avoid_look_alike_characters(database: Database) -> None:
-    from db.lookup import REFERENCE_ALPHABET, StoreLookup
+    from bot.lookup import REFERENCE_ALPHABET, StoreLookup
 
     assert not set("0O1I") & set(REFERENCE_ALPHABET)
     with database.sessions() as session:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import yaml
 
-from db.reference import load_reference
-from db.setup import Database
+from bot.database import Database
 from flows.catalogue import TEXTS, catalogue, placeholders
 from flows.language import named_language
 from flows.local_names import local_name
+from reference import load_reference
 from tests.conftest import Seeker
 from tests.flows.test_registration import stored
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import LOAN_CONDITIONS, LoanGroup, LoanSettings, SettingsError, load_settings
+from bot.settings import SettingsError, load_settings
+from flows.config import LOAN_CONDITIONS, LoanGroup, LoanSettings
 from flows.loan_rules import ELIGIBLE, NOT_ELIGIBLE, PROBABLY, Known, Rules, decide
 from flows.loans import QUESTIONS
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
+from bot.database import Database
 from caseworker.casework import CaseworkError, set_stage
 from db.models import Application, FairSubscription, JobFair, OutboxMessage
 from db.session import transaction
-from db.setup import Database
 from tests.conftest import Clock, Seeker
 from tests.flows.test_jobs import REFERENCE
 from tests.flows.test_registration import register

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nlu import cli
+from bot import cli_nlu as cli
 from nlu.config import NluSettings
 from nlu.server import ManagedRasa
 from tests.nlu.conftest import free_port

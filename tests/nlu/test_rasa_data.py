@@ -1,4 +1,4 @@
-"""The Rasa synonyms and lookup tables come from db/reference.yaml, the database's own list."""
+"""The Rasa synonyms and lookup tables come from reference/reference.yaml, the one list."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings
-from db.setup import Database
 from nlu.client import RasaClient
 from nlu.parse import Entity
 from nlu.server import ManagedRasa

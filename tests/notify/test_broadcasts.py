@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.database import Database
 from bot.settings import Settings
 from db.models import Broadcast, FairSubscription, JobFair, OutboxMessage, Seeker
 from db.session import transaction
-from db.setup import Database
 from notify import broadcasts
 from notify.fairs import add_fair, reminders_due
 from tests.fakes.people import add_seekers

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from bot.database import Database, open_database
+from bot.runtime import sms_channel
 from bot.settings import Settings, load_settings
 from db.models import Seeker
-from db.setup import Database, open_database
 from notify.dispatcher import Dispatcher
-from notify.service import sms_channel
 from tests.fakes.people import DaytimeClock, add_seekers, phone
 from tests.fakes.twilio_api import FakeTwilio, twilio_error
 from tests.notify.test_dispatcher import statuses

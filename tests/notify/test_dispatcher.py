@@ -8,13 +8,14 @@ import time
 
 from sqlalchemy import select, text
 
-from bot.channels.base import InboundMessage, OutgoingMessage, SendResult
+from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings, load_settings
 from db.models import Contact, OutboxMessage, Seeker
 from db.session import transaction
-from db.setup import Database
 from notify import outbox
+from notify.channel import OutgoingMessage, SendResult
 from notify.dispatcher import Dispatcher
 from tests.fakes.people import DaytimeClock, add_seekers, phone
 from tests.fakes.provider import FakeProvider, HttpChannel

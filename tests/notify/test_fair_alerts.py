@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from bot.database import Database
 from bot.settings import Settings
 from db.models import Conversation, OutboxMessage, Seeker
 from db.session import transaction
-from db.setup import Database
 from notify import broadcasts
 from notify.fairs import add_fair
 from tests.conftest import Clock

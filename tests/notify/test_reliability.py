@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
+from bot.database import Database, open_database
 from bot.settings import Settings, load_settings
 from db.models import OutboxMessage, utcnow
 from db.session import transaction
-from db.setup import Database, open_database
 from notify import broadcasts
 from tests.fakes.people import DaytimeClock, add_seekers, phone
 from tests.fakes.postgres import fresh_postgres_url

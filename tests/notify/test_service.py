@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from bot import runtime as service
 from bot.channels.base import InboundMessage
+from bot.database import Database, open_database
 from bot.runtime import build_runtime
 from bot.settings import Settings, load_settings
 from db.models import OutboxMessage
-from db.setup import Database, open_database
-from notify import service
 from tests.bot.channels.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,

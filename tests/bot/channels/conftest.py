@@ -15,9 +15,9 @@ from twilio.request_validator import RequestValidator
 from bot.app import Runtime, create_app
 from bot.channels.twilio_sms import MESSAGE_PATH, STATUS_PATH, TwilioChannel, twilio_routes
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings, load_settings
 from db.models import OutboxMessage
-from db.setup import Database
 from notify.dispatcher import Dispatcher, RateLimiter
 from tests.fakes.twilio_api import FakeTwilio
 

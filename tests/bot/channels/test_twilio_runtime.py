@@ -11,10 +11,10 @@ from starlette.testclient import TestClient
 from bot.channels.base import InboundMessage
 from bot.channels.twilio_sms import TwilioChannel, check_twilio_settings
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.runtime import build_runtime
 from bot.settings import Settings, SettingsError, load_settings
 from db.models import Message, OutboxMessage
-from db.setup import Database
 from tests.bot.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, PHONE, PUBLIC_URL
 from tests.conftest import Clock
 

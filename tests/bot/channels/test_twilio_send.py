@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.channels.base import OutgoingMessage, SendError
 from bot.channels.twilio_sms import TwilioChannel, inbound_from_form, status_from_form
 from bot.settings import Settings, load_settings
+from notify.channel import OutgoingMessage, SendError
 from tests.bot.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PHONE, PUBLIC_URL
 from tests.fakes.twilio_api import Answer, FakeTwilio, slow, twilio_error
 

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from bot.channels.base import InboundMessage
 from bot.channels.twilio_sms import EMPTY_TWIML, MESSAGE_PATH, TwilioChannel
 from bot.conversation import Jobline
+from bot.database import Database
 from db.models import Contact, Message, OutboxMessage, Seeker, utcnow
 from db.session import transaction
-from db.setup import Database
 from notify import outbox
 from tests.bot.channels.conftest import (
     ACCOUNT_SID,

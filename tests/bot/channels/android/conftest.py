@@ -16,9 +16,9 @@ from bot.app import Runtime, create_app
 from bot.channels.android_sms import WEBHOOK_PATH, GatewayWebhooks
 from bot.channels.sms_routes import SmsRoutes, sms_channel
 from bot.conversation import Jobline
+from bot.database import Database
 from bot.settings import Settings, load_settings
 from db.models import OutboxMessage
-from db.setup import Database
 from notify.dispatcher import Dispatcher
 from tests.bot.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PUBLIC_URL
 from tests.fakes.android_gateway import PASSWORD, SIGNING_KEY, USERNAME, FakeGateway

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.database import Database, open_database
 from bot.settings import Settings, load_settings
 from db.models import OutboxMessage
-from db.setup import Database, open_database
 from notify import broadcasts
 from tests.bot.channels.android.conftest import PHONES
 from tests.fakes.android_gateway import PASSWORD, SIGNING_KEY, USERNAME, FakeGateway

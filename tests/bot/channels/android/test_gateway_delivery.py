@@ -14,10 +14,10 @@ from bot.channels.base import OutgoingMessage
 from bot.channels.sms_routes import SmsRoutes, sms_channel
 from bot.channels.twilio_sms import TwilioChannel
 from bot.conversation import find_or_create_contact
+from bot.database import Database
 from bot.settings import Settings
 from db.models import OutboxMessage
 from db.session import transaction
-from db.setup import Database
 from notify import outbox
 from notify.dispatcher import Dispatcher
 from tests.bot.channels.android.conftest import PHONES, SEEKER, deliver, gateway_settings

@@ -10,10 +10,10 @@ from starlette.testclient import TestClient
 
 from bot.channels.android_sms import WEBHOOK_PATH, check_gateway_settings
 from bot.channels.sms_routes import SmsRoutes
+from bot.database import Database
 from bot.runtime import build_runtime
 from bot.settings import Settings, SettingsError
 from db.models import OutboxMessage
-from db.setup import Database
 from notify.sms import is_gsm7, segments
 from tests.bot.channels.android.conftest import SEEKER, Handset, deliver
 from tests.bot.channels.conftest import PUBLIC_URL

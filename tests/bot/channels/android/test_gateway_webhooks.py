@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.android_sms import WEBHOOK_PATH, signature_of
+from bot.database import Database
 from bot.settings import Settings
 from db.models import Contact, Message, OutboxMessage
-from db.setup import Database
 from tests.bot.channels.android.conftest import PHONES, SEEKER, Handset, deliver, outbox_rows
 from tests.conftest import Clock
 from tests.fakes.android_gateway import SIGNING_KEY, FakeGateway, received, webhook

@@ -1,4 +1,4 @@
-"""The storage reads flows make during a turn (flows/views.Lookup), on one session."""
+"""The flows' Lookup port (flows/views.Lookup) on the database: a turn's reads, on one session."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from db.models import Application, FairSubscription, JobFair, JobPost
-from flows.views import ApplicationView, FairView, JobView
+from flows.views import ApplicationView, FairView, JobView, NearbyPost
+from reference import distance_km
 
 # No 0/O or 1/I, so a reference read out over the phone cannot be misheard.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -137,3 +138,25 @@ class StoreLookup:
     def joined(self, seeker_id: int, fair_id: int) -> bool:
         """Whether the seeker asked for alerts about this fair."""
         return self.session.get(FairSubscription, (seeker_id, fair_id)) is not None
+
+    def nearest_jobs(self, lat: float, lon: float, limit: int) -> list[NearbyPost]:
+        """The open posts with coordinates nearest (lat, lon), nearest first (a scan: fine for
+        the thousands of posts an office has; a bounding box would come first beyond that)."""
+        rows = self.session.execute(
+            select(
+                JobPost.id,
+                JobPost.code,
+                JobPost.title,
+                JobPost.place,
+                JobPost.pay_yuan_month,
+                JobPost.lat,
+                JobPost.lon,
+            ).where(JobPost.status == "open", JobPost.lat.is_not(None), JobPost.lon.is_not(None))
+        )
+        found = [
+            NearbyPost(id_, code, title, place, pay, distance_km(lat, lon, post_lat, post_lon))
+            for id_, code, title, place, pay, post_lat, post_lon in rows
+            if post_lat is not None and post_lon is not None
+        ]
+        found.sort(key=lambda post: (post.km, post.code))
+        return found[:limit]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from bot.settings import SettingsError, get_settings
 from nlu.config import REPO_ROOT, NluSettings
 from nlu.evaluate import evaluate, format_report, load_examples
 from nlu.parse import Parse
@@ -21,10 +22,6 @@ nlu_app = typer.Typer(help="Understand free text with Rasa: parse, train, evalua
 
 def load_nlu_settings() -> NluSettings:
     """The nlu section of Jobline's settings (config.yaml + JOBLINE_NLU__*), or the defaults."""
-    try:
-        from bot.settings import SettingsError, get_settings
-    except ImportError:
-        return NluSettings()
     try:
         return NluSettings.model_validate(get_settings().nlu.model_dump())
     except SettingsError as error:

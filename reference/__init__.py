@@ -1,21 +1,34 @@
-"""The shared list of places and kinds of work (db/reference.yaml), with fuzzy lookup."""
+"""The shared list of places and kinds of work (reference/reference.yaml), with fuzzy lookup."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from math import asin, cos, radians, sin, sqrt
 from pathlib import Path
 
 import yaml
 from rapidfuzz import fuzz, process
 
 REFERENCE_FILE = Path(__file__).resolve().parent / "reference.yaml"
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance between two points, in kilometres."""
+    dlat = radians(lat2 - lat1)
+    dlon = radians(lon2 - lon1)
+    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * asin(sqrt(min(1.0, a)))
+
+
+PROVINCE = "province"
 
 
 @dataclass(frozen=True)
 class PlaceInfo:
-    """A place seekers name: a city, or a district or county of a city."""
+    """A place seekers name: the province, a city, or a district or county of a city."""
 
     name: str
     kind: str
@@ -23,6 +36,7 @@ class PlaceInfo:
     lat: float
     lon: float
     aliases: tuple[str, ...]
+    zh: str | None = None
 
     @property
     def home_city(self) -> str:
@@ -37,6 +51,7 @@ class CategoryInfo:
     slug: str
     name: str
     aliases: tuple[str, ...]
+    zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,24 @@ class Reference:
     def place(self, name: str) -> PlaceInfo | None:
         """The place with this canonical name."""
         return next((p for p in self.places if p.name == name), None)
+
+    def wider(self, name: str) -> str | None:
+        """The next wider place: a district's or county's city, a city's province, else None."""
+        info = self.place(name)
+        if info is None or info.kind == PROVINCE:
+            return None
+        if info.city is not None:
+            return info.city
+        return next((p.name for p in self.places if p.kind == PROVINCE), None)
+
+    def within(self, name: str) -> list[str]:
+        """A place and every place inside it (a city's districts, the province's everything)."""
+        info = self.place(name)
+        if info is None:
+            return [name]
+        if info.kind == PROVINCE:
+            return [p.name for p in self.places]
+        return [name, *(p.name for p in self.places if p.city == name)]
 
     def category(self, slug: str) -> CategoryInfo | None:
         """The category with this slug."""
@@ -109,7 +142,7 @@ def _match(text: str, index: dict[str, str]) -> Match:
 
 @lru_cache(maxsize=1)
 def load_reference(path: Path = REFERENCE_FILE) -> Reference:
-    """Load db/reference.yaml once."""
+    """Load reference/reference.yaml once."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     places = [
         PlaceInfo(
@@ -119,11 +152,14 @@ def load_reference(path: Path = REFERENCE_FILE) -> Reference:
             lat=float(p["lat"]),
             lon=float(p["lon"]),
             aliases=tuple(p.get("aliases", ())),
+            zh=p.get("zh"),
         )
         for p in raw["places"]
     ]
     categories = [
-        CategoryInfo(slug=c["slug"], name=c["name"], aliases=tuple(c.get("aliases", ())))
+        CategoryInfo(
+            slug=c["slug"], name=c["name"], aliases=tuple(c.get("aliases", ())), zh=c.get("zh")
+        )
         for c in raw["categories"]
     ]
     return Reference(places, categories)

@@ -11,8 +11,8 @@ from bot.settings import Settings
 from db.demo import load_demo, load_reference_rows
 from db.migrate import upgrade
 from db.models import utcnow
-from db.reference import load_reference
 from db.session import make_engine, make_session_factory, transaction
+from reference import load_reference
 
 
 @dataclass(frozen=True)

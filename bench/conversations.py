@@ -1,0 +1,282 @@
+"""Registration conversations over signed Twilio webhooks against `jobline run`, beside a Rasa bot.
+
+The workload of issue 14: 200 conversations, 50 at a time, each the 6 texts "hi", "register",
+"Wang Fang", "1978", "Daoli", "jobs" from its own phone. Each text is a signed Twilio webhook; a
+turn's latency runs from the webhook POST until its replies reach the local fake Twilio API (a
+keep-alive HTTP server the twilio client's base URL points at). A conversation sends its next text
+once the previous turn's replies have arrived, as a person would.
+
+Also printed: one conversation at a time (latency alone), the app process's CPU per turn, and the
+memory of the app plus its Rasa server. The peer, a plain Rasa 3.6 bot doing the same 6 texts
+(`../shared/peer/bench-rasa-fullstack.sh`), runs in the same invocation when `.venv-rasa` exists,
+and the ratio Jobline / peer is printed.
+
+    .venv/bin/python bench/conversations.py [--database sqlite|postgresql] [--no-peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.twilio_webhooks import (  # noqa: E402
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    PATH,
+    PUBLIC_URL,
+    contextmanager_for,
+    free_port,
+    jobline_env,
+    wait_healthy,
+)
+from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
+
+TEXTS = ("hi", "register", "Wang Fang", "1978", "Daoli", "jobs")
+PEER = ROOT.parent / "shared" / "peer" / "bench-rasa-fullstack.sh"
+TURN_LIMIT = 30.0
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Throughput and latency of one run."""
+
+    turns: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.turns / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+class Replies:
+    """Counts the replies the fake Twilio received per phone, and when each arrived."""
+
+    def __init__(self, fake: FakeTwilio) -> None:
+        self.fake = fake
+
+    def to(self, phone: str) -> list[float]:
+        return [r.at for r in list(self.fake.requests) if r.form.get("To") == phone]
+
+
+def post(http: httpx.Client, phone: str, text: str) -> None:
+    form = {
+        "MessageSid": f"SM{uuid.uuid4().hex}",
+        "AccountSid": ACCOUNT_SID,
+        "From": phone,
+        "To": FROM_NUMBER,
+        "Body": text,
+        "NumMedia": "0",
+    }
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + PATH, form)
+    response = http.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+    if response.status_code != 200:
+        raise SystemExit(f"webhook answered {response.status_code}: {response.text[:200]}")
+
+
+def converse(port: int, replies: Replies, phone: str, expected: list[int]) -> list[float]:
+    """One conversation; the latency of each turn until all its replies arrived."""
+    latencies: list[float] = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        for text, count in zip(TEXTS, expected, strict=True):
+            before = len(replies.to(phone))
+            started = time.perf_counter()
+            post(http, phone, text)
+            deadline = started + TURN_LIMIT
+            while True:
+                arrived = replies.to(phone)
+                if len(arrived) >= before + count:
+                    latencies.append(arrived[before + count - 1] - started)
+                    break
+                if time.perf_counter() > deadline:
+                    raise SystemExit(f"no reply to {text!r} from {phone} in {TURN_LIMIT} s")
+                time.sleep(0.001)
+    return latencies
+
+
+def calibrate(port: int, replies: Replies) -> list[int]:
+    """How many replies each of the 6 texts gets (one slow conversation)."""
+    phone = "+8613700000000"
+    counts = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        for text in TEXTS:
+            before = len(replies.to(phone))
+            post(http, phone, text)
+            time.sleep(1.5)
+            counts.append(len(replies.to(phone)) - before)
+    if 0 in counts:
+        per_text = dict(zip(TEXTS, counts, strict=True))
+        raise SystemExit(f"a text got no reply in calibration: {per_text}")
+    return counts
+
+
+def load(
+    port: int, replies: Replies, expected: list[int], n: int, parallel: int, first: int
+) -> Figures:
+    phones = [f"+86139{first + i:08d}" for i in range(n)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(parallel) as pool:
+        results = list(pool.map(lambda p: converse(port, replies, p, expected), phones))
+    seconds = time.perf_counter() - started
+    latencies = [x for each in results for x in each]
+    return Figures(len(latencies), seconds, latencies)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        total += int(match.group(1)) if match else 0
+        pending += [int(child) for child in children]
+    return total / 1024
+
+
+@contextmanager
+def jobline(database_url: str, fake: FakeTwilio, work: Path) -> Iterator[tuple[int, int]]:
+    port = free_port()
+    # The fake has no sending limit; a real office would use a Messaging Service sized for this.
+    env = {**jobline_env(database_url, port, fake.url), "JOBLINE_NOTIFY__RATE_LIMITS__TWILIO": "0"}
+    log = work / "jobline.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_healthy(port, process, log)
+            wait_nlu(port)
+            yield port, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_nlu(port: int) -> None:
+    """Wait until the managed Rasa server answers (health says nlu ok)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json().get("nlu") == "ok":
+            return
+        time.sleep(1)
+    print("warning: Rasa never became ready; measuring with the keyword fast path only")
+
+
+def peer(port: int) -> tuple[float, float, float, float] | None:
+    """The Rasa peer's turns/s, p50, p99 and memory (MB), from its own script."""
+    venv = ROOT / ".venv-rasa"
+    if not venv.exists() or not PEER.exists():
+        return None
+    process = subprocess.Popen(
+        ["bash", str(PEER), str(venv), str(port)], stdout=subprocess.PIPE, text=True
+    )
+    peak = 0.0
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_mb(process.pid))
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    output, _ = process.communicate(timeout=1800)
+    done.set()
+    found = re.search(r"(\d+) turns/s .* p50 (\d+) ms, p99 (\d+) ms", output)
+    if found is None:
+        print(f"peer printed nothing usable:\n{output[-2000:]}")
+        return None
+    return float(found.group(1)), float(found.group(2)), float(found.group(3)), peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--parallel", type=int, default=50)
+    parser.add_argument("--no-peer", action="store_true", help="skip the Rasa peer")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="jobline-conversations-"))
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    replies = Replies(fake)
+    with contextmanager_for(args.database, work) as url, jobline(url, fake, work) as (port, pid):
+        expected = calibrate(port, replies)
+        load(port, replies, expected, 10, 10, first=900_000)  # warm-up
+        alone = load(port, replies, expected, 10, 1, first=800_000)
+        cpu = cpu_seconds(pid)
+        busy = load(port, replies, expected, args.conversations, args.parallel, first=0)
+        cpu_per_turn = (cpu_seconds(pid) - cpu) / busy.turns * 1000
+        memory = tree_rss_mb(pid)
+    fake.stop()
+    sent = len(fake.sent)
+    per_text = dict(zip(TEXTS, expected, strict=True))
+    print(f"== Jobline ({args.database}), replies per text {per_text} ==")
+    print(
+        f"{args.conversations} conversations, {args.parallel} at a time: {busy.rate:.0f} turns/s, "
+        f"p50 {busy.percentile(50):.0f} ms, p99 {busy.percentile(99):.0f} ms"
+    )
+    print(
+        f"one at a time: p50 {alone.percentile(50):.1f} ms, p99 {alone.percentile(99):.1f} ms; "
+        f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB; "
+        f"{sent} texts sent"
+    )
+    if args.no_peer:
+        return
+    found = peer(free_port())
+    if found is None:
+        print("peer: not run (no .venv-rasa or no peer script)")
+        return
+    rate, p50, p99, peak = found
+    print(f"== Rasa peer: {rate:.0f} turns/s, p50 {p50:.0f} ms, p99 {p99:.0f} ms, {peak:.0f} MB ==")
+    print(
+        f"ratio Jobline / peer: throughput {busy.rate / rate:.2f}x, "
+        f"p99 {busy.percentile(99) / p99:.2f}x, memory {memory / peak:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The caseworker dashboard: web pages at /dashboard/ inside `jobline run`."""

@@ -1,0 +1,55 @@
+"""The Channel protocol: what the dispatcher sends through, and what a send can return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One outbox row, as a channel needs it to send."""
+
+    outbox_id: int
+    address: str
+    text: str
+    buttons: tuple[str, ...] = ()
+    # The office phone the seeker last wrote to (their replies come from it), if any.
+    device: str | None = None
+    # The line the dispatcher chose for it, for a channel with several (None: its own choice).
+    line: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A provider accepted the message."""
+
+    provider_id: str
+
+
+class SendError(Exception):
+    """A send failed; `action` says what to do: retry, fail, or stop (opt the contact out).
+
+    `wait`: the line is down, not the message (an office phone offline): try again after
+    retry_after without counting an attempt, so nothing is lost however long the phone is off.
+    """
+
+    def __init__(self, action: str, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.action = action
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class CannotLookUp(Exception):
+    """The channel has no way to ask its provider about this message."""
+
+
+class Channel(Protocol):
+    """A way to reach seekers: a name and a send."""
+
+    name: str
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        """Send one message or raise SendError."""
+        ...
