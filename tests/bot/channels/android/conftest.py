@@ -17,14 +17,12 @@ from bot.channels.android_sms import WEBHOOK_PATH, GatewayWebhooks
 from bot.channels.sms_routes import SmsRoutes, sms_channel
 from bot.conversation import Jobline
 from bot.database import Database
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from db.models import OutboxMessage
 from notify.dispatcher import Dispatcher
-from tests.bot.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PUBLIC_URL
 from tests.fakes.android_gateway import PASSWORD, SIGNING_KEY, USERNAME, FakeGateway
 from tests.fakes.android_gateway import received as received_payload
 from tests.fakes.android_gateway import webhook as signed_webhook
-from tests.fakes.twilio_api import FakeTwilio
 
 PHONES = ("phone-a", "phone-b")
 SEEKER = "+8613800000001"
@@ -38,9 +36,10 @@ def gateway() -> Iterator[FakeGateway]:
     fake.stop()
 
 
-def gateway_settings(database_url: str, twilio_url: str, gateway_url: str, **sms: Any) -> Settings:
-    """Twilio for the world, the office phones for +86, nothing held by quiet hours."""
-    android = {
+def with_phones(base: Settings, gateway_url: str, **android: Any) -> Settings:
+    """Twilio's test settings plus the office phones for +86, nothing held by quiet hours."""
+    data = base.model_dump()
+    data["sms"]["android"] = {
         "api_url": gateway_url,
         "username": USERNAME,
         "password": PASSWORD,
@@ -48,27 +47,17 @@ def gateway_settings(database_url: str, twilio_url: str, gateway_url: str, **sms
         "phones": [{"id": device} for device in PHONES],
         "per_phone_per_minute": 6000,
         "offline_retry_seconds": 0.2,
-        **sms,
+        **android,
     }
-    return load_settings(
-        database_url=database_url,
-        load_demo_data=False,
-        public_base_url=PUBLIC_URL,
-        twilio={
-            "account_sid": ACCOUNT_SID,
-            "auth_token": AUTH_TOKEN,
-            "from_number": FROM_NUMBER,
-            "api_base_url": twilio_url,
-        },
-        sms={"android": android},
-        notify={"quiet_hours": "", "rate_limits": {"twilio": 0}},
-    )
+    data["notify"]["quiet_hours"] = ""
+    data["notify"]["rate_limits"]["twilio"] = 0
+    return Settings.model_validate(data)
 
 
 @pytest.fixture
-def settings(database_url: str, fake_twilio: FakeTwilio, gateway: FakeGateway) -> Settings:
-    """Settings with both SMS providers on, each talking to its fake."""
-    return gateway_settings(database_url, fake_twilio.url, gateway.url)
+def settings(settings: Settings, gateway: FakeGateway) -> Settings:
+    """The Twilio channel's test settings with the office phones on too."""
+    return with_phones(settings, gateway.url)
 
 
 @pytest.fixture
@@ -90,7 +79,8 @@ class Handset:
         """POST one signed event (signed now by the Jobline clock unless told otherwise)."""
         options.setdefault("timestamp", self.clock().timestamp())
         body, headers = signed_webhook(event, payload, **options)
-        return self.web.post(WEBHOOK_PATH, content=body, headers=headers).status_code
+        response = self.web.post(WEBHOOK_PATH, content=body, headers=headers)
+        return int(response.status_code)
 
     def texts(
         self, text: str, sender: str = SEEKER, device: str = PHONES[0], at: str | None = None

@@ -39,7 +39,7 @@ def sqlite_database(tmp_path: Path) -> Iterator[tuple[Settings, Database]]:
     database.engine.dispose()
 
 
-def jobline_worker(gateway: FakeGateway, database_url: str) -> subprocess.Popen[str]:
+def jobline_worker(gateway: FakeGateway, database_url: str) -> subprocess.Popen[bytes]:
     """`jobline worker` with the two office phones on, 50 texts a second each, Twilio off."""
     env = {
         **os.environ,

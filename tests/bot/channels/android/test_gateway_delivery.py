@@ -20,7 +20,7 @@ from db.models import OutboxMessage
 from db.session import transaction
 from notify import outbox
 from notify.dispatcher import Dispatcher
-from tests.bot.channels.android.conftest import PHONES, SEEKER, deliver, gateway_settings
+from tests.bot.channels.android.conftest import PHONES, SEEKER, deliver, with_phones
 from tests.bot.channels.android.conftest import outbox_rows as rows
 from tests.fakes.android_gateway import FakeGateway
 from tests.fakes.people import DaytimeClock, add_seekers, phone
@@ -64,11 +64,9 @@ def test_without_a_gateway_nothing_changes(settings: Settings) -> None:
 
 
 def test_two_phones_share_a_broadcast_each_at_its_own_rate(
-    database: Database, database_url: str, fake_twilio: FakeTwilio, gateway: FakeGateway
+    database: Database, settings: Settings, fake_twilio: FakeTwilio, gateway: FakeGateway
 ) -> None:
-    settings = gateway_settings(
-        database_url, fake_twilio.url, gateway.url, per_phone_per_minute=600
-    )
+    settings = with_phones(settings, gateway.url, per_phone_per_minute=600)
     add_seekers(database.sessions, 40)
     clock = DaytimeClock()
     broadcast_to_all(database, settings, clock)
@@ -86,14 +84,12 @@ def test_two_phones_share_a_broadcast_each_at_its_own_rate(
 
 
 def test_a_phone_offline_holds_its_texts_then_sends_each_once(
-    database: Database, database_url: str, fake_twilio: FakeTwilio
+    database: Database, settings: Settings, fake_twilio: FakeTwilio
 ) -> None:
     first, second = FakeGateway(("a",)).start(), FakeGateway(("b",)).start()
     try:
         phones = [{"id": "a", "url": first.url}, {"id": "b", "url": second.url}]
-        settings = gateway_settings(
-            database_url, fake_twilio.url, first.url, phones=phones, offline_retry_seconds=3
-        )
+        settings = with_phones(settings, first.url, phones=phones, offline_retry_seconds=3)
         clock = DaytimeClock()
         second.offline()
         pinned = queue_reply(database, settings, SEEKER, clock(), device="b")  # wrote to b
@@ -190,3 +186,23 @@ def test_a_resend_of_a_text_the_phone_has_is_not_sent_twice(
     assert phones.send_now(message).provider_id == "jobline-7"
     assert phones.send_now(message).provider_id == "jobline-7"
     assert len(gateway.texts) == 1 and gateway.refused == 1
+
+
+def test_quiet_hours_hold_a_broadcast_to_the_phones_but_not_a_reply(
+    database: Database, settings: Settings, fake_twilio: FakeTwilio, gateway: FakeGateway
+) -> None:
+    settings = settings.model_copy(
+        update={"notify": settings.notify.model_copy(update={"quiet_hours": "21:00-08:00"})}
+    )
+    night = DaytimeClock(hour=22)
+    add_seekers(database.sessions, 3)
+    broadcast_to_all(database, settings, night)
+    reply = queue_reply(database, settings, SEEKER, night(), device="phone-b")
+    channel = sms_channel(settings)
+    assert channel is not None
+    dispatcher = Dispatcher(database.sessions, {"sms": channel}, settings, clock=night)
+    try:
+        claimed = dispatcher.claim()
+    finally:
+        dispatcher.close()
+    assert [(row.id, row.device) for row in claimed] == [(reply, "phone-b")]
