@@ -25,6 +25,7 @@ from bot.channels.telegram import TelegramChannel, make_bot  # noqa: E402
 from bot.database import open_database  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.settings import Settings, load_settings  # noqa: E402
+from flows.types import Button  # noqa: E402
 from notify.channel import OutgoingMessage  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, fake_bot_api  # noqa: E402
 
@@ -65,7 +66,7 @@ async def in_flight(count: int, send: object) -> float:
 async def sends(api: FakeBotApi, settings: Settings) -> tuple[float, float]:
     bot = make_bot(settings)
     channel = TelegramChannel(bot)
-    buttons = ("1 Yes", "2 No")
+    buttons = (Button("1 Yes"), Button("2 No"))
 
     async def through_channel(index: int) -> None:
         await channel.send(OutgoingMessage(index, str(5550000 + index % 50), "Hello", buttons))

@@ -6,7 +6,6 @@ import json
 import logging
 import sys
 from enum import StrEnum
-from typing import Any
 
 import typer
 
@@ -113,45 +112,20 @@ def _converse(jobline: Jobline, console: ConsoleChannel, address: str, machine: 
         sys.stdout.flush()
 
 
-SEEKER_FIELDS = (
-    "phone",
-    "name",
-    "birth_year",
-    "gender",
-    "district",
-    "interests",
-    "concession_card",
-    "language",
-    "opted_out",
-    "registered_at",
-)
-
-
 @seekers_app.command("export")
 def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
-    """Print every seeker with their profile."""
-    from sqlalchemy import select
-
+    """Print every seeker with their profile (CSV cells are safe to open in a spreadsheet)."""
+    from caseworker.seekers import EXPORT_FIELDS, all_seekers, csv_row, export_row
     from db.models import Seeker
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
     with database.sessions() as session:
-        rows: list[dict[str, Any]] = []
-        for seeker in session.scalars(select(Seeker).order_by(Seeker.id)):
-            row = {name: getattr(seeker, name) for name in SEEKER_FIELDS}
-            row["registered_at"] = (
-                seeker.registered_at.isoformat() if seeker.registered_at else None
-            )
-            rows.append(row)
+        rows = [export_row(s) for s in all_seekers(session, Seeker.is_test.is_(False))]
     if fmt is Format.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    write_csv(
-        sys.stdout,
-        SEEKER_FIELDS,
-        ({**row, "interests": " ".join(row["interests"] or [])} for row in rows),
-    )
+    write_csv(sys.stdout, EXPORT_FIELDS, (csv_row(row) for row in rows))
 
 
 def main() -> None:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Contact, Handoff, OutboxMessage, Seeker
+from notify import outbox
 
 
 @dataclass
@@ -53,12 +54,7 @@ def save_profile(ctx: EffectContext, data: dict[str, Any]) -> None:
 def opt_out(ctx: EffectContext, data: dict[str, Any]) -> None:
     """STOP: nothing more but the confirmation (queued after this, so it is not cancelled)."""
     ctx.seeker.opted_out = True
-    contacts = select(Contact.id).where(Contact.seeker_id == ctx.seeker.id)
-    ctx.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.contact_id.in_(contacts), OutboxMessage.status == "queued")
-        .values(status="cancelled", last_error="opted out")
-    )
+    outbox.cancel_queued(ctx.session, ctx.seeker.id)
 
 
 @effect("opt_in")
@@ -82,7 +78,7 @@ def open_handoff(ctx: EffectContext, data: dict[str, Any]) -> None:
 @effect("fair_rsvp")
 def fair_rsvp(ctx: EffectContext, data: dict[str, Any]) -> None:
     """1/YES to a fair alert: the seeker will come to the fair they were last alerted about."""
-    from db.models import Broadcast, FairSubscription, OutboxMessage
+    from db.models import Broadcast, FairSubscription
 
     fair_id = data.get("fair_id") or ctx.session.scalar(
         select(Broadcast.fair_id)

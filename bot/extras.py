@@ -13,7 +13,7 @@ from flows.jobs import MAX_LISTED
 from flows.menu import offering, show_menu
 from flows.nearby import nearby_turn
 from flows.share_buttons import SHARE_PHONE
-from flows.types import Context, Reply, State, Turn, reply
+from flows.types import Context, State, Turn, reply
 from nlu.parse import Entity, Parse
 from notify.fairs import FAIR_PAYLOAD
 
@@ -95,4 +95,4 @@ def linked_turn(ctx: Context, state: State, linked: Linked) -> Turn:
         name = f", {ctx.profile.name}" if ctx.profile.name else ""
         return show_menu(State(), reply("phone_linked", comma_name=name))
     offers = offering(State(), {"1": "register"})
-    return Turn(offers, (Reply("phone_saved", buttons=("1 Register", "MENU")),))
+    return Turn(offers, (reply("phone_saved", "1 Register", "MENU"),))

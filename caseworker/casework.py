@@ -163,6 +163,9 @@ class OpenHandoff:
     opened_at: datetime
     reason: str
     last_message: str
+    seeker_id: int
+    language: str
+    is_test: bool
 
 
 def open_handoffs(session: Session) -> list[OpenHandoff]:
@@ -186,6 +189,9 @@ def open_handoffs(session: Session) -> list[OpenHandoff]:
                 opened_at=handoff.opened_at,
                 reason=handoff.reason,
                 last_message=last or "",
+                seeker_id=contact.seeker_id,
+                language=contact.seeker.language,
+                is_test=contact.seeker.is_test,
             )
         )
     return found
@@ -218,11 +224,17 @@ def _open_handoff(session: Session, seeker: Seeker) -> Handoff:
 
 
 def reply_to_seeker(session: Session, phone: str, text: str, region: str, now: datetime) -> None:
-    """Send a caseworker's words to the seeker through the channel they last used."""
+    """Send a caseworker's words to the seeker with this phone (the CLI's `handoff reply`)."""
+    if not " ".join(text.split()):
+        raise CaseworkError("the reply is empty")
+    reply(session, _seeker_by_phone(session, phone, region), text, now)
+
+
+def reply(session: Session, seeker: Seeker, text: str, now: datetime) -> None:
+    """Send a caseworker's words to a waiting seeker through the channel they last used."""
     text = " ".join(text.split())
     if not text:
         raise CaseworkError("the reply is empty")
-    seeker = _seeker_by_phone(session, phone, region)
     _open_handoff(session, seeker)
     contact = latest_contact(session, seeker)
     assert contact is not None
@@ -243,8 +255,12 @@ def reply_to_seeker(session: Session, phone: str, text: str, region: str, now: d
 
 
 def close_handoff(session: Session, phone: str, region: str, now: datetime) -> None:
+    """Close the request of the seeker with this phone (the CLI's `handoff close`)."""
+    close(session, _seeker_by_phone(session, phone, region), now)
+
+
+def close(session: Session, seeker: Seeker, now: datetime) -> None:
     """Close the request, hand the seeker back to the bot, and tell them."""
-    seeker = _seeker_by_phone(session, phone, region)
     handoff = _open_handoff(session, seeker)
     handoff.status = "closed"
     handoff.closed_at = now

@@ -19,9 +19,15 @@ def safe_cell(value: object) -> object:
     return "'" + str(value) if risky and not PLAIN_NUMBER.match(str(value)) else value
 
 
-def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> None:
-    """A header and the rows (only these columns), every cell made safe."""
+def write_csv(
+    out: TextIO,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, object]],
+    header: bool = True,
+) -> None:
+    """A header (unless a later batch of a stream) and the rows, every cell made safe."""
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for row in rows:
         writer.writerow({name: safe_cell(value) for name, value in row.items()})

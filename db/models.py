@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -49,7 +50,12 @@ class UtcDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     """Declarative base with JSON mapped for dict/list columns."""
 
-    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: UtcDateTime}
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        list[Any]: JSON,
+        datetime: UtcDateTime,
+    }
 
 
 class Place(Base):
@@ -254,6 +260,20 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class OutboxStatus(StrEnum):
+    """Where an outbox row is: waiting, on the wire, at the provider, or given up."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+    SKIPPED_OPTED_OUT = "skipped_opted_out"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
 class OutboxMessage(Base):
     """One message to send, written in the same transaction as what caused it."""
 
@@ -265,13 +285,14 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    buttons: Mapped[list[str]] = mapped_column(default=list)
+    # A button is its label, or {"label", "asks"} for a share button (notify/outbox.py).
+    buttons: Mapped[list[Any]] = mapped_column(default=list)
     segments: Mapped[int] = mapped_column(Integer, default=1)
     kind: Mapped[str] = mapped_column(String(20), default="reply")
     priority: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from flows.base import Accepted, NearMiss, Outcome, Rejected
-from flows.types import Reply
+from flows.types import Reply, reply
 from nlu.keywords import match_option, normalize
 from nlu.parse import Parse
 from reference import Reference
@@ -84,9 +84,7 @@ def validate_place(text: str, reference: Reference) -> Outcome:
     if match.value is not None and match.exact:
         return Accepted(match.value)
     if match.value is not None:
-        return NearMiss(
-            match.value, Reply("district_confirm", {"place": match.value}, ("1 Yes", "2 No"))
-        )
+        return NearMiss(match.value, reply("district_confirm", "1 Yes", "2 No", place=match.value))
     if match.suggestions:
         return Rejected(Reply("district_unknown", {"suggestions": ", ".join(match.suggestions)}))
     return Rejected(Reply("district_retry"))

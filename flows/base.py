@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from flows.types import Context, Reply, State, Turn
+from flows.types import Context, Reply, State, Turn, reply
 from nlu.parse import Parse
 
 
@@ -170,7 +170,7 @@ class QuestionFlow(ABC):
         if question is None:
             return Reply("not_understood")
         if (state.step or "").endswith(":confirm"):
-            return Reply("answer_yes_no", buttons=("1 Yes", "2 No"))
+            return reply("answer_yes_no", "1 Yes", "2 No")
         return question.retry(ctx, state)
 
     def ask_current(self, ctx: Context, state: State) -> Reply:
@@ -179,7 +179,7 @@ class QuestionFlow(ABC):
         if question is None:
             return Reply("not_understood")
         if (state.step or "").endswith(":confirm"):
-            return Reply("answer_yes_no", buttons=("1 Yes", "2 No"))
+            return reply("answer_yes_no", "1 Yes", "2 No")
         return question.ask(ctx, state)
 
     def expecting(self, state: State) -> str:

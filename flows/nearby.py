@@ -41,7 +41,7 @@ def nearby_turn(state: State, posts: Sequence[NearbyPost], language: str) -> Tur
     """The nearest posts, numbered; the jobs flow takes it from there (a number, MORE, 0)."""
     if not posts:
         after = offering(state.idle(), MENU_OFFERS)
-        return Turn(after, (Reply("no_jobs_near_you", buttons=("1 Jobs", "MENU", SEND_LOCATION)),))
+        return Turn(after, (reply("no_jobs_near_you", "1 Jobs", "MENU", SEND_LOCATION),))
     listing = state.idle().at(
         JOBS_FLOW,
         "list",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from flows.config import FlowConfig
@@ -48,13 +49,33 @@ class State:
         return State(answers=kept)
 
 
+class Asks(StrEnum):
+    """What a chat app's button asks the seeker to share with one tap."""
+
+    PHONE = "phone"
+    LOCATION = "location"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A chat-app button: the words on it, and what it asks to share (nothing: it sends them)."""
+
+    label: str
+    asks: Asks | None = None
+
+
+def buttons(*items: str | Button) -> tuple[Button, ...]:
+    """Buttons from labels (plain buttons) and ready Buttons (share buttons)."""
+    return tuple(item if isinstance(item, Button) else Button(item) for item in items)
+
+
 @dataclass(frozen=True)
 class Reply:
     """One text to the seeker: a catalogue key and its values, with buttons for chat apps."""
 
     key: str
     values: dict[str, Any] = field(default_factory=dict)
-    buttons: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,6 @@ class Context:
     lookup: Any = None
 
 
-def reply(key: str, *buttons: str, **values: Any) -> Reply:
+def reply(key: str, *labels: str | Button, **values: Any) -> Reply:
     """Shorthand for a Reply."""
-    return Reply(key, values, tuple(buttons))
+    return Reply(key, values, buttons(*labels))

@@ -21,6 +21,7 @@ from db.models import (
     FairSubscription,
     JobFair,
     OutboxMessage,
+    OutboxStatus,
     Seeker,
 )
 from db.session import transaction
@@ -36,17 +37,7 @@ OUTBOX_KIND = {"announcement": "broadcast", "alert": "alert", "reminder": "remin
 CHANNEL_PREFERENCE = ("telegram", "sms", "console")
 # After a fair alert or reminder, these answers mean "I will come".
 RSVP_OFFERS = {"1": "fair_rsvp", "yes": "fair_rsvp"}
-STATUSES = (
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "failed",
-    "undelivered",
-    "skipped_opted_out",
-    "cancelled",
-    "unknown",
-)
+STATUSES = tuple(OutboxStatus)
 
 
 class BadSegment(ValueError):
@@ -155,17 +146,20 @@ class Preview:
         }
 
 
+def aged_4050(today: date, women_age: int, men_age: int) -> ColumnElement[bool]:
+    """The SQL condition for the "4050" group: women from women_age, men from men_age."""
+    women = and_(Seeker.gender == "woman", Seeker.birth_year <= today.year - women_age)
+    men = and_(Seeker.gender == "man", Seeker.birth_year <= today.year - men_age)
+    return or_(women, men)
+
+
 def seekers_in(segment: Segment, settings: NotifyConfig, today: date, fair: JobFair | None) -> Any:
     """The SQL condition for seekers in a segment (opted-out and test seekers never are)."""
     wanted: ColumnElement[bool] = Seeker.alerts.is_(True)
     if segment.kind == "district":
         wanted = and_(wanted, func.lower(Seeker.district) == segment.value.lower())
     elif segment.kind == "4050":
-        women = and_(
-            Seeker.gender == "woman", Seeker.birth_year <= today.year - settings.loans.women_age
-        )
-        men = and_(Seeker.gender == "man", Seeker.birth_year <= today.year - settings.loans.men_age)
-        wanted = and_(wanted, or_(women, men))
+        wanted = and_(wanted, aged_4050(today, settings.loans.women_age, settings.loans.men_age))
     elif segment.kind == "card":
         wanted = and_(wanted, Seeker.concession_card.is_(True))
     elif segment.kind in ("subscribers", "fair"):
@@ -371,7 +365,7 @@ def queue(
                         "priority": PRIORITY[kind],
                         "not_before": not_before,
                         "attempts": 0,
-                        "status": "queued",
+                        "status": OutboxStatus.QUEUED,
                         "idempotency_key": _key(broadcast, person),
                         "broadcast_id": broadcast.id,
                         "created_at": broadcast.created_at,
@@ -443,7 +437,7 @@ def report(session: Session, broadcast_id: int) -> dict[str, Any]:
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise ValueError(f"no broadcast with id {broadcast_id}")
-    counts = {status: 0 for status in STATUSES}
+    counts: dict[str, int] = {status.value: 0 for status in STATUSES}
     rows = session.execute(
         select(OutboxMessage.status, func.count())
         .where(OutboxMessage.broadcast_id == broadcast_id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
+
+from flows.types import Button
 
 
 @dataclass(frozen=True)
@@ -13,7 +15,7 @@ class OutgoingMessage:
     outbox_id: int
     address: str
     text: str
-    buttons: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
     # The office phone the seeker last wrote to (their replies come from it), if any.
     device: str | None = None
     # The line the dispatcher chose for it, for a channel with several (None: its own choice).
@@ -28,21 +30,43 @@ class SendResult:
 
 
 class SendError(Exception):
-    """A send failed; `action` says what to do: retry, fail, or stop (opt the contact out).
+    """A send failed; the subclass says what to do next (Retry, Fail or StopContact)."""
 
-    `wait`: the line is down, not the message (an office phone offline): try again after
-    retry_after without counting an attempt, so nothing is lost however long the phone is off.
-    """
+    action: ClassVar[str] = "fail"
 
-    def __init__(self, action: str, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
-        self.action = action
         self.reason = reason
         self.retry_after = retry_after
 
 
+class Retry(SendError):
+    """Try again later (no sooner than retry_after seconds, when the provider said)."""
+
+    action = "retry"
+
+
+class Fail(SendError):
+    """Give up on this message."""
+
+    action = "fail"
+
+
+class Wait(SendError):
+    """The line is down, not the message (an office phone offline): try again after
+    retry_after without counting an attempt, so nothing is lost however long it is off."""
+
+    action = "wait"
+
+
 class CannotLookUp(Exception):
     """The channel has no way to ask its provider about this message."""
+
+
+class StopContact(SendError):
+    """Give up on this message and send the seeker nothing more (they blocked or opted out)."""
+
+    action = "stop"
 
 
 class Channel(Protocol):

@@ -14,19 +14,30 @@ import json
 import logging
 import random
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from sqlalchemy import Text, bindparam, func, select, type_coerce, update
+from sqlalchemy import Text, func, select, type_coerce, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Contact, OutboxMessage, Seeker, utcnow
+from db.models import Contact, OutboxMessage, OutboxStatus, Seeker, utcnow
 from db.session import transaction
-from notify.channel import CannotLookUp, Channel, OutgoingMessage, SendError, SendResult
+from flows.types import Button
+from notify import outbox
+from notify.channel import (
+    CannotLookUp,
+    Channel,
+    OutgoingMessage,
+    Retry,
+    SendError,
+    SendResult,
+    StopContact,
+    Wait,
+)
 from notify.config import NotifyConfig
 from notify.quiet import HELD_KINDS, quiet_hours
 
@@ -40,14 +51,16 @@ ALWAYS_SENT = frozenset({"reply"})
 # Which rate-limit setting each channel name follows.
 RATE_SETTING = {"sms": "twilio", "telegram": "telegram", "console": "console"}
 MAX_BACKOFF_SECONDS = 3600.0
-# A send that failed in a way the channel did not classify: it stays `sending` until its lease
-# ends, then is reconciled like a crash's leftovers (never blindly resent).
-UNCLEAR = "unclear"
-# The line is down, not the message: queued again without counting an attempt.
-WAIT = "wait"
 # Results are written at least this often, and in chunks of at most this many.
 RECORD_EVERY = 0.25
 RECORD_CHUNK = 250
+
+
+class Unclear(SendError):
+    """A send that failed in a way the channel did not classify: the row stays `sending` until
+    its lease ends, then is reconciled like a crash's leftovers (never blindly resent)."""
+
+    action = "unclear"
 
 
 @runtime_checkable
@@ -85,7 +98,7 @@ class Claimed:
     channel: str
     address: str
     text: str
-    buttons: tuple[str, ...]
+    buttons: tuple[Button, ...]
     kind: str
     priority: int
     attempts: int
@@ -226,7 +239,11 @@ class Dispatcher:
             )
             .join(Contact, Contact.id == table.contact_id)
             .join(Seeker, Seeker.id == Contact.seeker_id)
-            .where(table.status == "queued", table.channel == channel, table.not_before <= now)
+            .where(
+                table.status == OutboxStatus.QUEUED,
+                table.channel == channel,
+                table.not_before <= now,
+            )
             .order_by(table.priority, table.not_before, table.id)
             .limit(self.claim_size(channel))
         )
@@ -239,13 +256,19 @@ class Dispatcher:
         taken = [row for row in rows if not row.opted_out or row.kind in ALWAYS_SENT]
         if skipped:
             session.execute(
-                update(table).where(table.id.in_(skipped)).values(status="skipped_opted_out")
+                update(table)
+                .where(table.id.in_(skipped))
+                .values(status=OutboxStatus.SKIPPED_OPTED_OUT)
             )
         if taken:
             session.execute(
                 update(table)
                 .where(table.id.in_([row.id for row in taken]))
-                .values(status="sending", attempts=table.attempts + 1, not_before=now + self.lease)
+                .values(
+                    status=OutboxStatus.SENDING,
+                    attempts=table.attempts + 1,
+                    not_before=now + self.lease,
+                )
             )
         return [
             Claimed(
@@ -346,7 +369,7 @@ class Dispatcher:
         except Exception as error:  # unclassified: the provider may or may not have it
             log.warning("send of outbox %d ended unclear: %r", row.id, error)
             reason = f"unclear, left to reconcile: {type(error).__name__}: {error}"
-            return Outcome(row, error=SendError(UNCLEAR, reason))
+            return Outcome(row, error=Unclear(reason))
         return Outcome(row, provider_id=result.provider_id)
 
     # Recording -----------------------------------------------------------------------------
@@ -361,88 +384,12 @@ class Dispatcher:
         """Write every result in one transaction (only rows still `sending` change)."""
         if not outcomes:
             return
-        now = self.clock()
-        sent: list[dict[str, Any]] = []
-        again: list[dict[str, Any]] = []
-        waiting: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
-        unclear: list[dict[str, Any]] = []
-        stopped: list[int] = []
-        for outcome in outcomes:
-            row, error = outcome.claimed, outcome.error
-            if error is None:
-                sent.append({"b_id": row.id, "b_provider": outcome.provider_id})
-                continue
-            reason = error.reason[:500]
-            if error.action == UNCLEAR:
-                unclear.append({"b_id": row.id, "b_error": reason})
-                continue
-            if error.action == WAIT:
-                due = now + timedelta(seconds=error.retry_after or self.backoff_seconds)
-                waiting.append({"b_id": row.id, "b_due": due, "b_error": reason})
-                continue
-            if error.action == "retry" and row.attempts < self.max_attempts:
-                due = now + self.backoff(row.attempts, error.retry_after)
-                again.append({"b_id": row.id, "b_due": due, "b_error": reason})
-                continue
-            failed.append({"b_id": row.id, "b_error": reason})
-            if error.action == "stop":
-                stopped.append(row.id)
-        table = OutboxMessage
-        owned = (table.id == bindparam("b_id")) & (table.status == "sending")
+        changes = plan(
+            outcomes, self.clock(), self.max_attempts, self.backoff, self.backoff_seconds
+        )
         with transaction(self.sessions) as session:
-            connection = session.connection()
-            if sent:
-                connection.execute(
-                    update(table)
-                    .where(owned)
-                    .values(
-                        status="sent",
-                        provider_id=bindparam("b_provider"),
-                        sent_at=now,
-                        last_error=None,
-                    ),
-                    sent,
-                )
-            if again:
-                connection.execute(
-                    update(table)
-                    .where(owned)
-                    .values(
-                        status="queued",
-                        not_before=bindparam("b_due"),
-                        last_error=bindparam("b_error"),
-                    ),
-                    again,
-                )
-            if waiting:
-                connection.execute(
-                    update(table)
-                    .where(owned)
-                    .values(
-                        status="queued",
-                        attempts=table.attempts - 1,
-                        not_before=bindparam("b_due"),
-                        last_error=bindparam("b_error"),
-                    ),
-                    waiting,
-                )
-            if failed:
-                connection.execute(
-                    update(table)
-                    .where(owned)
-                    .values(status="failed", last_error=bindparam("b_error")),
-                    failed,
-                )
-            if unclear:
-                connection.execute(
-                    update(table).where(owned).values(last_error=bindparam("b_error")), unclear
-                )
-            if stopped:
-                contacts = select(table.contact_id).where(table.id.in_(stopped))
-                seekers = select(Contact.seeker_id).where(Contact.id.in_(contacts))
-                session.execute(update(Seeker).where(Seeker.id.in_(seekers)).values(opted_out=True))
-        self.sent += len(sent)
+            outbox.write(session, changes)
+        self.sent += sum(1 for outcome in outcomes if outcome.error is None)
 
     # Reconciling ---------------------------------------------------------------------------
 
@@ -450,7 +397,7 @@ class Dispatcher:
         """Rows left `sending` by a dispatcher that stopped (all of them when we are alone)."""
         table = OutboxMessage
         query = select(table).where(
-            table.status == "sending", table.channel.in_(list(self.channels))
+            table.status == OutboxStatus.SENDING, table.channel.in_(list(self.channels))
         )
         if not everything:
             query = query.where(table.not_before < self.clock())
@@ -461,7 +408,7 @@ class Dispatcher:
                     r.channel,
                     r.address,
                     r.text,
-                    tuple(r.buttons or ()),
+                    outbox.buttons_of(r.buttons or ()),
                     r.kind,
                     r.priority,
                     r.attempts,
@@ -476,59 +423,35 @@ class Dispatcher:
         rows = await self._in_db(self.orphans, everything)
         if not rows:
             return 0
-        found: list[dict[str, Any]] = []
-        missing: list[int] = []
-        unknown: list[int] = []
+        found: dict[int, SendResult | None] = {}
+        asked_later: set[int] = set()
         for row in rows:
             channel = self.channels[row.channel]
             if not isinstance(channel, Reconcilable):
-                unknown.append(row.id)
                 continue
             try:
-                result = await channel.lookup(row.outgoing())
+                found[row.id] = await channel.lookup(row.outgoing())
             except CannotLookUp:
-                unknown.append(row.id)
                 continue
             except Exception as error:  # provider unreachable: ask again at the next reconcile
                 log.warning("could not look up outbox %d (%r); asking again later", row.id, error)
-                continue
-            if result is None:
-                missing.append(row.id)
-            else:
-                found.append({"b_id": row.id, "b_provider": result.provider_id})
-        await self._in_db(self._settle, found, missing, unknown)
+                asked_later.add(row.id)
+        ids = [row.id for row in rows if row.id not in asked_later]
+        changes = plan_settle(ids, found, self.clock())
+        await self._in_db(self._settle, changes)
+        settled = Counter(change.status for change in changes)
         log.info(
             "reconciled %d rows: %d already sent, %d queued again, %d unknown",
             len(rows),
-            len(found),
-            len(missing),
-            len(unknown),
+            settled[OutboxStatus.SENT],
+            settled[OutboxStatus.QUEUED],
+            settled[OutboxStatus.UNKNOWN],
         )
         return len(rows)
 
-    def _settle(self, found: list[dict[str, Any]], missing: list[int], unknown: list[int]) -> None:
-        table = OutboxMessage
-        now = self.clock()
+    def _settle(self, changes: list[outbox.Change]) -> None:
         with transaction(self.sessions) as session:
-            if found:
-                session.connection().execute(
-                    update(table)
-                    .where((table.id == bindparam("b_id")) & (table.status == "sending"))
-                    .values(status="sent", provider_id=bindparam("b_provider"), sent_at=now),
-                    found,
-                )
-            if missing:
-                session.execute(
-                    update(table)
-                    .where(table.id.in_(missing), table.status == "sending")
-                    .values(status="queued", not_before=now)
-                )
-            if unknown:
-                session.execute(
-                    update(table)
-                    .where(table.id.in_(unknown), table.status == "sending")
-                    .values(status="unknown", last_error="stopped during send; not resent")
-                )
+            outbox.write(session, changes)
 
     # Running -------------------------------------------------------------------------------
 
@@ -541,7 +464,7 @@ class Dispatcher:
                     select(func.count())
                     .select_from(table)
                     .where(
-                        table.status.in_(("queued", "sending")),
+                        table.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING)),
                         table.channel.in_(list(self.channels)),
                     )
                 )
@@ -621,8 +544,78 @@ class Dispatcher:
         self._db.shutdown(wait=True)
 
 
-def _buttons(raw: str | list[str] | None) -> tuple[str, ...]:
+def plan(
+    outcomes: Sequence[Outcome],
+    now: datetime,
+    max_attempts: int,
+    backoff: Callable[[int, float | None], timedelta],
+    pause: float = 2.0,
+) -> list[outbox.Change]:
+    """What each send's result does to its row: sent, queued again, failed, or left to settle."""
+    changes: list[outbox.Change] = []
+    for outcome in outcomes:
+        row, error = outcome.claimed, outcome.error
+        if error is None:
+            changes.append(
+                outbox.Change(
+                    row.id,
+                    OutboxStatus.SENT,
+                    provider_id=outcome.provider_id,
+                    sent_at=now,
+                    clear_error=True,
+                )
+            )
+            continue
+        reason = error.reason[:500]
+        match error:
+            case Unclear():
+                changes.append(outbox.Change(row.id, error=reason))
+            case Wait():
+                due = now + timedelta(seconds=error.retry_after or pause)
+                changes.append(
+                    outbox.Change(
+                        row.id, OutboxStatus.QUEUED, error=reason, not_before=due, uncount=True
+                    )
+                )
+            case Retry() if row.attempts < max_attempts:
+                due = now + backoff(row.attempts, error.retry_after)
+                changes.append(
+                    outbox.Change(row.id, OutboxStatus.QUEUED, error=reason, not_before=due)
+                )
+            case StopContact():
+                changes.append(
+                    outbox.Change(row.id, OutboxStatus.FAILED, error=reason, stop_contact=True)
+                )
+            case _:
+                changes.append(outbox.Change(row.id, OutboxStatus.FAILED, error=reason))
+    return changes
+
+
+def plan_settle(
+    ids: Sequence[int], found: Mapping[int, SendResult | None], now: datetime
+) -> list[outbox.Change]:
+    """Rows left `sending`: sent when the provider has them, queued again when it has not,
+    unknown when the channel cannot say (`found` holds only the rows it could ask about)."""
+    changes: list[outbox.Change] = []
+    for row_id in ids:
+        if row_id not in found:
+            error = "stopped during send; not resent"
+            changes.append(outbox.Change(row_id, OutboxStatus.UNKNOWN, error=error))
+            continue
+        result = found[row_id]
+        if result is None:
+            changes.append(outbox.Change(row_id, OutboxStatus.QUEUED, not_before=now))
+        else:
+            changes.append(
+                outbox.Change(
+                    row_id, OutboxStatus.SENT, provider_id=result.provider_id, sent_at=now
+                )
+            )
+    return changes
+
+
+def _buttons(raw: str | list[Any] | None) -> tuple[Button, ...]:
     """Buttons from their stored JSON (psycopg hands JSON over already decoded)."""
     if not raw or raw == "[]":
         return ()
-    return tuple(json.loads(raw) if isinstance(raw, str) else raw)
+    return outbox.buttons_of(json.loads(raw) if isinstance(raw, str) else raw)

@@ -32,11 +32,12 @@ from starlette.routing import Route
 
 from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
 from bot.channels.sms_config import AndroidGatewaySettings, GatewayPhone
-from bot.channels.twilio_sms import StatusUpdate, apply_status
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, mask_phone
 from db.session import transaction
+from notify.channel import Fail, Retry, Wait
+from notify.outbox import DeliveryReport, apply_report
 
 log = logging.getLogger(__name__)
 
@@ -198,11 +199,11 @@ class OfficePhones:
             pause = self.android.offline_retry_seconds
             self.down_until[device] = self.clock() + pause
             # A seeker who wrote to this phone waits for it; anyone else goes by another phone.
-            failure = SendError("wait", reason, pause if device == message.device else 0.0)
+            failure: SendError = Wait(reason, pause if device == message.device else 0.0)
         elif status == 400:
-            failure = SendError("fail", reason)
+            failure = Fail(reason)
         else:
-            failure = SendError("retry", reason)
+            failure = Retry(reason)
         log.info("SMS to %s not sent (%s): %s", mask_phone(message.address), failure.action, reason)
         return failure
 
@@ -294,14 +295,14 @@ def inbound_from(event: GatewayEvent) -> InboundMessage:
     return InboundMessage("sms", sender.strip(), text, external_id=external_id, device=event.device)
 
 
-def status_from(event: GatewayEvent) -> StatusUpdate:
-    """A delivery event as the StatusUpdate Twilio's status callbacks make."""
+def status_from(event: GatewayEvent) -> DeliveryReport:
+    """A delivery event as the DeliveryReport Twilio's status callbacks make."""
     ours = event.payload.get("messageId")
     if not isinstance(ours, str) or not ours:
         raise BadEvent("payload.messageId is required")
     reason = str(event.payload.get("reason") or "")
     status = STATUSES[event.event]
-    return StatusUpdate(ours, status, reason=f"android: {reason or 'failed'}"[:500])
+    return DeliveryReport(ours, status, f"android: {reason or 'failed'}"[:500])
 
 
 class GatewayWebhooks:
@@ -351,14 +352,14 @@ class GatewayWebhooks:
         except Exception:  # the message stays "received": the phone's retry or a restart takes it
             log.exception("turn failed for message %d", received.message_id)
 
-    async def status(self, update: StatusUpdate) -> Response:
+    async def status(self, report: DeliveryReport) -> Response:
         """Move a sent row on; a report for a row not yet recorded is asked for again later."""
-        if not update.provider_id.startswith(ID_PREFIX):
+        if not report.provider_id.startswith(ID_PREFIX):
             return Response(status_code=204)  # sent from the phone by hand, not by Jobline
 
         def store() -> bool:
             with transaction(self.jobline.sessions) as session:
-                return apply_status(session, update)
+                return apply_report(session, report, self.jobline.clock())
 
         if not await asyncio.to_thread(store):
             return PlainTextResponse("not recorded yet", status_code=503)

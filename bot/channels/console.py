@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import OutboxMessage, utcnow
+from db.models import OutboxMessage, OutboxStatus, utcnow
 from db.session import transaction
+from notify import outbox
 
 
 class ConsoleChannel:
@@ -33,15 +34,12 @@ class ConsoleChannel:
                     .where(
                         OutboxMessage.contact_id == contact_id,
                         OutboxMessage.channel == self.name,
-                        OutboxMessage.status == "queued",
+                        OutboxMessage.status == OutboxStatus.QUEUED,
                         OutboxMessage.not_before <= now,
                     )
                     .order_by(OutboxMessage.id)
                 )
             )
             for row in rows:
-                row.status = "delivered"
-                row.sent_at = now
-                row.attempts += 1
-                row.provider_id = f"console-{row.id}"
+                outbox.delivered_here(row, now)
             return rows

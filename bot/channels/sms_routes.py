@@ -14,10 +14,10 @@ from bot.channels.android_sms import (
     check_gateway_settings,
     gateway_enabled,
 )
-from bot.channels.base import Channel, OutgoingMessage, SendError, SendResult
+from bot.channels.base import Channel, OutgoingMessage, SendResult
 from bot.channels.twilio_sms import TwilioChannel, check_twilio_settings, twilio_enabled
 from bot.settings import Settings
-from notify.channel import CannotLookUp
+from notify.channel import CannotLookUp, Fail
 from notify.dispatcher import Reconcilable
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class SmsRoutes:
         if self.on_phones(message):
             return await asyncio.to_thread(self.phones.send_now, message)
         if self.twilio is None:
-            raise SendError("fail", "no SMS provider for this country (Twilio is off)")
+            raise Fail("no SMS provider for this country (Twilio is off)")
         return await self.twilio.send(message)
 
     async def lookup(self, message: OutgoingMessage) -> SendResult | None:

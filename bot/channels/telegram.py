@@ -40,8 +40,8 @@ from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, normalize_phone
-from flows.share_buttons import SEND_LOCATION, SHARE_PHONE
-from notify.channel import OutgoingMessage, SendError, SendResult
+from flows.types import Asks, Button
+from notify.channel import Fail, OutgoingMessage, Retry, SendResult, StopContact
 
 log = logging.getLogger(__name__)
 # python-telegram-bot 22 warns unless durations are timedeltas; we take them as timedeltas.
@@ -94,23 +94,23 @@ def telegram_mode(settings: Settings) -> str:
     return mode
 
 
-def keyboard(buttons: tuple[str, ...]) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+def keyboard(buttons: tuple[Button, ...]) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
     """Big buttons two to a row (a share button gets its own row); none: hide the keyboard."""
     if not buttons:
         return ReplyKeyboardRemove()
-    plain = [
-        KeyboardButton(label) for label in buttons if label not in (SHARE_PHONE, SEND_LOCATION)
-    ]
+    plain = [KeyboardButton(button.label) for button in buttons if button.asks is None]
     rows = [plain[i : i + 2] for i in range(0, len(plain), 2)]
-    if SHARE_PHONE in buttons:
-        rows.append([KeyboardButton(SHARE_PHONE, request_contact=True)])
-    if SEND_LOCATION in buttons:
-        rows.append([KeyboardButton(SEND_LOCATION, request_location=True)])
+    rows += [
+        [KeyboardButton(b.label, request_contact=True)] for b in buttons if b.asks is Asks.PHONE
+    ]
+    rows += [
+        [KeyboardButton(b.label, request_location=True)] for b in buttons if b.asks is Asks.LOCATION
+    ]
     return ReplyKeyboardMarkup(rows, resize_keyboard=True)
 
 
 class TelegramChannel:
-    """Sends outbox rows to Telegram chats; errors become SendError(retry | fail | stop)."""
+    """Sends outbox rows to Telegram chats; errors become Retry, Fail or StopContact."""
 
     name = "telegram"
 
@@ -120,23 +120,23 @@ class TelegramChannel:
     async def send(self, message: OutgoingMessage) -> SendResult:
         """Send one text with its keyboard, or raise SendError saying what to do next."""
         if not message.address.lstrip("-").isdigit():
-            raise SendError("fail", f"not a Telegram chat id: {message.address!r}")
+            raise Fail(f"not a Telegram chat id: {message.address!r}")
         try:
             sent = await self.bot.send_message(
                 chat_id=int(message.address),
                 text=message.text,
-                reply_markup=keyboard(tuple(message.buttons)),
+                reply_markup=keyboard(message.buttons),
             )
         except RetryAfter as error:
-            raise SendError("retry", self._said(error), retry_after=_seconds(error)) from error
+            raise Retry(self._said(error), retry_after=_seconds(error)) from error
         except Forbidden as error:
             # Blocked by the user, or the account was deleted: this chat is gone.
-            raise SendError("stop", self._said(error)) from error
+            raise StopContact(self._said(error)) from error
         except (BadRequest, ChatMigrated, InvalidToken, Conflict) as error:
-            raise SendError("fail", self._said(error)) from error
+            raise Fail(self._said(error)) from error
         except (NetworkError, TelegramError) as error:
             # Timeouts, 5xx and lost connections: the next try may work.
-            raise SendError("retry", self._said(error)) from error
+            raise Retry(self._said(error)) from error
         return SendResult(provider_id=f"{sent.chat_id}:{sent.message_id}")
 
     def _said(self, error: Exception) -> str:

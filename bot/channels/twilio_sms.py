@@ -6,11 +6,9 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import requests
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
@@ -31,10 +29,10 @@ from bot.app import Runtime
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
-from db.models import Contact, OutboxMessage, utcnow
 from db.phones import BadPhone, mask_phone
 from db.session import transaction
-from notify.channel import OutgoingMessage, SendError, SendResult
+from notify.channel import Fail, OutgoingMessage, Retry, SendError, SendResult, StopContact
+from notify.outbox import DeliveryReport, apply_report
 
 log = logging.getLogger(__name__)
 # The twilio client logs eight INFO lines per request; our own line per failure is enough.
@@ -57,10 +55,6 @@ BAD_NUMBERS = {21211, 21614, 21612, 21217, 21401, 21408}
 
 # With Advanced Opt-Out, Twilio tells us which keyword list the message matched.
 OPT_OUT_TYPES = {"STOP": "stop", "START": "start", "HELP": "help"}
-
-# Delivery states in the order they happen; a late callback never moves a row backwards.
-STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3}
-FINAL_FAILURES = {"undelivered", "failed"}
 
 
 def twilio_enabled(settings: Settings) -> bool:
@@ -116,17 +110,17 @@ class _Client(Client):  # type: ignore[misc]
 def classify(error: Exception, retry_after: float | None = None) -> SendError:
     """What to do about a failed send: retry later, give up on the message, or stop the contact."""
     if isinstance(error, requests.RequestException):
-        return SendError("retry", f"network: {type(error).__name__}", retry_after)
+        return Retry(f"network: {type(error).__name__}", retry_after)
     status = getattr(error, "status", None)
     code = getattr(error, "code", None)
     reason = f"twilio {status} code {code}: {getattr(error, 'msg', '') or error}"
     if code == OPTED_OUT:
-        return SendError("stop", reason)
+        return StopContact(reason)
     if code in BAD_NUMBERS:
-        return SendError("fail", reason)
+        return Fail(reason)
     if status == 429 or (isinstance(status, int) and status >= 500) or status is None:
-        return SendError("retry", reason, retry_after)
-    return SendError("fail", reason)
+        return Retry(reason, retry_after)
+    return Fail(reason)
 
 
 class TwilioChannel:
@@ -186,7 +180,7 @@ class TwilioChannel:
             )
             raise failure from error
         if not sent.sid:
-            raise SendError("retry", "twilio answered without a message sid")
+            raise Retry("twilio answered without a message sid")
         return SendResult(provider_id=sent.sid)
 
 
@@ -211,48 +205,14 @@ def inbound_from_form(form: FormData | dict[str, str]) -> InboundMessage:
     return InboundMessage("sms", sender, body, external_id=sid, kind=kind)
 
 
-@dataclass(frozen=True)
-class StatusUpdate:
-    """One delivery report: which message, its new state, and the provider's error if any."""
-
-    provider_id: str
-    status: str
-    error_code: int | None = None
-    reason: str = ""
-
-
-def status_from_form(form: FormData | dict[str, str]) -> StatusUpdate:
-    """Turn Twilio's status callback form into a StatusUpdate."""
+def status_from_form(form: FormData | dict[str, str]) -> DeliveryReport:
+    """Turn Twilio's status callback form into a DeliveryReport."""
     sid = str(form.get("MessageSid") or form.get("SmsSid") or "").strip()
     status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
     if not sid or not status:
         raise BadForm("MessageSid and MessageStatus are required")
     code = _count(form.get("ErrorCode")) or None
-    return StatusUpdate(sid, status, code)
-
-
-def apply_status(session: Session, update: StatusUpdate) -> bool:
-    """Move the outbox row to its reported state; False when no row has that provider id."""
-    row = session.scalar(
-        select(OutboxMessage).where(OutboxMessage.provider_id == update.provider_id).limit(1)
-    )
-    if row is None:
-        return False
-    if update.status in FINAL_FAILURES:
-        if row.status != "delivered":
-            row.status = update.status
-            row.last_error = update.reason or f"twilio error {update.error_code or 'unknown'}"
-    elif update.status in STATUS_RANK:
-        known = STATUS_RANK.get(row.status)
-        if known is not None and STATUS_RANK[update.status] > known:
-            row.status = update.status
-            if update.status in ("sent", "delivered") and row.sent_at is None:
-                row.sent_at = utcnow()
-    if update.error_code == OPTED_OUT:
-        contact = session.get(Contact, row.contact_id)
-        if contact is not None:
-            contact.seeker.opted_out = True
-    return True
+    return DeliveryReport(sid, status, f"twilio error {code or 'unknown'}", code == OPTED_OUT)
 
 
 class TwilioSignature:
@@ -347,7 +307,7 @@ class TwilioWebhooks:
 
         def store() -> bool:
             with transaction(self.sessions) as session:
-                return apply_status(session, update)
+                return apply_report(session, update, self.jobline.clock())
 
         try:
             found = await asyncio.to_thread(store)

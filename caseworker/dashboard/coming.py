@@ -22,8 +22,6 @@ def _coming(title: str) -> Callable[[Request], Response]:
 routes = [
     Route(path, _coming(title), methods=["GET"])
     for path, title in (
-        ("/handoffs", "handoffs"),
-        ("/seekers", "seekers"),
         ("/jobs", "jobs"),
         ("/applications", "applications"),
         ("/fairs", "fairs"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from datetime import UTC, datetime
 
 import anyio.to_thread
 from starlette.exceptions import HTTPException
@@ -97,6 +98,9 @@ class Guard:
         staff = await anyio.to_thread.run_sync(_signed_in_staff, context, current)
         if staff is None and current.staff_id is not None:
             current = current.signed_out()
+        # A page's own polling is not a person at work: it does not extend the idle time.
+        polling = request.headers.get("x-jobline-poll") == "1" and current.staff_id is not None
+        seen = datetime.fromtimestamp(current.seen, UTC) if polling else now
         state = scope.setdefault("state", {})
         state.update(dashboard=context, visit=current, staff=staff)
 
@@ -106,7 +110,7 @@ class Guard:
                 setter = Response()
                 setter.set_cookie(
                     cookie.COOKIE,
-                    cookie.dump(final, context.key, now),
+                    cookie.dump(final, context.key, seen),
                     max_age=int(context.idle_seconds),
                     path=PREFIX,
                     httponly=True,

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
@@ -20,6 +21,7 @@ from caseworker.dashboard.visit import Visit
 from caseworker.dashboard.words import from_accept_language, word
 from db.session import transaction
 
+T = TypeVar("T")
 PREFIX = "/dashboard"
 STATIC = "/static/dashboard"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -123,6 +125,11 @@ def unit_of_work(request: Request) -> Iterator[Session]:
 def now(request: Request) -> datetime:
     """The Jobline clock's now."""
     return context(request).clock()
+
+
+async def in_thread(work: Callable[..., T], *args: Any) -> T:
+    """Run blocking work (the database, password hashing) off the event loop."""
+    return await anyio.to_thread.run_sync(partial(work, *args))
 
 
 environment = Environment(

@@ -19,7 +19,7 @@ def catalogue(language: str) -> dict[str, str]:
     return {str(key): str(value) for key, value in data.items()}
 
 
-def word(language: str, key: str, **values: Any) -> str:
+def word(language: str, key: str, /, **values: Any) -> str:
     """One dashboard word in a language (zh when the language is unknown)."""
     text = catalogue(language if language in LANGUAGES else "zh")[key]
     return text.format(**values) if values else text

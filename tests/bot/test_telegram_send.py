@@ -11,6 +11,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import TelegramChannel, make_bot
 from flows.share_buttons import SEND_LOCATION, SHARE_PHONE
+from flows.types import Button, buttons
 from notify.channel import OutgoingMessage, SendError, SendResult
 from tests.bot.telegram_chat import CHAT, telegram_settings
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, fake_bot_api
@@ -39,8 +40,9 @@ def send_error(api: FakeBotApi, outgoing: OutgoingMessage, bot: Bot | None = Non
     return caught.value
 
 
-def question(*buttons: str, chat: int = CHAT) -> OutgoingMessage:
-    return OutgoingMessage(1, str(chat), "Do you have a card? Reply 1 for Yes, 2 for No.", buttons)
+def question(*labels: str | Button, chat: int = CHAT) -> OutgoingMessage:
+    text = "Do you have a card? Reply 1 for Yes, 2 for No."
+    return OutgoingMessage(1, str(chat), text, buttons(*labels))
 
 
 def test_yes_no_question_gets_two_big_buttons_side_by_side(api: FakeBotApi) -> None:
@@ -71,8 +73,8 @@ def test_share_buttons_ask_telegram_for_the_phone_and_location(api: FakeBotApi) 
     send(api, question("1 Register", SHARE_PHONE, SEND_LOCATION))
     rows = api.sent[-1]["reply_markup"]["keyboard"]
     assert rows[0] == [{"text": "1 Register"}]
-    assert rows[1] == [{"text": SHARE_PHONE, "request_contact": True}]
-    assert rows[2] == [{"text": SEND_LOCATION, "request_location": True}]
+    assert rows[1] == [{"text": "Share my phone number", "request_contact": True}]
+    assert rows[2] == [{"text": "Send my location", "request_location": True}]
 
 
 def test_blocked_by_the_user_means_stop(api: FakeBotApi) -> None:

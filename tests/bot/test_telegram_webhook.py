@@ -13,6 +13,9 @@ from bot.database import Database
 from bot.settings import Settings
 from db.models import JobFair, Message, OutboxMessage
 from flows.registration import ANSWER_BUTTONS, WORK_BUTTONS
+from flows.share_buttons import SHARE_PHONE
+from flows.types import buttons
+from notify.outbox import buttons_of
 from tests.bot.telegram_chat import (
     CHAT,
     SECRET,
@@ -25,6 +28,12 @@ from tests.bot.telegram_chat import (
     text,
 )
 from tests.fakes.telegram_api import FakeBotApi
+
+
+def labels(row: OutboxMessage) -> list[str]:
+    """The words on an outbox row's buttons."""
+    return [button.label for button in buttons_of(row.buttons)]
+
 
 pytest_plugins = ["tests.bot.telegram_fixtures"]
 
@@ -57,7 +66,7 @@ def test_start_greets_and_offers_registration_with_big_buttons(telegram: Telegra
     [welcome] = telegram.replies()
     assert welcome.text.startswith("Hello, I am Jobline.")
     assert welcome.address == str(CHAT)
-    assert welcome.buttons == ["1 Register", "Share my phone number", "MENU"]
+    assert buttons_of(welcome.buttons) == buttons("1 Register", SHARE_PHONE, "MENU")
     assert "What is your name?" in telegram.says(text("1 Register"))
     assert telegram.replies() == []
 
@@ -80,9 +89,9 @@ REGISTRATION_BUTTONS = [
 
 
 def test_every_question_has_its_buttons_and_free_text_has_none(telegram: Telegram) -> None:
-    for sent, buttons in REGISTRATION_BUTTONS:
+    for sent, shown in REGISTRATION_BUTTONS:
         assert telegram.post(text(sent)) == 200
-        assert telegram.replies()[-1].buttons == buttons, sent
+        assert labels(telegram.replies()[-1]) == shown, sent
     with telegram.database.sessions() as session:
         from db.models import Seeker
 
@@ -95,7 +104,7 @@ def test_name_question_removes_buttons(telegram: Telegram) -> None:
     with telegram.database.sessions() as session:
         asked = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[-1]
     assert "What is your name?" in asked.text
-    assert asked.buttons == []
+    assert labels(asked) == []
 
 
 def test_wrong_or_missing_secret_is_403_and_stores_nothing(
@@ -171,7 +180,7 @@ def test_location_answers_with_the_nearest_jobs(telegram: Telegram) -> None:
     assert all(", Daoli, 0.1 km, " in line for line in lines[1:4])
     assert "yuan a month" in lines[1]
     assert lines[-1] == "Reply a number to see a job, MORE for more, or MENU."
-    assert listing.buttons == ["1", "2", "3", "MORE", "Send my location"]
+    assert labels(listing) == ["1", "2", "3", "MORE", "Send my location"]
     # The list is the jobs list: a number opens a job, MORE pages on.
     details = telegram.says(text("2"))
     assert details.startswith(lines[2][2:].split(",")[0])
@@ -231,8 +240,8 @@ def test_slash_commands_are_the_same_words(telegram: Telegram) -> None:
     assert telegram.post(text("/menu")) == 200
     [menu] = telegram.replies()
     assert menu.text.startswith("Jobline menu")
-    assert menu.buttons[0] == "1 Jobs near you"
-    assert menu.buttons[-1] == "Send my location"
+    assert labels(menu)[0] == "1 Jobs near you"
+    assert labels(menu)[-1] == "Send my location"
     assert "Jobline helps you" in telegram.says(text("/help"))
     assert "no more texts" in telegram.says(text("/stop"))
     assert telegram.says(text("hello")) == ""
@@ -246,7 +255,7 @@ def test_a_wrong_yes_no_answer_is_asked_again_with_the_two_buttons(telegram: Tel
     assert telegram.post(text("perhaps")) == 200
     [retry] = telegram.replies()
     assert "Reply 1 if you have the card" in retry.text
-    assert retry.buttons == ["1 Yes", "2 No"]
+    assert labels(retry) == ["1 Yes", "2 No"]
 
 
 def test_queued_reply_reaches_the_chat_with_its_keyboard(

@@ -11,7 +11,9 @@
   (`live.url`, `live.database`, `live.fake_twilio`); SQLite only, as browser tests need one.
 - `browser` (one Chromium per run, /usr/bin/chromium), `page` (1366x768, English), and
   `admin_page`: a page already signed in to `live` as ADMIN. `screenshot(page, name)` saves
-  var/screenshots/NAME.png (not committed).
+  var/screenshots/NAME.png (not committed); `go_to(page, "Jobs")` follows a header link.
+- `ask_for_a_person(jobline, phone)`: a seeker registers by SMS and waits for a person
+  (`app.state.runtime.jobline` or `live.app.state.runtime.jobline`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.channels.base import InboundMessage
+from bot.conversation import Jobline
 from bot.database import Database, open_database
 from bot.runtime import build_runtime
 from bot.settings import Settings, load_settings
@@ -39,6 +43,7 @@ from caseworker.staff import Role, add_staff
 from db.models import utcnow
 from db.session import transaction
 from tests.fakes.twilio_api import FakeTwilio
+from tests.flows.test_registration import HAPPY_PATH
 
 ACCOUNT_SID = "AC" + "d" * 32
 AUTH_TOKEN = "dashboard-test-token"
@@ -204,9 +209,26 @@ def admin_page(page: Page, live: Live) -> Page:
     return page
 
 
+def go_to(page: Page, name: str) -> None:
+    """Follow a link of the header's navigation by its name."""
+    nav = page.get_by_role("navigation", name="Main menu")
+    nav.get_by_role("link", name=name, exact=True).click()
+    page.wait_for_load_state()
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save the whole page as var/screenshots/NAME.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def ask_for_a_person(
+    jobline: Jobline, phone: str, words: str = "Where is the office?", channel: str = "sms"
+) -> None:
+    """A seeker registers by text, asks for a person (9), then writes to them."""
+    for text, _ in HAPPY_PATH:
+        jobline.handle(InboundMessage(channel, phone, text))
+    jobline.handle(InboundMessage(channel, phone, "9"))
+    jobline.handle(InboundMessage(channel, phone, words))

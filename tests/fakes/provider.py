@@ -18,7 +18,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from notify.channel import OutgoingMessage, SendError, SendResult
+from notify.channel import Fail, OutgoingMessage, Retry, SendResult, StopContact
 
 REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
 REASONS |= {429: "Too Many Requests", 500: "Internal Server Error"}
@@ -206,17 +206,17 @@ class HttpChannel:
         try:
             code, headers, answer = await self._request("POST", "/messages", payload)
         except ConnectionRefusedError as error:  # never reached the provider: safe to retry
-            raise SendError("retry", f"transport: {error!r}") from error
+            raise Retry(f"transport: {error!r}") from error
         if code == 201:
             return SendResult(str(answer["id"]))
         if code == 429:
             after = float(headers.get("retry-after", "1"))
-            raise SendError("retry", "429 too many requests", retry_after=after)
+            raise Retry("429 too many requests", retry_after=after)
         if code >= 500:
-            raise SendError("retry", f"{code} provider error")
+            raise Retry(f"{code} provider error")
         if code == 403:
-            raise SendError("stop", "recipient blocked us")
-        raise SendError("fail", f"{code} rejected")
+            raise StopContact("recipient blocked us")
+        raise Fail(f"{code} rejected")
 
     async def lookup(self, message: OutgoingMessage) -> SendResult | None:
         """Does the provider have this message already?"""

@@ -149,5 +149,7 @@ def test_status_form() -> None:
     update = status_from_form(
         {"MessageSid": "SM1", "MessageStatus": "Failed", "ErrorCode": "21610"}
     )
-    assert (update.provider_id, update.status, update.error_code) == ("SM1", "failed", 21610)
-    assert status_from_form({"SmsSid": "SM1", "SmsStatus": "sent"}).error_code is None
+    assert (update.provider_id, update.status, update.opted_out) == ("SM1", "failed", True)
+    assert update.error == "twilio error 21610"
+    sent = status_from_form({"SmsSid": "SM1", "SmsStatus": "sent"})
+    assert (sent.error, sent.opted_out) == ("twilio error unknown", False)

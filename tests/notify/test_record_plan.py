@@ -1,0 +1,53 @@
+"""The dispatcher's plan for send results and leftovers, without a database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from db.models import OutboxStatus
+from notify.channel import Fail, Retry, SendResult, StopContact
+from notify.dispatcher import Claimed, Outcome, Unclear, plan, plan_settle
+from notify.outbox import Change
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+def claimed(row_id: int, attempts: int = 1) -> Claimed:
+    return Claimed(row_id, "sms", "+8613800000001", "hi", (), "reply", 0, attempts)
+
+
+def backoff(attempts: int, retry_after: float | None) -> timedelta:
+    return timedelta(seconds=max(10.0 * attempts, retry_after or 0.0))
+
+
+def test_each_result_becomes_one_change() -> None:
+    outcomes = [
+        Outcome(claimed(1), provider_id="SM1"),
+        Outcome(claimed(2, attempts=2), error=Retry("429", retry_after=30.0)),
+        Outcome(claimed(3, attempts=6), error=Retry("503")),
+        Outcome(claimed(4), error=Fail("bad number")),
+        Outcome(claimed(5), error=StopContact("blocked")),
+        Outcome(claimed(6), error=Unclear("timeout")),
+    ]
+    assert plan(outcomes, NOW, 6, backoff) == [
+        Change(1, OutboxStatus.SENT, provider_id="SM1", sent_at=NOW, clear_error=True),
+        Change(2, OutboxStatus.QUEUED, error="429", not_before=NOW + timedelta(seconds=30)),
+        Change(3, OutboxStatus.FAILED, error="503"),
+        Change(4, OutboxStatus.FAILED, error="bad number"),
+        Change(5, OutboxStatus.FAILED, error="blocked", stop_contact=True),
+        Change(6, error="timeout"),
+    ]
+
+
+def test_an_unclear_send_only_notes_the_error() -> None:
+    (change,) = plan([Outcome(claimed(6), error=Unclear("timeout"))], NOW, 6, backoff)
+    assert change.values() == {"last_error": "timeout"}
+
+
+def test_leftovers_are_sent_queued_again_or_unknown() -> None:
+    found = {1: SendResult("SM1"), 2: None}
+    assert plan_settle([1, 2, 3], found, NOW) == [
+        Change(1, OutboxStatus.SENT, provider_id="SM1", sent_at=NOW),
+        Change(2, OutboxStatus.QUEUED, not_before=NOW),
+        Change(3, OutboxStatus.UNKNOWN, error="stopped during send; not resent"),
+    ]
