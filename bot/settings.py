@@ -48,6 +48,18 @@ class TelegramSettings(BaseModel):
     mode: str = "auto"
 
 
+class WeChatSettings(BaseModel):
+    """WeChat Official Account channel; off when app_id is empty."""
+
+    app_id: str = ""
+    secret: str = ""
+    token: str = ""
+    aes_key: str = ""
+    api_base_url: str = "https://api.weixin.qq.com"
+    # Outbox kind (alert, reminder, update) -> template id, for messages past the 48 hours.
+    templates: dict[str, str] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     """Every Jobline setting; defaults are in config.yaml."""
 
@@ -67,6 +79,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
     loans: LoanSettings = Field(default_factory=LoanSettings)
@@ -122,6 +135,9 @@ SECRETS = (
     ("sms", "android", "password"),
     ("sms", "android", "signing_key"),
     ("dashboard", "secret_key"),
+    ("wechat", "secret"),
+    ("wechat", "token"),
+    ("wechat", "aes_key"),
 )
 
 

@@ -16,6 +16,7 @@ class OutgoingMessage:
     address: str
     text: str
     buttons: tuple[Button, ...] = ()
+    kind: str = "reply"
     # The office phone the seeker last wrote to (their replies come from it), if any.
     device: str | None = None
     # The line the dispatcher chose for it, for a channel with several (None: its own choice).
@@ -67,6 +68,12 @@ class StopContact(SendError):
     """Give up on this message and send the seeker nothing more (they blocked or opted out)."""
 
     action = "stop"
+
+
+class HoldForSeeker(SendError):
+    """Keep the message until the seeker next writes (the channel may only answer for a while)."""
+
+    action = "hold"
 
 
 class Channel(Protocol):

@@ -31,6 +31,7 @@ from notify import outbox
 from notify.channel import (
     CannotLookUp,
     Channel,
+    HoldForSeeker,
     OutgoingMessage,
     Retry,
     SendError,
@@ -49,7 +50,12 @@ NOT_DISPATCHED = frozenset({"console"})
 # Sent even to an opted-out seeker: the answer to their own message (the STOP confirmation).
 ALWAYS_SENT = frozenset({"reply"})
 # Which rate-limit setting each channel name follows.
-RATE_SETTING = {"sms": "twilio", "telegram": "telegram", "console": "console"}
+RATE_SETTING = {
+    "sms": "twilio",
+    "telegram": "telegram",
+    "console": "console",
+    "wechat": "wechat",
+}
 MAX_BACKOFF_SECONDS = 3600.0
 # Results are written at least this often, and in chunks of at most this many.
 RECORD_EVERY = 0.25
@@ -108,7 +114,7 @@ class Claimed:
     def outgoing(self) -> OutgoingMessage:
         """The message as a channel sends it."""
         return OutgoingMessage(
-            self.id, self.address, self.text, self.buttons, self.device, self.line
+            self.id, self.address, self.text, self.buttons, self.kind, self.device, self.line
         )
 
 
@@ -582,6 +588,8 @@ def plan(
                 changes.append(
                     outbox.Change(row.id, OutboxStatus.QUEUED, error=reason, not_before=due)
                 )
+            case HoldForSeeker():
+                changes.append(outbox.Change(row.id, OutboxStatus.HELD, error=reason))
             case StopContact():
                 changes.append(
                     outbox.Change(row.id, OutboxStatus.FAILED, error=reason, stop_contact=True)
