@@ -39,6 +39,11 @@ def test_overview_counts_registrations_handoffs_and_traffic(
     assert len(found.days) == 30 and found.days[-1].registrations == 2
     assert found.days[-1].messages_in == 2 * 11 and found.days[-1].messages_out >= 2 * 10
     assert sum(d.messages_in for d in found.days[:-1]) == 0
+    with dashboard_database.sessions() as session:
+        tomorrow = figures(session, utcnow() + timedelta(days=1), "Asia/Harbin")
+        again = figures(session, utcnow() + timedelta(days=1), "Asia/Harbin")
+    assert tomorrow.days[-2] == found.days[-1] and tomorrow.days[-1].registrations == 0
+    assert again.days == tomorrow.days  # finished days are kept, today is counted again
     page = signed_in(client).get("/dashboard/")
     assert page.status_code == 200
     assert "Seekers registered" in page.text and "Daoli" in page.text
