@@ -16,6 +16,7 @@ from bot.cli_common import database_or_exit, settings_or_exit
 from bot.cli_nlu import nlu_app
 from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker
 from bot.cli_staff import staff_app
+from bot.cli_wechat import wechat_app
 from bot.conversation import Jobline
 from bot.settings import SettingsError
 from caseworker.csv_safe import write_csv
@@ -137,6 +138,7 @@ def main() -> None:
 app.add_typer(fairs_app, name="fairs")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(staff_app, name="staff")
+app.add_typer(wechat_app, name="wechat")
 seekers_app.command("import")(seekers_import)
 app.command()(worker)
 

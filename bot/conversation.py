@@ -16,9 +16,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot import effects_services  # noqa: F401  (registers the services' effects)
 from bot.channels.base import InboundMessage, printable
-from bot.effects import EFFECTS, EffectContext
+from bot.effects import EffectContext, apply
 from bot.extras import extra_turn, link_shared_phone, parse_kind
 from bot.lookup import StoreLookup
 from bot.settings import Settings
@@ -39,6 +38,9 @@ MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 3
 MAX_ERROR = 500
 PROVIDER_KEYWORDS = {"stop", "start", "help"}
+# A new seeker on these channels is answered in this language until they choose (WeChat is
+# mainland China's chat app).
+FIRST_LANGUAGE = {"wechat": "zh"}
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
 
@@ -98,7 +100,11 @@ def find_or_create_contact(
     contact = session.scalar(by_address)
     if contact is not None:
         return contact
-    new_seeker = {"language": settings.default_language, "interests": [], "created_at": now}
+    new_seeker = {
+        "language": FIRST_LANGUAGE.get(channel, settings.default_language),
+        "interests": [],
+        "created_at": now,
+    }
     seeker: Seeker | None = None
     if channel in PHONE_CHANNELS:
         insert_new(session, Seeker, {**new_seeker, "phone": address}, ["phone"])
@@ -341,15 +347,16 @@ class Jobline:
         received: Received,
         now: datetime,
     ) -> None:
-        effect_ctx = EffectContext(session, contact, seeker, now, self.settings)
-        for item in turn.effects:
-            EFFECTS[item.kind](effect_ctx, item.data)
+        effect_ctx = EffectContext(session, contact, seeker, now)
+        for effect in turn.effects:
+            apply(effect_ctx, effect)
         conversation.flow = turn.state.flow
         conversation.step = turn.state.step
         conversation.answers = dict(turn.state.answers)
         conversation.misses = turn.state.misses
         conversation.updated_at = now
         contact.last_inbound_at = now
+        outbox.release_held(session, contact.id, now)
         message = session.get(Message, received.message_id)
         assert message is not None
         message.status = "handled"

@@ -1,86 +1,95 @@
-"""Storage for what a turn decided: each Effect kind has one handler, run in the turn's txn."""
+"""Storage for what a turn decided: one match over the flows' effects, in the turn's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Contact, Handoff, OutboxMessage, Seeker
+from db.models import (
+    Application,
+    Broadcast,
+    Contact,
+    FairSubscription,
+    Handoff,
+    JobFair,
+    JobPost,
+    OutboxMessage,
+    Seeker,
+)
+from flows.effects import (
+    ApplyJob,
+    AttendFair,
+    Effect,
+    JoinFair,
+    OpenHandoff,
+    OptIn,
+    OptOut,
+    SaveProfile,
+    SetLanguage,
+)
 from notify import outbox
 
 
 @dataclass
 class EffectContext:
-    """What an effect handler may touch: the session, the contact and seeker, the time."""
+    """What an effect may touch: the session, the contact and seeker, the time."""
 
     session: Session
     contact: Contact
     seeker: Seeker
     now: datetime
-    settings: Any
 
 
-EffectHandler = Callable[[EffectContext, dict[str, Any]], None]
-EFFECTS: dict[str, EffectHandler] = {}
+def apply(ctx: EffectContext, effect: Effect) -> None:
+    """Make the change one effect asks for."""
+    match effect:
+        case SaveProfile():
+            save_profile(ctx, effect)
+        case OptOut():
+            # Nothing more but the confirmation (queued after this, so it is not cancelled).
+            ctx.seeker.opted_out = True
+            outbox.cancel_queued(ctx.session, ctx.seeker.id)
+        case OptIn():
+            ctx.seeker.opted_out = False
+        case OpenHandoff(reason=reason):
+            open_handoff(ctx, reason)
+        case AttendFair():
+            attend_fair(ctx)
+        case SetLanguage(language=language):
+            ctx.seeker.language = language
+        case ApplyJob(job_id=job_id, reference=reference):
+            apply_job(ctx, job_id, reference)
+        case JoinFair(fair_id=fair_id):
+            join_fair(ctx, fair_id)
 
 
-def effect(kind: str) -> Callable[[EffectHandler], EffectHandler]:
-    """Register the handler for one kind of effect."""
-
-    def register(handler: EffectHandler) -> EffectHandler:
-        EFFECTS[kind] = handler
-        return handler
-
-    return register
-
-
-@effect("save_profile")
-def save_profile(ctx: EffectContext, data: dict[str, Any]) -> None:
+def save_profile(ctx: EffectContext, profile: SaveProfile) -> None:
     """Store registration answers; the first time, mark the seeker registered."""
-    fields = dict(data)
-    register = fields.pop("register", False)
-    for name, value in fields.items():
-        setattr(ctx.seeker, name, value)
-    if register and ctx.seeker.registered_at is None:
-        ctx.seeker.registered_at = ctx.now
+    seeker = ctx.seeker
+    for field in fields(SaveProfile):
+        value = getattr(profile, field.name)
+        if field.name == "register" or value is None:
+            continue
+        setattr(seeker, field.name, list(value) if isinstance(value, tuple) else value)
+    if profile.register and seeker.registered_at is None:
+        seeker.registered_at = ctx.now
 
 
-@effect("opt_out")
-def opt_out(ctx: EffectContext, data: dict[str, Any]) -> None:
-    """STOP: nothing more but the confirmation (queued after this, so it is not cancelled)."""
-    ctx.seeker.opted_out = True
-    outbox.cancel_queued(ctx.session, ctx.seeker.id)
-
-
-@effect("opt_in")
-def opt_in(ctx: EffectContext, data: dict[str, Any]) -> None:
-    """START: texts again."""
-    ctx.seeker.opted_out = False
-
-
-@effect("open_handoff")
-def open_handoff(ctx: EffectContext, data: dict[str, Any]) -> None:
+def open_handoff(ctx: EffectContext, reason: str) -> None:
     """Record that the seeker asked for a person (one open request at a time)."""
     existing = ctx.session.scalar(
         select(Handoff).where(Handoff.contact_id == ctx.contact.id, Handoff.status == "open")
     )
     if existing is None:
-        ctx.session.add(
-            Handoff(contact_id=ctx.contact.id, reason=data.get("reason", ""), opened_at=ctx.now)
-        )
+        ctx.session.add(Handoff(contact_id=ctx.contact.id, reason=reason, opened_at=ctx.now))
 
 
-@effect("fair_rsvp")
-def fair_rsvp(ctx: EffectContext, data: dict[str, Any]) -> None:
+def attend_fair(ctx: EffectContext) -> None:
     """1/YES to a fair alert: the seeker will come to the fair they were last alerted about."""
-    from db.models import Broadcast, FairSubscription
-
-    fair_id = data.get("fair_id") or ctx.session.scalar(
+    fair_id = ctx.session.scalar(
         select(Broadcast.fair_id)
         .join(OutboxMessage, OutboxMessage.broadcast_id == Broadcast.id)
         .join(Contact, Contact.id == OutboxMessage.contact_id)
@@ -103,7 +112,35 @@ def fair_rsvp(ctx: EffectContext, data: dict[str, Any]) -> None:
     subscription.attending = True
 
 
-@effect("set_language")
-def set_language(ctx: EffectContext, data: dict[str, Any]) -> None:
-    """The language the seeker's texts are written in from now on."""
-    ctx.seeker.language = data["language"]
+def apply_job(ctx: EffectContext, job_id: int, reference: str) -> None:
+    """Store an application at stage submitted, once per seeker and post."""
+    job = ctx.session.get(JobPost, job_id)
+    if job is None or job.status != "open":
+        return
+    existing = ctx.session.scalar(
+        select(Application).where(
+            Application.seeker_id == ctx.seeker.id, Application.job_id == job.id
+        )
+    )
+    if existing is not None:
+        return
+    ctx.session.add(
+        Application(
+            reference=reference,
+            seeker_id=ctx.seeker.id,
+            job_id=job.id,
+            stage="submitted",
+            created_at=ctx.now,
+            stage_changed_at=ctx.now,
+        )
+    )
+    ctx.session.flush()
+
+
+def join_fair(ctx: EffectContext, fair_id: int) -> None:
+    """Alerts (and the reminder the day before) for one fair."""
+    fair = ctx.session.get(JobFair, fair_id)
+    if fair is None or ctx.session.get(FairSubscription, (ctx.seeker.id, fair.id)) is not None:
+        return
+    ctx.session.add(FairSubscription(seeker_id=ctx.seeker.id, fair_id=fair.id, created_at=ctx.now))
+    ctx.session.flush()

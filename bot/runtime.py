@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
@@ -15,6 +15,7 @@ from bot.channels.twilio_sms import (
     install_twilio,
     twilio_enabled,
 )
+from bot.channels.wechat import install_wechat
 from bot.conversation import Jobline
 from bot.database import Database
 from bot.settings import Settings
@@ -45,17 +46,31 @@ def telegram_channel(settings: Settings) -> Channel | None:
 
 # Channel name -> factory returning the channel, or None when the settings leave it off; what
 # `jobline worker` sends through (`jobline run` also uses the channels its runtime holds).
+def wechat_channel(settings: Settings) -> Channel | None:
+    """The WeChat channel, when an app id is configured (its token is shared in the database)."""
+    from bot.channels.wechat import WeChatChannel, check_wechat_settings, wechat_api, wechat_enabled
+    from db.models import utcnow
+    from db.session import make_engine, make_session_factory
+
+    if not wechat_enabled(settings):
+        return None
+    check_wechat_settings(settings)
+    sessions = make_session_factory(make_engine(settings.database_url))
+    return WeChatChannel(wechat_api(settings, sessions, utcnow), settings.wechat.templates)
+
+
 CHANNEL_FACTORIES: dict[str, Callable[[Settings], Channel | None]] = {
     "sms": twilio_channel,
     "telegram": telegram_channel,
+    "wechat": wechat_channel,
 }
 
 
-def outbound_channels(settings: Settings) -> dict[str, Channel]:
-    """Every channel the settings turn on, by name."""
+def outbound_channels(settings: Settings, have: Collection[str] = ()) -> dict[str, Channel]:
+    """Every channel the settings turn on, by name, except those in `have`."""
     channels: dict[str, Channel] = {}
     for name, factory in CHANNEL_FACTORIES.items():
-        channel = factory(settings)
+        channel = None if name in have else factory(settings)
         if channel is not None:
             channels[name] = channel
     return channels
@@ -67,7 +82,8 @@ def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
     Sends through the channels the runtime already holds in extras["channels"] (name -> Channel),
     then any that CHANNEL_FACTORIES adds.
     """
-    channels = {**outbound_channels(settings), **runtime.extras.get("channels", {})}
+    held: dict[str, Channel] = runtime.extras.get("channels", {})
+    channels = {**outbound_channels(settings, held), **held}
     dispatcher = Dispatcher(
         runtime.database.sessions, channels, settings, clock=runtime.jobline.clock
     )
@@ -92,6 +108,7 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     runtime.services.append(resume_unhandled)
     routes: list[BaseRoute] = []
     routes += install_twilio(runtime, settings)
+    routes += install_wechat(runtime, settings)
     if settings.telegram.token:
         from bot.channels.telegram import telegram_gateway, telegram_routes
 

@@ -47,6 +47,18 @@ class TelegramSettings(BaseModel):
     mode: str = "auto"
 
 
+class WeChatSettings(BaseModel):
+    """WeChat Official Account channel; off when app_id is empty."""
+
+    app_id: str = ""
+    secret: str = ""
+    token: str = ""
+    aes_key: str = ""
+    api_base_url: str = "https://api.weixin.qq.com"
+    # Outbox kind (alert, reminder, update) -> template id, for messages past the 48 hours.
+    templates: dict[str, str] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     """Every Jobline setting; defaults are in config.yaml."""
 
@@ -65,6 +77,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = Field(default_factory=NluSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
     loans: LoanSettings = Field(default_factory=LoanSettings)
@@ -118,6 +131,9 @@ SECRETS = (
     ("telegram", "token"),
     ("telegram", "webhook_secret"),
     ("dashboard", "secret_key"),
+    ("wechat", "secret"),
+    ("wechat", "token"),
+    ("wechat", "aes_key"),
 )
 
 

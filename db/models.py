@@ -272,6 +272,7 @@ class OutboxStatus(StrEnum):
     SKIPPED_OPTED_OUT = "skipped_opted_out"
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"
+    HELD = "held"  # kept until the seeker next writes (WeChat's 48 hours had passed)
 
 
 class OutboxMessage(Base):
@@ -332,6 +333,17 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime]
+
+
+class ProviderToken(Base):
+    """An access token a provider issues for a while (WeChat's), shared by every process."""
+
+    __tablename__ = "provider_tokens"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(600), default="")
+    expires_at: Mapped[datetime]
+    refreshing_until: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flows.base import Flow, missed
+from flows.effects import OptIn, OptOut
 from flows.fair_alerts import FairRsvp
 from flows.fairs import JobFairs
 from flows.handoff import Handoff
@@ -16,7 +17,7 @@ from flows.loans import LoanEligibility
 from flows.menu import MENU_OFFERS, offering, show_menu
 from flows.registration import Registration
 from flows.status import ApplicationStatus
-from flows.types import Context, Effect, Reply, State, Turn, reply
+from flows.types import Context, Reply, State, Turn, reply
 from nlu.keywords import normalize
 from nlu.parse import Parse
 
@@ -61,10 +62,10 @@ def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | Non
             parse.intent == "affirm" and normalize(parse.text) in OPT_IN_AFFIRMS
         ):
             menu = show_menu(State(), Reply("started"))
-            return replace(menu, effects=(Effect("opt_in"),))
+            return replace(menu, effects=(OptIn(),))
         return Turn(state)
     if parse.intent == "stop":
-        return Turn(State(), (Reply("stopped"),), (Effect("opt_out"),))
+        return Turn(State(), (Reply("stopped"),), (OptOut(),))
     limit = timedelta(hours=ctx.settings.idle_restart_hours)
     if state.flow is not None and idle_for is not None and idle_for > limit:
         return show_menu(State(), reply("welcome_back", comma_name=_comma_name(ctx)))
@@ -149,7 +150,9 @@ def _route(ctx: Context, state: State, parse: Parse) -> Turn:
     if intent == "greet":
         if ctx.profile.registered:
             return show_menu(state)
-        return Turn(offering(state.idle(), {"1": "register"}), (reply("welcome", "1 Register"),))
+        # An unknown number is welcomed with the first question: one text fewer to register.
+        asking = FLOWS["registration"].start(ctx, state.idle(), parse)
+        return replace(asking, replies=(Reply("welcome"),))
     if intent in ("thank_you", "goodbye"):
         return Turn(state.idle(), (reply(intent, comma_name=_comma_name(ctx)),))
     if intent in ("affirm", "deny", "text"):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flows.types import Context, Effect, Reply, State, Turn, reply
+from flows.effects import AttendFair
+from flows.types import Context, Reply, State, Turn, reply
 from nlu.parse import Parse
 
 
@@ -13,7 +14,7 @@ class FairRsvp:
 
     def start(self, ctx: Context, state: State, parse: Parse) -> Turn:
         """Thank the seeker; the effect finds the fair from the alert they got."""
-        return Turn(state.idle(), (reply("fair_rsvp_done", "MENU"),), (Effect("fair_rsvp"),))
+        return Turn(state.idle(), (reply("fair_rsvp_done", "MENU"),), (AttendFair(),))
 
     def answer(self, ctx: Context, state: State, parse: Parse) -> Turn | None:
         """Never active after its one step."""

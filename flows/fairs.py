@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 from flows.base import missed
 from flows.catalogue import render
+from flows.effects import JoinFair
 from flows.jobs import city_of, lookup_of
 from flows.oneshot import ended
-from flows.types import Context, Effect, Reply, State, Turn, reply
+from flows.types import Context, Reply, State, Turn, reply
 from flows.views import FairView
 from nlu.parse import Parse
 
@@ -118,7 +119,7 @@ class JobFairs:
         return Turn(
             ended(state),
             (reply("fair_joined", fair_name=fair_name),),
-            (Effect("join_fair", {"fair_id": fair_id}),),
+            (JoinFair(fair_id),),
         )
 
     def back(self, ctx: Context, state: State) -> Turn | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flows.types import Context, Effect, Reply, State, Turn, reply
+from flows.effects import OpenHandoff
+from flows.types import Context, Reply, State, Turn, reply
 from nlu.parse import Parse
 
 WORKDAYS = range(5)
@@ -32,7 +33,7 @@ class Handoff:
         """Open a handoff and say when a person will answer."""
         opened = reply("handoff_opened", "MENU", when=reply_when(ctx))
         reason = "" if parse.intent in ("human_agent", "number") else parse.text
-        effect = Effect("open_handoff", {"reason": reason})
+        effect = OpenHandoff(reason)
         return Turn(state.at(self.name, "open"), (opened,), (effect,))
 
     def answer(self, ctx: Context, state: State, parse: Parse) -> Turn | None:

@@ -11,8 +11,9 @@ from rapidfuzz import fuzz
 
 from flows.base import missed
 from flows.catalogue import render
+from flows.effects import ApplyJob
 from flows.registration import Registration
-from flows.types import Context, Effect, Reply, State, Turn, reply
+from flows.types import Context, Reply, State, Turn, reply
 from flows.views import JobView, Lookup
 from nlu.keywords import normalize
 from nlu.parse import Parse
@@ -346,7 +347,7 @@ class Jobs:
             employer=clip(job.employer, CLIP["employer"]),
             reference=reference,
         )
-        effect = Effect("apply_job", {"job_id": job.id, "reference": reference})
+        effect = ApplyJob(job.id, reference)
         return Turn(state.at(self.name, "list"), (done,), (effect,))
 
     def _register_first(self, ctx: Context, state: State) -> Turn:

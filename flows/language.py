@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from flows.effects import SetLanguage
 from flows.menu import show_menu
-from flows.types import Context, Effect, Reply, State, Turn, reply
+from flows.types import Context, Reply, State, Turn, reply
 from nlu.keywords import normalize
 from nlu.parse import Parse
 
@@ -31,7 +32,7 @@ def named_language(text: str) -> str | None:
 def switched(state: State, language: str) -> Turn:
     """Set the language; the confirmation and menu are rendered in the new one."""
     menu = show_menu(state, Reply("language_set"))
-    return Turn(menu.state, menu.replies, (Effect("set_language", {"language": language}),))
+    return Turn(menu.state, menu.replies, (SetLanguage(language),))
 
 
 class Language:

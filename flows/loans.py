@@ -7,10 +7,11 @@ from typing import Any
 from flows.answers import yes_no
 from flows.base import missed
 from flows.catalogue import render
+from flows.effects import Effect, SaveProfile
 from flows.jobs import FREE_TEXT
 from flows.loan_rules import ELIGIBLE, NOT_ELIGIBLE, Known, Rules, Verdict, decide
 from flows.oneshot import ended
-from flows.types import Context, Effect, Reply, State, Turn, reply
+from flows.types import Context, Reply, State, Turn, reply
 from nlu.keywords import match_option
 from nlu.parse import Parse
 
@@ -22,7 +23,6 @@ QUESTIONS = {
     "business": "loan_ask_business",
 }
 # Answers kept in the profile, so they are not asked again next time.
-PROFILE_FIELDS = {"laid_off": "laid_off", "card": "concession_card"}
 UNSURE = ["3", "not sure", "unsure", "dont know", "don't know", "do not know", "maybe", "不知道"]
 BUTTONS = ("1 Yes", "2 No", "3 Not sure")
 RESULT_KEYS = {ELIGIBLE: "loan_eligible", NOT_ELIGIBLE: "loan_not_eligible"}
@@ -113,12 +113,12 @@ class LoanEligibility:
     def _save(self, state: State) -> tuple[Effect, ...]:
         asked = set(state.answers.get("asked") or [])
         known: Known = state.answers["loan"]
-        fields = {
-            PROFILE_FIELDS[c]: known[c]
-            for c in asked
-            if c in PROFILE_FIELDS and known.get(c) is not None
-        }
-        return (Effect("save_profile", fields),) if fields else ()
+
+        def told(condition: str) -> bool | None:
+            return known.get(condition) if condition in asked else None
+
+        profile = SaveProfile(laid_off=told("laid_off"), concession_card=told("card"))
+        return (profile,) if profile != SaveProfile() else ()
 
     def answer(self, ctx: Context, state: State, parse: Parse) -> Turn | None:
         """1 yes, 2 no, 3 not sure (numbers and words)."""

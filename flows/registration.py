@@ -1,7 +1,8 @@
-"""Registration: name, birth year, gender, district, work wanted, card, alerts, then confirm."""
+"""Registration: name and birth year, gender, district, work wanted, alerts, then confirm."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flows.answers import (
@@ -13,8 +14,9 @@ from flows.answers import (
     yes_no,
 )
 from flows.base import Accepted, Outcome, Question, QuestionFlow, Rejected
+from flows.effects import SaveProfile
 from flows.local_names import joined, local_name
-from flows.types import Context, Effect, Profile, Reply, State, Turn, reply
+from flows.types import Context, Profile, Reply, State, Turn, reply
 from nlu.parse import Parse
 
 YES_NO_BUTTONS = ("1 Yes", "2 No")
@@ -35,10 +37,12 @@ ANSWER_BUTTONS = (
     "3 Man/Woman",
     "4 District",
     "5 Work",
-    "6 Card",
-    "7 Job texts",
+    "6 Job texts",
 )
-SLOTS = ("name", "birth_year", "gender", "district", "interests", "card", "alerts")
+# The concession card is asked when it matters (the loan questions), not here.
+SLOTS = ("name", "birth_year", "gender", "district", "interests", "alerts")
+# "Wang Fang 1975", "王芳1975年", "Li Hua, 52": a name, then a year or an age.
+NAME_AND_YEAR = re.compile(r"(?P<name>.*?\D)[\s,，]*(?P<year>\d{4}|\d{2})\s*[年岁]?")
 
 
 def profile_answers(profile: Profile) -> dict[str, Any]:
@@ -49,7 +53,6 @@ def profile_answers(profile: Profile) -> dict[str, Any]:
         "gender": profile.gender,
         "district": profile.district,
         "interests": list(profile.interests),
-        "card": profile.concession_card,
         "alerts": profile.alerts,
     }
 
@@ -74,7 +77,6 @@ def _summary(ctx: Context, state: State) -> Reply:
         gender=genders.get(a.get("gender") or "", a.get("gender")),
         district=_place_name(ctx, a.get("district")),
         interests=joined([local_name(c, language) for c in names if c is not None], language),
-        card=catalogue_words[bool(a.get("card"))],
         alerts=catalogue_words[bool(a.get("alerts"))],
     )
 
@@ -83,6 +85,18 @@ def _place_name(ctx: Context, name: str | None) -> str | None:
     """The district as the seeker reads it (its Chinese name in Chinese)."""
     place = ctx.reference.place(name) if name else None
     return name if place is None else local_name(place, ctx.profile.language)
+
+
+def _name_and_year(ctx: Context, text: str) -> tuple[str, int] | None:
+    """('Wang Fang', 1975) from 'Wang Fang 1975', or None unless both parts are good answers."""
+    found = NAME_AND_YEAR.fullmatch(text.strip())
+    if found is None:
+        return None
+    name = validate_name(found["name"].strip(" ,，"))
+    year = validate_birth_year(found["year"], ctx.now)
+    if isinstance(name, Accepted) and isinstance(year, Accepted):
+        return name.value, year.value
+    return None
 
 
 def _confirm(ctx: Context, state: State, parse: Parse) -> Outcome:
@@ -144,13 +158,6 @@ class Registration(QuestionFlow):
             expecting="choice",
         ),
         Question(
-            "card",
-            lambda c, s: reply("ask_card", *YES_NO_BUTTONS),
-            lambda c, s, p: _yes_no_outcome(p, "card_retry"),
-            lambda c, s: reply("card_retry", *YES_NO_BUTTONS),
-            expecting="yesno",
-        ),
-        Question(
             "alerts",
             lambda c, s: reply("ask_alerts", *YES_NO_BUTTONS),
             lambda c, s, p: _yes_no_outcome(p, "alerts_retry"),
@@ -185,6 +192,18 @@ class Registration(QuestionFlow):
         # The first question also says how long registration is, in the same text.
         return Turn(state.at(self.name, "name"), (Reply("reg_start"),))
 
+    def answer(self, ctx: Context, state: State, parse: Parse) -> Turn | None:
+        """Answers in order; a name with a year or an age answers the year question too."""
+        if state.step == "name" and parse.intent == "register":
+            return self.start(ctx, state.idle(), parse)  # "register" is not a name
+        if state.step == "name":
+            both = _name_and_year(ctx, parse.text)
+            if both is not None:
+                name, year = both
+                answered = state.at(self.name, "birth_year", name=name, birth_year=year)
+                return self.after(ctx, answered, "birth_year")
+        return super().answer(ctx, state, parse)
+
     def after(self, ctx: Context, state: State, slot: str) -> Turn:
         """Go on in order, but back to the summary when fixing one answer."""
         if slot == "which":
@@ -193,7 +212,9 @@ class Registration(QuestionFlow):
             fixing = state.at(self.name, chosen.slot, _fixing=True, which=None)
             return Turn(fixing, (chosen.ask(ctx, fixing),))
         if slot in SLOTS and state.answers.get("_fixing"):
-            return self.ask_from(ctx, state.at(self.name, None, _fixing=False, confirm=None), 7)
+            return self.ask_from(
+                ctx, state.at(self.name, None, _fixing=False, confirm=None), len(SLOTS)
+            )
         if slot == "confirm" and state.answers.get("confirm") == "save":
             return self.finish(ctx, state)
         return super().after(ctx, state, slot)
@@ -208,17 +229,13 @@ class Registration(QuestionFlow):
     def finish(self, ctx: Context, state: State) -> Turn:
         """Save the profile and thank the seeker by name."""
         a = state.answers
-        profile = {
-            "name": a["name"],
-            "birth_year": a["birth_year"],
-            "gender": a["gender"],
-            "district": a["district"],
-            "interests": list(a["interests"]),
-            "concession_card": bool(a["card"]),
-            "alerts": bool(a["alerts"]),
-        }
-        return Turn(
-            state.idle(),
-            (self._registered(state, a["name"]),),
-            (Effect("save_profile", {**profile, "register": True}),),
+        profile = SaveProfile(
+            name=a["name"],
+            birth_year=a["birth_year"],
+            gender=a["gender"],
+            district=a["district"],
+            interests=tuple(a["interests"]),
+            alerts=bool(a["alerts"]),
+            register=True,
         )
+        return Turn(state.idle(), (self._registered(state, a["name"]),), (profile,))

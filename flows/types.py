@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from flows.config import FlowConfig
+from flows.effects import Effect
 from reference import Reference
 
 
@@ -76,14 +77,6 @@ class Reply:
     key: str
     values: dict[str, Any] = field(default_factory=dict)
     buttons: tuple[Button, ...] = ()
-
-
-@dataclass(frozen=True)
-class Effect:
-    """A change the turn asks storage to make (save profile, opt out, apply, ...)."""
-
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ class OutgoingMessage:
     address: str
     text: str
     buttons: tuple[Button, ...] = ()
+    kind: str = "reply"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,12 @@ class StopContact(SendError):
     """Give up on this message and send the seeker nothing more (they blocked or opted out)."""
 
     action = "stop"
+
+
+class HoldForSeeker(SendError):
+    """Keep the message until the seeker next writes (the channel may only answer for a while)."""
+
+    action = "hold"
 
 
 class Channel(Protocol):

@@ -15,6 +15,7 @@ class RateLimits(BaseModel):
     twilio: float = 1.0
     telegram: float = 30.0
     console: float = 1000.0
+    wechat: float = 20.0
 
 
 class NotifySettings(BaseModel):

@@ -28,7 +28,15 @@ from db.models import Contact, OutboxMessage, OutboxStatus, Seeker, utcnow
 from db.session import transaction
 from flows.types import Button
 from notify import outbox
-from notify.channel import Channel, OutgoingMessage, Retry, SendError, SendResult, StopContact
+from notify.channel import (
+    Channel,
+    HoldForSeeker,
+    OutgoingMessage,
+    Retry,
+    SendError,
+    SendResult,
+    StopContact,
+)
 from notify.config import NotifyConfig
 from notify.quiet import HELD_KINDS, quiet_hours
 
@@ -40,7 +48,12 @@ NOT_DISPATCHED = frozenset({"console"})
 # Sent even to an opted-out seeker: the answer to their own message (the STOP confirmation).
 ALWAYS_SENT = frozenset({"reply"})
 # Which rate-limit setting each channel name follows.
-RATE_SETTING = {"sms": "twilio", "telegram": "telegram", "console": "console"}
+RATE_SETTING = {
+    "sms": "twilio",
+    "telegram": "telegram",
+    "console": "console",
+    "wechat": "wechat",
+}
 MAX_BACKOFF_SECONDS = 3600.0
 # Results are written at least this often, and in chunks of at most this many.
 RECORD_EVERY = 0.25
@@ -78,7 +91,7 @@ class Claimed:
 
     def outgoing(self) -> OutgoingMessage:
         """The message as a channel sends it."""
-        return OutgoingMessage(self.id, self.address, self.text, self.buttons)
+        return OutgoingMessage(self.id, self.address, self.text, self.buttons, self.kind)
 
 
 @dataclass(slots=True)
@@ -514,6 +527,8 @@ def plan(
                 changes.append(
                     outbox.Change(row.id, OutboxStatus.QUEUED, error=reason, not_before=due)
                 )
+            case HoldForSeeker():
+                changes.append(outbox.Change(row.id, OutboxStatus.HELD, error=reason))
             case StopContact():
                 changes.append(
                     outbox.Change(row.id, OutboxStatus.FAILED, error=reason, stop_contact=True)

@@ -132,12 +132,22 @@ def write(session: Session, changes: Sequence[Change]) -> None:
 
 
 def cancel_queued(session: Session, seeker_id: int) -> None:
-    """STOP: the seeker's queued rows are not sent."""
+    """STOP: the seeker's queued (and held) rows are not sent."""
     contacts = select(Contact.id).where(Contact.seeker_id == seeker_id)
+    waiting = OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.HELD))
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.contact_id.in_(contacts), OutboxMessage.status == OutboxStatus.QUEUED)
+        .where(OutboxMessage.contact_id.in_(contacts), waiting)
         .values(status=OutboxStatus.CANCELLED, last_error="opted out")
+    )
+
+
+def release_held(session: Session, contact_id: int, now: datetime) -> None:
+    """The seeker wrote: what was kept for them (outside the channel's window) goes now."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.contact_id == contact_id, OutboxMessage.status == OutboxStatus.HELD)
+        .values(status=OutboxStatus.QUEUED, not_before=now)
     )
 
 

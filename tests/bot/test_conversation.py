@@ -32,7 +32,7 @@ def test_a_stored_message_is_answered_after_a_restart(
     assert after.resume() == 0
     with database.sessions() as session:
         texts = list(session.scalars(select(OutboxMessage.text)))
-    assert len(texts) == 1 and "What is your name?" in texts[0]
+    assert len(texts) == 1 and "Your name and birth year?" in texts[0]
 
 
 def test_two_processes_taking_a_first_turn_at_once_both_answer(

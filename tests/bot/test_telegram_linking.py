@@ -125,7 +125,7 @@ def test_new_seeker_sharing_a_number_is_offered_registration(
 ) -> None:
     answer = telegram.says(contact("8613800000002", user_id=CHAT))
     assert answer.startswith("Thank you, we saved your phone number. Reply 1 to register")
-    assert "What is your name?" in telegram.says(text("1 Register"))
+    assert "Your name and birth year?" in telegram.says(text("1 Register"))
     [only] = seekers(database)
     assert only.phone == "+8613800000002"
 
@@ -162,5 +162,5 @@ def test_someone_elses_number_never_links(
         seeker.says(sent)
     answer = telegram.says(contact("8613800000001", user_id=CHAT + 7))
     assert "share your own phone number" in answer
-    assert "What is your name?" in telegram.says(text("register"))
+    assert "Your name and birth year?" in telegram.says(text("register"))
     assert len(seekers(database)) == 2

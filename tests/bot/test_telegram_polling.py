@@ -61,7 +61,7 @@ def test_polling_answers_and_confirms_updates_with_the_offset(
     async def scenario() -> None:
         first = bot_api.push_update(text("register"))
         await until(lambda: len(outbox_texts(database)) == 1)
-        assert "What is your name?" in outbox_texts(database)[0]
+        assert "Your name and birth year?" in outbox_texts(database)[0]
         bot_api.push_update(text("Wang Lei"))
         await until(lambda: len(outbox_texts(database)) == 2)
         # The next getUpdates carries offset = last update_id + 1: both are confirmed.
@@ -165,7 +165,7 @@ def test_an_update_that_cannot_be_stored_is_skipped_and_others_are_read(
     async def scenario() -> None:
         bot_api.push_update(poison)
         bot_api.push_update(text("register", chat=CHAT + 2))
-        await until(lambda: any("name" in t for t in outbox_texts(database)), seconds=20)
+        await until(lambda: any("Let us register" in t for t in outbox_texts(database)), seconds=20)
 
     run_polling(gateway, scenario)
     with database.sessions() as session:

@@ -67,7 +67,7 @@ def test_start_greets_and_offers_registration_with_big_buttons(telegram: Telegra
     assert welcome.text.startswith("Hello, I am Jobline.")
     assert welcome.address == str(CHAT)
     assert buttons_of(welcome.buttons) == buttons("1 Register", SHARE_PHONE, "MENU")
-    assert "What is your name?" in telegram.says(text("1 Register"))
+    assert "Your name and birth year?" in telegram.says(text("1 Register"))
     assert telegram.replies() == []
 
 
@@ -79,7 +79,6 @@ REGISTRATION_BUTTONS = [
     ("1 Man", []),
     ("Daoli", list(WORK_BUTTONS)),
     ("4 Cooking", ["1 Yes", "2 No"]),
-    ("1 Yes", ["1 Yes", "2 No"]),
     ("2 No", ["1 Save", "2 Change"]),
     ("2 Change", list(ANSWER_BUTTONS)),
     ("4 District", []),
@@ -103,7 +102,7 @@ def test_name_question_removes_buttons(telegram: Telegram) -> None:
     telegram.says(text("register"))
     with telegram.database.sessions() as session:
         asked = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[-1]
-    assert "What is your name?" in asked.text
+    assert "Your name and birth year?" in asked.text
     assert labels(asked) == []
 
 
@@ -185,7 +184,7 @@ def test_location_answers_with_the_nearest_jobs(telegram: Telegram) -> None:
     details = telegram.says(text("2"))
     assert details.startswith(lines[2][2:].split(",")[0])
     assert "Reply 1 to apply" in details
-    assert "What is your name?" in telegram.says(text("1"))
+    assert "Your name and birth year?" in telegram.says(text("1"))
 
 
 def test_more_after_a_location_goes_further_away(telegram: Telegram) -> None:
@@ -219,7 +218,7 @@ def test_button_press_from_an_inline_keyboard_is_answered(
             "message": text("old menu")["message"],
         }
     }
-    assert "What is your name?" in telegram.says(query)
+    assert "Your name and birth year?" in telegram.says(query)
     assert bot_api.callback_answers[0]["callback_query_id"] == "cb-1"
 
 
@@ -254,7 +253,7 @@ def test_a_wrong_yes_no_answer_is_asked_again_with_the_two_buttons(telegram: Tel
         telegram.says(text(answer))
     assert telegram.post(text("perhaps")) == 200
     [retry] = telegram.replies()
-    assert "Reply 1 if you have the card" in retry.text
+    assert "Reply 1 for Yes (texts about jobs)" in retry.text
     assert labels(retry) == ["1 Yes", "2 No"]
 
 

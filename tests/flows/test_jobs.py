@@ -159,7 +159,7 @@ def test_unregistered_seeker_searches_then_registers_to_apply_and_comes_back(
     assert seeker.says("daoli").startswith("Jobs in Daoli (1-3 of 5)")
     assert "Community security guard" in seeker.says("1")
     assert "To apply, please register first" in seeker.says("1")
-    for answer in ("Li Hua", "1970", "2", "daoli", "1", "no", "no"):
+    for answer in ("Li Hua", "1970", "2", "daoli", "1", "no"):
         seeker.send(answer)
     finished = seeker.send("1")
     assert "You are registered. Now back to the job" in finished[0]

@@ -10,16 +10,16 @@ from tests.conftest import Seeker
 from tests.flows.test_registration import register
 
 
-def test_registered_4050_card_holder_is_asked_only_about_the_business(
+def test_registered_4050_seeker_is_asked_only_about_the_business(
     seeker: Seeker,
 ) -> None:
-    register(seeker)  # Wang Lei, a man born 1972, with the card
+    register(seeker)  # Wang Lei, a man born 1972; the card does not matter for him
     first = seeker.says("loan")
     assert first.startswith("Small loans to start a business: up to 50,000 yuan")
     assert "business idea" in first and "1 Yes, 2 No, 3 Not sure" in first
     answer = seeker.says("yes")
     assert answer.startswith("Good news: you can get a business loan of up to 50,000 yuan")
-    assert "You qualify: you have a business idea and you have the card." in answer
+    assert "You qualify: you have a business idea and you are a woman of 40+ or a man" in answer
     assert "Bring ID card" in answer and "88 Zhongshan Road" in answer
 
 

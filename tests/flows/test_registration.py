@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.database import Database
 from db.models import Seeker as SeekerRow
+from notify.sms import segments
 from tests.conftest import Clock, Seeker
 
 HAPPY_PATH = [
-    ("register", "What is your name?"),
+    ("register", "Your name and birth year?"),
     ("wang lei", "What year were you born?"),
     ("1972", "man or a woman"),
     ("1", "Which district"),
     ("daoli", "What work do you want?"),
-    ("1 4", "concession card"),
-    ("yes", "text you about new jobs"),
+    ("1 4", "text you about new jobs"),
     ("1", "Please check: Wang Lei, born 1972, man, Daoli. Work: Cleaning, Cooking"),
     ("1", "You are registered"),
 ]
@@ -28,7 +29,7 @@ def stored(database: Database, phone: str = "+8613800000001") -> SeekerRow:
         return row
 
 
-def test_registers_in_eight_answers(seeker: Seeker, database: Database) -> None:
+def test_registers_in_seven_answers(seeker: Seeker, database: Database) -> None:
     for sent, expected in HAPPY_PATH:
         assert expected in seeker.says(sent), sent
     row = stored(database)
@@ -39,9 +40,10 @@ def test_registers_in_eight_answers(seeker: Seeker, database: Database) -> None:
         "Daoli",
     )
     assert row.interests == ["cleaning", "cooking"]
-    assert row.concession_card is True and row.alerts is True
+    # The card is asked when it matters (the loan questions), not at registration.
+    assert row.concession_card is None and row.alerts is True
     assert row.registered_at is not None
-    assert len(HAPPY_PATH) - 1 == 8
+    assert len(HAPPY_PATH) - 1 == 7
 
 
 def register(seeker: Seeker) -> None:
@@ -56,11 +58,11 @@ def test_age_instead_of_year_and_near_miss_district(seeker: Seeker, database: Da
     seeker.send("woman")
     assert "Did you mean Harbin?" in seeker.says("harbn")
     assert "What work" in seeker.says("1")
-    for answer in ("cleaning", "2", "no", "1"):
+    for answer in ("cleaning", "no", "1"):
         seeker.send(answer)
     row = stored(database)
     assert row.birth_year == 2026 - 52 and row.district == "Harbin" and row.gender == "woman"
-    assert row.concession_card is False and row.alerts is False
+    assert row.concession_card is None and row.alerts is False
 
 
 def test_back_goes_one_step_and_fixes_an_answer(seeker: Seeker, database: Database) -> None:
@@ -69,7 +71,7 @@ def test_back_goes_one_step_and_fixes_an_answer(seeker: Seeker, database: Databa
     seeker.send("1972")
     assert "What year were you born?" in seeker.says("0")
     assert "man or a woman" in seeker.says("1975")
-    for answer in ("1", "daoli", "3", "1", "1"):
+    for answer in ("1", "daoli", "3", "1"):
         seeker.send(answer)
     assert "You are registered" in seeker.says("1")
     assert stored(database).birth_year == 1975
@@ -144,4 +146,99 @@ def test_idle_conversation_restarts_politely(seeker: Seeker, clock: Clock) -> No
     clock.advance(hours=25)
     answer = seeker.says("1972")
     assert "Welcome back" in answer and "Jobline menu" in answer
-    assert "What is your name?" in seeker.says("5")
+    assert "Your name and birth year?" in seeker.says("5")
+
+
+def test_a_name_with_a_year_or_an_age_answers_two_questions(
+    seeker: Seeker, database: Database
+) -> None:
+    seeker.send("register")
+    assert "man or a woman" in seeker.says("Wang Fang 1975")
+    assert "What year were you born?" in seeker.says("0")
+    for answer in ("1976", "2", "daoli", "1", "1"):
+        seeker.send(answer)
+    assert "You are registered" in seeker.says("1")
+    row = stored(database)
+    assert (row.name, row.birth_year, row.gender) == ("Wang Fang", 1976, "woman")
+
+
+@pytest.mark.parametrize(
+    ("sent", "name", "year"),
+    [
+        ("王芳1975年", "王芳", 1975),
+        ("li hua, 52", "Li Hua", 2026 - 52),
+        ("Wang Fang 1975", "Wang Fang", 1975),
+    ],
+)
+def test_name_and_year_in_one_text(
+    seeker: Seeker, database: Database, sent: str, name: str, year: int
+) -> None:
+    seeker.send("register")
+    seeker.send(sent)
+    for answer in ("2", "daoli", "1", "1"):
+        seeker.send(answer)
+    seeker.send("1")
+    row = stored(database)
+    assert (row.name, row.birth_year, row.registered_at is not None) == (name, year, True)
+
+
+def test_a_number_that_is_not_a_year_is_not_split_off(seeker: Seeker) -> None:
+    seeker.send("register")
+    assert "just your name" in seeker.says("Wang 7")
+    assert "just your name" in seeker.says("Wang Fang 1850")
+
+
+def transcript(seeker: Seeker, messages: list[str]) -> list[tuple[str, list[str]]]:
+    """What a seeker sent and the texts that came back, one pair per text the seeker paid for."""
+    return [(message, seeker.send(message)) for message in messages]
+
+
+# Three new seekers who each make a different mistake, from their very first text.
+ONE_MISTAKE_EACH = {
+    "typo in the district": [
+        "hi",
+        "Wang Fang",
+        "1975",
+        "woman",
+        "songbie",
+        "1",
+        "1 4",
+        "1",
+        "1",
+    ],
+    "an answer that is not a choice": [
+        "hello",
+        "Li Hua 52",
+        "3",
+        "1",
+        "daowai",
+        "cleaning",
+        "no",
+        "1",
+    ],
+    "Chinese, a word at a numbers question": [
+        "你好",
+        "王芳1975",
+        "女",
+        "平房区",
+        "好",
+        "1 4",
+        "是",
+        "1",
+    ],
+}
+
+
+@pytest.mark.parametrize("messages", ONE_MISTAKE_EACH.values(), ids=ONE_MISTAKE_EACH.keys())
+def test_registers_in_at_most_ten_texts_with_one_mistake(
+    seeker: Seeker, database: Database, messages: list[str]
+) -> None:
+    talk = transcript(seeker, messages)
+    first, last = " ".join(talk[0][1]), " ".join(talk[-1][1])
+    assert "name and birth year" in first or "名字和出生年" in first
+    assert "registered" in last or "登记好了" in last
+    assert len(talk) <= 10
+    assert [text for _, texts in talk for text in texts if segments(text) > 1] == []
+    row = stored(database)
+    assert row.registered_at is not None and row.district in ("Songbei", "Daowai", "Pingfang")
+    assert row.birth_year in (1975, 2026 - 52)

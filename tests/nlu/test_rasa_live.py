@@ -115,8 +115,8 @@ def test_seeker_words_mid_registration_change_the_topic(
     """A question in the seeker's own words is honoured even while a name is expected."""
     jobline = Jobline(settings, database.sessions, understander=understander, clock=clock)
     seeker = Seeker(jobline, phone="+8613800000031")
-    assert "What is your name?" in seeker.says("register")
+    assert "Your name and birth year?" in seeker.says("register")
     assert "Small loans" in seeker.says("can i borrow money to raise pigs")
-    assert "What is your name?" in seeker.says("register")
+    assert "Your name and birth year?" in seeker.says("register")
     assert "just your name" in seeker.says("what is the weather in harbin")
     assert "What year were you born?" in seeker.says("Li Xiuying")
