@@ -1,7 +1,7 @@
 """indexes for the dashboard Overview: per-day counts and broadcast funnels
 
 Revision ID: dashboard_2
-Revises: harden_1
+Revises: wechat_1
 """
 
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "dashboard_2"
-down_revision: str | None = "harden_1"
+down_revision: str | None = "wechat_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
