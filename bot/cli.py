@@ -14,7 +14,7 @@ from bot.channels.console import ConsoleChannel
 from bot.cli_caseworker import applications_app, handoff_app, jobs_app
 from bot.cli_common import database_or_exit, settings_or_exit
 from bot.cli_nlu import nlu_app
-from bot.cli_notify import broadcast_app, fairs_app, seekers_import, worker
+from bot.cli_notify import broadcast_app, fairs_app, outbox_app, seekers_import, worker
 from bot.cli_staff import staff_app
 from bot.cli_wechat import wechat_app
 from bot.conversation import Jobline
@@ -136,6 +136,7 @@ def main() -> None:
 
 # Notifications: fairs, broadcasts, registrant lists, the delivery worker (bot/cli_notify.py).
 app.add_typer(fairs_app, name="fairs")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(staff_app, name="staff")
 app.add_typer(wechat_app, name="wechat")

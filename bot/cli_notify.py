@@ -20,6 +20,7 @@ from db.models import utcnow
 from db.session import transaction
 from notify import broadcasts
 from notify.fairs import local_time, reminders_due
+from notify.unknown import requeue_unknown, unknown_rows
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -28,6 +29,10 @@ fairs_app = typer.Typer(help="Job fairs: add, list, remind.", no_args_is_help=Tr
 broadcast_app = typer.Typer(
     help="Broadcast a fair or an announcement to a segment of seekers (report ID for results).",
     invoke_without_command=True,
+)
+outbox_app = typer.Typer(
+    help="Messages whose fate is unknown after a crash: list them, send them again.",
+    no_args_is_help=True,
 )
 
 
@@ -196,6 +201,37 @@ def broadcast_report(
     typer.echo(f"Broadcast {found['id']} ({found['segment']}, {found['status']}):")
     for status, count in found["counts"].items():
         typer.echo(f"  {status:<18} {count}")
+
+
+@outbox_app.command("unknown")
+def outbox_unknown(
+    as_json: bool = typer.Option(False, "--json", help="One JSON array."),
+) -> None:
+    """Messages that were being sent when a worker stopped, on a channel that cannot be asked."""
+    database = database_or_exit(settings_or_exit())
+    with database.sessions() as session:
+        rows = unknown_rows(session)
+    if as_json:
+        typer.echo(json.dumps([{**vars(r), "created_at": r.created_at.isoformat()} for r in rows]))
+        return
+    for row in rows:
+        broadcast = f"broadcast {row.broadcast_id}" if row.broadcast_id else row.kind
+        typer.echo(f"{row.id}  {broadcast}  {row.channel} {row.address}  {row.reason}")
+    typer.echo(f"{len(rows)} unknown")
+
+
+@outbox_app.command("requeue")
+def outbox_requeue(
+    broadcast_id: int | None = typer.Option(None, "--broadcast", metavar="ID"),
+    everything: bool = typer.Option(False, "--all", help="Every unknown message."),
+) -> None:
+    """Send unknown messages again, after a person decided a second text is better than none."""
+    if (broadcast_id is None) == (not everything):
+        raise _fail("Say which: --broadcast ID or --all.")
+    database = database_or_exit(settings_or_exit())
+    with transaction(database.sessions) as session:
+        count = requeue_unknown(session, utcnow(), broadcast_id)
+    typer.echo(f"{count} queued again")
 
 
 def seekers_import(

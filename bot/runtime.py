@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
+from bot.channels.console import ConsolePhone
 from bot.channels.twilio_sms import (
     TwilioChannel,
     check_twilio_settings,
@@ -126,6 +127,7 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
 
 def dashboard_context(settings: Settings, runtime: Runtime) -> DashboardContext:
     """What the caseworker dashboard uses of the running Jobline."""
+    telegram = runtime.extras.get("telegram")
     return DashboardContext(
         sessions=runtime.database.sessions,
         clock=lambda: runtime.jobline.clock(),  # read each time: tests move the clock
@@ -134,5 +136,10 @@ def dashboard_context(settings: Settings, runtime: Runtime) -> DashboardContext:
         idle_seconds=settings.dashboard.idle_hours * 3600,
         secure_cookies=settings.public_base_url.startswith("https://"),
         settings=settings,
-        extras={"jobline": runtime.jobline, **runtime.extras},
+        extras={
+            "jobline": runtime.jobline,
+            "phone": ConsolePhone(runtime.jobline),
+            "telegram_username": telegram.username if telegram is not None else lambda: None,
+            **runtime.extras,
+        },
     )

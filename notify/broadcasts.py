@@ -383,9 +383,36 @@ def queue(
         session.execute(
             update(Broadcast)
             .where(Broadcast.id == broadcast_id)
-            .values(status="queued", recipients=total)
+            .values(status="sending", recipients=total)
         )
     return total
+
+
+# A broadcast is `queueing` while its rows are written, `sending` while any is queued or
+# being sent, and `done` when every row is settled (sent, failed, skipped, unknown...).
+OPEN_ROWS = ("queued", "sending")
+
+
+def follow_rows(session: Session) -> None:
+    """Move each written broadcast to `sending` or `done`, as its rows say."""
+    rows_open = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.broadcast_id == Broadcast.id, OutboxMessage.status.in_(OPEN_ROWS))
+        .exists()
+    )
+    session.execute(
+        update(Broadcast).where(Broadcast.status == "sending", ~rows_open).values(status="done")
+    )
+    session.execute(
+        update(Broadcast).where(Broadcast.status == "done", rows_open).values(status="sending")
+    )
+
+
+def status_of(broadcast: Broadcast, counts: dict[str, int]) -> str:
+    """queueing, sending or done, from the broadcast and the counts of its rows by status."""
+    if broadcast.status == "queueing":
+        return "queueing"
+    return "sending" if any(counts.get(status) for status in OPEN_ROWS) else "done"
 
 
 def _key(broadcast: Broadcast, person: Recipient) -> str:
@@ -450,7 +477,7 @@ def report(session: Session, broadcast_id: int) -> dict[str, Any]:
         "fair_id": broadcast.fair_id,
         "segment": broadcast.segment,
         "kind": broadcast.kind,
-        "status": broadcast.status,
+        "status": status_of(broadcast, counts),
         "recipients": broadcast.recipients,
         "counts": counts,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 from flows.types import Button
@@ -17,6 +18,8 @@ class OutgoingMessage:
     text: str
     buttons: tuple[Button, ...] = ()
     kind: str = "reply"
+    # When a dispatcher claimed it (for a lookup after a crash: the provider has it since).
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ class NotifySettings(BaseModel):
     max_attempts: int = 6
     price_per_segment: float = 0.05
     batch_size: int = 500
+    lease_seconds: float = 120.0
 
 
 class NotifyConfig(Protocol):

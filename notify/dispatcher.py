@@ -28,6 +28,7 @@ from db.models import Contact, OutboxMessage, OutboxStatus, Seeker, utcnow
 from db.session import transaction
 from flows.types import Button
 from notify import outbox
+from notify.broadcasts import follow_rows
 from notify.channel import (
     Channel,
     HoldForSeeker,
@@ -58,6 +59,8 @@ MAX_BACKOFF_SECONDS = 3600.0
 # Results are written at least this often, and in chunks of at most this many.
 RECORD_EVERY = 0.25
 RECORD_CHUNK = 250
+# Without a rate limit, a claim is this many rounds of the concurrent senders.
+UNLIMITED_ROUNDS = 4
 
 
 class Unclear(SendError):
@@ -88,10 +91,13 @@ class Claimed:
     kind: str
     priority: int
     attempts: int
+    claimed_at: datetime | None = None
 
     def outgoing(self) -> OutgoingMessage:
         """The message as a channel sends it."""
-        return OutgoingMessage(self.id, self.address, self.text, self.buttons, self.kind)
+        return OutgoingMessage(
+            self.id, self.address, self.text, self.buttons, self.kind, self.claimed_at
+        )
 
 
 @dataclass(slots=True)
@@ -139,7 +145,7 @@ class Dispatcher:
         clock: Callable[[], datetime] = utcnow,
         concurrency: int = 16,
         poll_seconds: float = 1.0,
-        lease_seconds: float = 120.0,
+        lease_seconds: float | None = None,
         backoff_seconds: float = 2.0,
         rng: random.Random | None = None,
         restart_seconds: float = 5.0,
@@ -154,7 +160,9 @@ class Dispatcher:
         self.limiters = {name: RateLimiter(self.rates.get(name, 0.0)) for name in self.channels}
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
-        self.lease = timedelta(seconds=lease_seconds)
+        self.lease = timedelta(
+            seconds=settings.notify.lease_seconds if lease_seconds is None else lease_seconds
+        )
         self.backoff_seconds = backoff_seconds
         self.rng = rng or random.Random()
         self.quiet = quiet_hours(settings)
@@ -181,10 +189,14 @@ class Dispatcher:
     # Claiming ------------------------------------------------------------------------------
 
     def claim_size(self, channel: str) -> int:
-        """About one second of sending at the channel's rate, so replies never wait long."""
+        """About one second of sending at the channel's rate, so replies never wait long.
+
+        What is claimed is `sending` under a lease until recorded; a crash strands at most
+        this many rows. Without a rate limit, a few rounds of the concurrent senders.
+        """
         rate = self.rates.get(channel, 0.0)
         if rate <= 0:
-            return self.batch_size
+            return max(1, min(self.batch_size, self.concurrency * UNLIMITED_ROUNDS))
         return max(1, min(self.batch_size, int(rate)))
 
     def claim(self) -> list[Claimed]:
@@ -374,6 +386,8 @@ class Dispatcher:
                     r.kind,
                     r.priority,
                     r.attempts,
+                    # The lease ends `lease` after the claim: the provider cannot have it sooner.
+                    claimed_at=r.not_before - self.lease,
                 )
                 for r in session.scalars(query.order_by(table.id))
             ]
@@ -386,11 +400,17 @@ class Dispatcher:
         if not rows:
             return 0
         found: dict[int, SendResult | None] = {}
+        asked: list[int] = []
         for row in rows:
             channel = self.channels[row.channel]
             if isinstance(channel, Reconcilable):
-                found[row.id] = await channel.lookup(row.outgoing())
-        changes = plan_settle([row.id for row in rows], found, self.clock())
+                try:
+                    found[row.id] = await channel.lookup(row.outgoing())
+                except Exception as error:  # the provider cannot say now: ask again later
+                    log.warning("lookup of outbox %d failed: %r", row.id, error)
+                    continue
+            asked.append(row.id)
+        changes = plan_settle(asked, found, self.clock())
         await self._in_db(self._settle, changes)
         settled = Counter(change.status for change in changes)
         log.info(
@@ -405,6 +425,11 @@ class Dispatcher:
     def _settle(self, changes: list[outbox.Change]) -> None:
         with transaction(self.sessions) as session:
             outbox.write(session, changes)
+
+    def follow_broadcasts(self) -> None:
+        """Broadcasts whose rows are all settled are `done` (each time the outbox is idle)."""
+        with transaction(self.sessions) as session:
+            follow_rows(session)
 
     # Running -------------------------------------------------------------------------------
 
@@ -456,20 +481,21 @@ class Dispatcher:
                 if not claimed:
                     await asyncio.gather(*recording)
                     recording = []
+                    await self._in_db(self.follow_broadcasts)
                     if until_idle and await self._in_db(self.waiting) == 0:
                         return
                     await self._pause(stop)
                     claimed = await self._in_db(self.claim)
                     continue
                 sending = self.send_and_record(claimed)
-                # Claim the next batch on the database thread while this one is on the wire.
-                following = asyncio.ensure_future(self._in_db(self.claim))
-                pending = [sending, following]
+                pending = [sending]
                 writes = await sending
                 await asyncio.gather(*recording)
                 recording = writes
-                claimed = await following
                 pending = []
+                # Only now the next batch: never two claims `sending` at once, so a crash
+                # strands one claim (about a second of sending), not two.
+                claimed = await self._in_db(self.claim)
         finally:
             done = await asyncio.gather(*pending, *recording, return_exceptions=True)
             writes = [item for r in done if isinstance(r, list) for item in r]

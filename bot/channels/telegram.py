@@ -237,6 +237,14 @@ class TelegramGateway:
     def __post_init__(self) -> None:
         self.channel = TelegramChannel(self.bot)
 
+    def username(self) -> str | None:
+        """The bot's name once getMe has answered (for a fair's deep link), else None."""
+        try:
+            name: str = self.bot.username
+        except RuntimeError:  # not initialized yet: Telegram has not answered getMe
+            return None
+        return name
+
     def health(self) -> str:
         """ok, or degraded while getUpdates keeps failing or after an update was skipped."""
         skipped = self.skipped_at is not None and (

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -45,6 +46,10 @@ STATUS_PATH = "/webhooks/twilio/status"
 MAX_FORM_BYTES = 64 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 SEND_TIMEOUT_SECONDS = 10.0
+# A lookup reads this many of the recipient's newest messages since the claim (less the slack,
+# for clocks that differ).
+LOOKUP_LIMIT = 50
+LOOKUP_SLACK = timedelta(minutes=5)
 # Turns run on their own few threads, so storing new messages never queues behind them.
 TURN_WORKERS = 4
 # After a start, messages stored but not answered before it (a crash) get their turn.
@@ -182,6 +187,23 @@ class TwilioChannel:
         if not sent.sid:
             raise Retry("twilio answered without a message sid")
         return SendResult(provider_id=sent.sid)
+
+    async def lookup(self, message: OutgoingMessage) -> SendResult | None:
+        """Twilio's record of a message a stopped dispatcher may have sent, or None."""
+        return await asyncio.to_thread(self.lookup_now, message)
+
+    def lookup_now(self, message: OutgoingMessage) -> SendResult | None:
+        """Find the message in Twilio's Message list by recipient, sender, time and body."""
+        twilio = self.settings.twilio
+        options: dict[str, Any] = {"to": message.address, "limit": LOOKUP_LIMIT}
+        if not twilio.messaging_service_sid:
+            options["from_"] = twilio.from_number
+        if message.claimed_at is not None:
+            options["date_sent_after"] = message.claimed_at - LOOKUP_SLACK
+        for found in self._client().messages.list(**options):
+            if found.body == message.text and found.sid:
+                return SendResult(provider_id=found.sid)
+        return None
 
 
 class BadForm(ValueError):

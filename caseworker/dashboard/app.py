@@ -12,13 +12,35 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from caseworker.dashboard import admin, coming, handoffs, login, overview, seeker_pages
+from caseworker.dashboard import (
+    admin,
+    applications,
+    broadcasts,
+    fairs,
+    handoffs,
+    jobs,
+    login,
+    overview,
+    seeker_pages,
+    try_it,
+)
 from caseworker.dashboard.guard import Guard
 from caseworker.dashboard.web import PREFIX, STATIC, DashboardContext
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-PAGES = (login, overview, handoffs, seeker_pages, coming, admin)
+PAGES = (
+    login,
+    overview,
+    handoffs,
+    seeker_pages,
+    admin,
+    jobs,
+    applications,
+    fairs,
+    broadcasts,
+    try_it,
+)
 
 
 def dashboard_routes(context: DashboardContext) -> list[BaseRoute]:

@@ -13,7 +13,9 @@ from typer.testing import CliRunner, Result
 from bot.cli import app
 from bot.database import Database
 from bot.settings import Settings, get_settings
-from db.models import Conversation, Handoff, OutboxMessage
+from caseworker.tryit import new_test_seeker
+from db.models import Conversation, Handoff, OutboxMessage, utcnow
+from db.session import transaction
 from tests.conftest import Seeker
 from tests.flows.test_jobs import REFERENCE
 from tests.flows.test_registration import register
@@ -110,3 +112,22 @@ def test_handoff_list_reply_and_close(seeker: Seeker, database: Database) -> Non
     assert again.exit_code == 1 and "no open request" in again.output
     stranger = jobline("handoff", "reply", "13900000009", "hi")
     assert stranger.exit_code == 1 and "no seeker with phone" in stranger.output
+
+
+@pytest.mark.usefixtures("jobline_cli")
+def test_test_seekers_are_not_exported(seeker: Seeker, database: Database) -> None:
+    register(seeker)
+    with transaction(database.sessions) as session:
+        new_test_seeker(session, "en", utcnow())
+    exported = json.loads(jobline("seekers", "export").output)
+    assert [row["phone"] for row in exported] == ["+8613800000001"]
+
+
+@pytest.mark.usefixtures("jobline_cli")
+def test_jobs_list_filters_and_close(database: Database) -> None:
+    closed = jobline("jobs", "close", "HRB-SECURITY-1")
+    assert closed.exit_code == 0 and "HRB-SECURITY-1 is closed" in closed.output
+    rows = json.loads(jobline("jobs", "list", "--status", "withdrawn", "--format", "json").output)
+    assert [row["code"] for row in rows] == ["HRB-SECURITY-1"]
+    missing = jobline("jobs", "close", "NOPE-1")
+    assert missing.exit_code == 1 and "no job post with code 'NOPE-1'" in missing.output

@@ -107,7 +107,7 @@ def test_preview_then_send_a_message_to_a_fairs_subscribers(
     with database.sessions() as session:
         row = session.get(Broadcast, broadcast_id)
         assert row is not None and (row.status, row.recipients, row.segment) == (
-            "queued",
+            "sending",
             2,
             f"subscribers={fair_id}",
         )

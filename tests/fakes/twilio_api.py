@@ -8,7 +8,10 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -63,11 +66,21 @@ class SentRequest:
 
 
 class FakeTwilio:
-    """Twilio's Messages API on 127.0.0.1; plan answers with `answer_next`."""
+    """Twilio's Messages API on 127.0.0.1; plan answers with `answer_next`.
 
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    It keeps every message it accepted, with its date_sent from `clock`, and answers the
+    Message list (GET .../Messages.json with To, From and DateSent>) from them.
+    """
+
+    def __init__(
+        self, account_sid: str, auth_token: str, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.messages: list[dict[str, Any]] = []
+        # Every accepted message takes this long to answer (it is kept at once, as Twilio does).
+        self.delay = 0.0
         self.requests: list[SentRequest] = []
         self._plan: deque[Answer] = deque()
         self._lock = threading.Lock()
@@ -84,7 +97,27 @@ class FakeTwilio:
     @property
     def sent(self) -> list[dict[str, str]]:
         """The forms of every message-create request, in order."""
-        return [r.form for r in self.requests if r.path.endswith("/Messages.json")]
+        return [
+            r.form
+            for r in self.requests
+            if r.method == "POST" and r.path.endswith("/Messages.json")
+        ]
+
+    def _list(self, query: dict[str, str]) -> Answer:
+        """The Message list, newest first, filtered as Twilio filters it."""
+        after = _when(query.get("DateSent>"))
+        with self._lock:
+            found = [
+                m
+                for m in reversed(self.messages)
+                if m["to"] == query.get("To", m["to"])
+                and m["from"] == query.get("From", m["from"])
+                and (after is None or m["sent"] >= after)
+            ]
+        size = int(query.get("PageSize") or 50)
+        records = [{k: v for k, v in m.items() if k != "sent"} for m in found[:size]]
+        meta = {"page": 0, "page_size": size, "next_page_uri": None, "uri": "/list"}
+        return Answer(200, {"messages": records, **meta})
 
     def answer_next(self, *answers: Answer) -> None:
         """Answer the next requests with these, in order; after them, success again."""
@@ -109,6 +142,9 @@ class FakeTwilio:
         expected = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         if request.auth != (self.account_sid, self.auth_token):
             return twilio_error(401, 20003)
+        path, _, query = request.path.partition("?")
+        if request.method == "GET" and path == expected:
+            return self._list({k: v[-1] for k, v in parse_qs(query).items()})
         if request.method != "POST" or request.path != expected:
             return twilio_error(404, 20404)
         planned = self._next()
@@ -121,6 +157,7 @@ class FakeTwilio:
         if "To" not in request.form or "Body" not in request.form:
             return twilio_error(400, 21604)
         sid = "SM" + uuid.uuid4().hex
+        sent = self.clock()
         body = {
             "sid": sid,
             "account_sid": self.account_sid,
@@ -132,8 +169,11 @@ class FakeTwilio:
             "num_segments": "1",
             "direction": "outbound-api",
             "uri": f"{expected[:-5]}/{sid}.json",
+            "date_sent": format_datetime(sent, usegmt=True),
         }
-        return Answer(201, body, delay=planned.delay if planned else 0.0)
+        with self._lock:
+            self.messages.append({**body, "sent": sent})
+        return Answer(201, body, delay=planned.delay if planned else self.delay)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -173,6 +213,14 @@ class FakeTwilio:
                 return
 
         return Handler
+
+
+def _when(raw: str | None) -> datetime | None:
+    """DateSent> as the client sends it: an ISO time (or a date, as Twilio documents)."""
+    if not raw:
+        return None
+    when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _basic_auth(headers: Any) -> tuple[str, str] | None:

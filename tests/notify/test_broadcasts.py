@@ -117,7 +117,7 @@ def test_queueing_is_batched_and_idempotent(database: Database, settings: Settin
         rows = session.scalar(select(func.count()).select_from(OutboxMessage))
         report = broadcasts.report(session, broadcast_id)
     assert rows == 450
-    assert report["counts"]["queued"] == 450 and report["status"] == "queued"
+    assert report["counts"]["queued"] == 450 and report["status"] == "sending"
 
 
 def test_a_broadcast_for_the_evening_waits_for_morning(

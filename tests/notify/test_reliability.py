@@ -91,10 +91,14 @@ def test_kill_9_mid_broadcast_then_restart_sends_each_message_once(
     settings, database = sqlite_database
     add_seekers(database.sessions, 10_000)
     broadcast_id = broadcast_to_all(database, settings)
+    # A worker holds one claim at a time (64 rows here): kill it while one is on the wire.
+    provider.delay = 0.002
     first = worker(provider, settings.database_url)
     deadline = time.monotonic() + 60
-    while len(provider.accepted) < 2_000 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    while time.monotonic() < deadline and (
+        len(provider.accepted) < 2_000 or count(database, "sending") == 0
+    ):
+        time.sleep(0.002)
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     assert 2_000 <= len(provider.accepted) < 10_000
