@@ -335,6 +335,18 @@ class LoginFailure(Base):
     at: Mapped[datetime]
 
 
+class LinkCode(Base):
+    """A code texted to a phone, to link a chat with no number (WeChat) to that phone's seeker."""
+
+    __tablename__ = "link_codes"
+
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ProviderToken(Base):
     """An access token a provider issues for a while (WeChat's), shared by every process."""
 

@@ -133,7 +133,9 @@ class QuestionFlow(ABC):
                 question.slot,
             )
         if isinstance(outcome, NearMiss):
-            pending = state.at(self.name, f"{question.slot}:confirm", _pending=outcome.value)
+            pending = replace(
+                state.at(self.name, f"{question.slot}:confirm"), pending=outcome.value
+            )
             return Turn(pending, (outcome.confirm,))
         if isinstance(outcome, Rejected):
             return missed(state, outcome.retry)
@@ -141,11 +143,13 @@ class QuestionFlow(ABC):
 
     def _confirm(self, ctx: Context, state: State, question: Question, parse: Parse) -> Turn | None:
         if parse.intent == "affirm" or parse.entity("number") == "1":
-            value = state.answers.get("_pending")
-            done = state.at(self.name, question.slot, **{question.slot: value, "_pending": None})
+            value = state.pending
+            done = replace(
+                state.at(self.name, question.slot, **{question.slot: value}), pending=None
+            )
             return self.after(ctx, done, question.slot)
         if parse.intent == "deny" or parse.entity("number") == "2":
-            again = state.at(self.name, question.slot, _pending=None)
+            again = replace(state.at(self.name, question.slot), pending=None)
             return Turn(again, (question.ask(ctx, again),))
         return None
 

@@ -14,7 +14,7 @@ from flows.info import CardHow, ConcessionCard, Training
 from flows.jobs import Jobs
 from flows.language import Language
 from flows.loans import LoanEligibility
-from flows.menu import MENU_OFFERS, offering, show_menu
+from flows.menu import MENU, MENU_OFFERS, RESUME, offering, show_menu
 from flows.registration import Registration
 from flows.status import ApplicationStatus
 from flows.types import Context, Reply, State, Turn, reply
@@ -117,12 +117,7 @@ def _switches(state: State, parse: Parse, threshold: float) -> bool:
 
 def _switch(ctx: Context, state: State, parse: Parse) -> Turn:
     """Leave the current flow for another topic, keeping it to come back to."""
-    answers = {k: v for k, v in state.answers.items() if k != "_suspended"}
-    kept = State(
-        answers={"_suspended": {"flow": state.flow, "step": state.step, "answers": answers}}
-    )
-    if state.flow not in SUSPENDABLE:
-        kept = State()
+    kept = state.suspend() if state.flow in SUSPENDABLE else State()
     return _start(ctx, kept, parse)
 
 
@@ -132,15 +127,15 @@ def _start(ctx: Context, state: State, parse: Parse) -> Turn:
 
 def _route(ctx: Context, state: State, parse: Parse) -> Turn:
     intent = parse.intent
-    if intent == "affirm" and "yes" in (state.answers.get("_offers") or {}):
-        intent = state.answers["_offers"]["yes"]
+    if intent == "affirm" and "yes" in state.offers:
+        intent = state.offers["yes"]
         parse = replace(parse, intent=intent)
     if intent == "number":
-        offers = state.answers.get("_offers") or MENU_OFFERS
+        offers = state.offers or MENU_OFFERS
         intent = offers.get(parse.entity("number") or "", "")
-        if intent == "_resume":
+        if intent == RESUME:
             return _resume(ctx, state)
-        if intent == "_menu":
+        if intent == MENU:
             return show_menu(State())
         if not intent:
             return show_menu(state, Reply("not_understood"))
@@ -162,20 +157,21 @@ def _route(ctx: Context, state: State, parse: Parse) -> Turn:
 
 def _offer_resume(ctx: Context, before: State, turn: Turn) -> Turn:
     """After a detour ends, offer to go back to the suspended flow (or go back at once)."""
-    suspended = turn.state.answers.get("_suspended")
-    if not suspended or turn.state.flow is not None or before.flow is None:
+    suspended = turn.state.suspended
+    if suspended is None or turn.state.flow is not None or before.flow is None:
         return turn
-    if suspended.get("auto"):
+    if suspended.auto:
         back = _resume(ctx, turn.state)
         return Turn(back.state, (*turn.replies, *back.replies), turn.effects)
-    offers = {"1": "_resume", "2": "_menu"}
+    offers = {"1": RESUME, "2": MENU}
     state = offering(turn.state, offers)
     return Turn(state, (*turn.replies, reply("resume_offer", "1 Yes", "2 No")), turn.effects)
 
 
 def _resume(ctx: Context, state: State) -> Turn:
-    suspended = state.answers["_suspended"]
-    resumed = State(flow=suspended["flow"], step=suspended["step"], answers=suspended["answers"])
+    suspended = state.suspended
+    assert suspended is not None
+    resumed = State(flow=suspended.flow, step=suspended.step, answers=suspended.answers)
     return Turn(resumed, (FLOWS[resumed.flow or ""].ask_current(ctx, resumed),))
 
 

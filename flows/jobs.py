@@ -352,17 +352,7 @@ class Jobs:
 
     def _register_first(self, ctx: Context, state: State) -> Turn:
         """Keep the job to come back to, and start registration."""
-        answers = {k: v for k, v in state.answers.items() if k != "_suspended"}
-        kept = State(
-            answers={
-                "_suspended": {
-                    "flow": self.name,
-                    "step": "details",
-                    "answers": answers,
-                    "auto": True,
-                }
-            }
-        )
+        kept = state.at(self.name, "details").suspend(auto=True)
         registering = Registration().start(ctx, kept, Parse("register", "register"))
         return replace(registering, replies=(Reply("apply_register_first"),))
 

@@ -35,9 +35,15 @@ def show_menu(state: State, *before: Reply) -> Turn:
     return Turn(offering(state.idle(), MENU_OFFERS), (*before, menu_reply()))
 
 
+# What the numbers stand for after "go back to what you were doing?".
+RESUME = "resume"
+MENU = "menu"
+
+
 def offering(state: State, offers: dict[str, str]) -> State:
-    """An idle state where the given numbers stand for intents (e.g. 1 = register)."""
-    answers = {k: v for k, v in state.answers.items() if k != "_suspended"}
-    if "_resume" in offers.values():
-        answers["_suspended"] = state.answers["_suspended"]
-    return State(answers={**answers, "_offers": offers})
+    """An idle state where the given numbers stand for intents (e.g. 1 = register); the
+    suspended flow is kept only when one of them goes back to it."""
+    kept = state.suspended if RESUME in offers.values() else None
+    return State(
+        answers=dict(state.answers), suspended=kept, offers=dict(offers), pending=state.pending
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 
 from flows.menu import MENU_OFFERS
 from flows.types import Context, Reply, State, Turn
@@ -11,7 +12,7 @@ from nlu.parse import Parse
 
 def ended(state: State, offers: dict[str, str] | None = None) -> State:
     """No active flow; a suspended flow is kept; menu numbers work, with these in their place."""
-    return State(answers={**state.idle().answers, "_offers": {**MENU_OFFERS, **(offers or {})}})
+    return replace(state.idle(), offers={**MENU_OFFERS, **(offers or {})})
 
 
 class OneReply(ABC):

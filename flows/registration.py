@@ -222,7 +222,7 @@ class Registration(QuestionFlow):
     @staticmethod
     def _registered(state: State, name: str) -> Reply:
         """Thanks; without a next step when the engine goes straight back to a job."""
-        if (state.answers.get("_suspended") or {}).get("auto"):
+        if state.suspended is not None and state.suspended.auto:
             return reply("registered_going_back", name=name)
         return reply("registered", "1 Jobs near you", "MENU", name=name)
 

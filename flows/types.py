@@ -31,23 +31,82 @@ class Profile:
     registered: bool = False
 
 
+# Where State's own fields are kept among the answers of a conversation row.
+STORED_SUSPENDED = "_suspended"
+STORED_OFFERS = "_offers"
+STORED_PENDING = "_pending"
+
+
+@dataclass(frozen=True)
+class Suspended:
+    """A flow left for another topic, kept to come back to."""
+
+    flow: str
+    step: str | None
+    answers: dict[str, Any] = field(default_factory=dict)
+    auto: bool = False  # go straight back when the other topic ends, without asking
+
+
 @dataclass(frozen=True)
 class State:
-    """Where the seeker is: the active flow, its step, answers so far, wrong answers in a row."""
+    """Where the seeker is: the active flow, its step, answers so far, wrong answers in a row,
+    a flow kept to come back to, what numbers stand for while no flow is active, and a near-miss
+    answer waiting for the seeker's yes."""
 
     flow: str | None = None
     step: str | None = None
     answers: dict[str, Any] = field(default_factory=dict)
     misses: int = 0
+    suspended: Suspended | None = None
+    offers: dict[str, str] = field(default_factory=dict)
+    pending: Any = None
 
     def at(self, flow: str | None, step: str | None, **answers: Any) -> State:
         """The state at another step, keeping answers and adding new ones; misses reset."""
         return replace(self, flow=flow, step=step, answers={**self.answers, **answers}, misses=0)
 
     def idle(self) -> State:
-        """No active flow; answers kept only for a suspended flow."""
-        kept = {k: v for k, v in self.answers.items() if k == "_suspended"}
-        return State(answers=kept)
+        """No active flow; only a suspended flow is kept."""
+        return State(suspended=self.suspended)
+
+    def suspend(self, auto: bool = False) -> State:
+        """An idle state that keeps this flow to come back to (at once when auto)."""
+        assert self.flow is not None
+        return State(suspended=Suspended(self.flow, self.step, dict(self.answers), auto))
+
+    def stored(self) -> dict[str, Any]:
+        """The answers as a conversation row keeps them, with the state's own fields inside."""
+        stored = dict(self.answers)
+        if self.suspended is not None:
+            kept = self.suspended
+            stored[STORED_SUSPENDED] = {
+                "flow": kept.flow,
+                "step": kept.step,
+                "answers": kept.answers,
+            }
+            if kept.auto:
+                stored[STORED_SUSPENDED]["auto"] = True
+        if self.offers:
+            stored[STORED_OFFERS] = dict(self.offers)
+        if self.pending is not None:
+            stored[STORED_PENDING] = self.pending
+        return stored
+
+    @classmethod
+    def from_stored(
+        cls, flow: str | None, step: str | None, stored: dict[str, Any], misses: int
+    ) -> State:
+        """The state a conversation row keeps (the inverse of stored)."""
+        answers = dict(stored)
+        kept = answers.pop(STORED_SUSPENDED, None)
+        suspended = None
+        if kept:
+            suspended = Suspended(
+                kept["flow"], kept["step"], dict(kept["answers"]), bool(kept.get("auto"))
+            )
+        offers = dict(answers.pop(STORED_OFFERS, None) or {})
+        pending = answers.pop(STORED_PENDING, None)
+        return cls(flow, step, answers, misses, suspended, offers, pending)
 
 
 class Asks(StrEnum):

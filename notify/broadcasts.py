@@ -26,6 +26,7 @@ from db.models import (
 )
 from db.session import transaction
 from flows.catalogue import render
+from flows.types import State
 from notify.config import NotifyConfig
 from notify.outbox import PRIORITY
 from notify.quiet import quiet_hours
@@ -439,7 +440,7 @@ def offer_rsvp(session: Session, contact_ids: list[int], fair_id: int, now: date
     """After a fair alert, 1 or YES means 'I will come' (only where no flow is under way)."""
     if not contact_ids:
         return
-    answers = {"_offers": RSVP_OFFERS, "_fair": fair_id}
+    answers = State(offers=RSVP_OFFERS).stored()
     session.execute(
         update(Conversation)
         .where(Conversation.contact_id.in_(contact_ids), Conversation.flow.is_(None))

@@ -26,7 +26,7 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> set[str]:
 def keys_of(data: dict[str, Any], prefix: str = "") -> set[str]:
     names: set[str] = set()
     for key, value in data.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:  # an empty mapping is a setting of its own
             names |= keys_of(value, f"{prefix}{key}.")
         else:
             names.add(prefix + key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import subprocess
 import sys
 import time
@@ -32,7 +33,9 @@ from db.session import transaction
 from notify import broadcasts, outbox
 from notify.dispatcher import Dispatcher
 from tests.conftest import Clock
+from tests.conftest import Seeker as TextingSeeker
 from tests.fakes.wechat_api import FakeWeChat
+from tests.flows.test_registration import register
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "wx5ee1f0c0ffee1234"
@@ -411,3 +414,72 @@ def test_two_processes_share_one_token_and_refresh_it_once(
     second = both(stale=first[0])  # WeChat refused it in both: one refresh between them
     assert second[0] == second[1] == fake_wechat.token != first[0]
     assert fake_wechat.tokens_issued == 2
+
+
+def code_texted(database: Database, phone: str) -> str:
+    """The 6-digit code in the last SMS to this phone."""
+    with database.sessions() as session:
+        row = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.channel == "sms", OutboxMessage.address == phone)
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+    assert row is not None
+    found = re.search(r"\d{6}", row.text)
+    assert found is not None
+    return found.group()
+
+
+def seeker_of_wechat(database: Database) -> Seeker:
+    with database.sessions() as session:
+        contact = session.scalars(select(Contact).where(Contact.channel == "wechat")).one()
+        seeker = session.get(Seeker, contact.seeker_id)
+        assert seeker is not None
+        return seeker
+
+
+def test_typing_a_phone_number_links_by_a_code_texted_to_it(
+    wechat: WeChat, database: Database, seeker: TextingSeeker
+) -> None:
+    register(seeker)  # +8613800000001 registered by SMS (console) first
+    wechat.says("hi")
+    wechat.says("138 0000 0001")
+    assert replies(database)[-1] == "验证码已发到+86138****0001。请回复6位验证码，10分钟内有效。"
+    code = code_texted(database, "+8613800000001")
+    wrong = "000000" if code != "000000" else "111111"
+    wechat.says(wrong)
+    assert replies(database)[-1] == "验证码不对，还能试4次。请回复6位验证码。"
+    wechat.says(code)
+    linked = seeker_of_wechat(database)
+    assert linked.phone == "+8613800000001" and linked.name == "Wang Lei"
+    assert replies(database)[-1].startswith("Jobline menu")  # the known seeker, in their language
+
+
+def test_five_wrong_codes_lock_and_a_code_runs_out(
+    wechat: WeChat, database: Database, clock: Clock
+) -> None:
+    wechat.says("hi")
+    wechat.says("13900000077")
+    code = code_texted(database, "+8613900000077")
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        wechat.says(wrong)
+    assert replies(database)[-1] == "错的次数太多。请10分钟后再发一次手机号。"
+    wechat.says(code)  # even the right code, once locked
+    assert replies(database)[-1] == "错的次数太多。请10分钟后再发一次手机号。"
+    assert seeker_of_wechat(database).phone is None
+    wechat.says("13900000077")  # a new code
+    clock.advance(minutes=11)
+    wechat.says(code_texted(database, "+8613900000077"))
+    assert replies(database)[-1] == "验证码过期了。请再发一次手机号，获取新的验证码。"
+    assert seeker_of_wechat(database).phone is None
+
+
+def test_short_codes_and_other_text_are_not_phone_numbers(
+    wechat: WeChat, database: Database
+) -> None:
+    wechat.says("hi")
+    wechat.says("10086")
+    wechat.says("123456")
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).where(OutboxMessage.channel == "sms")) == 0

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from bot.database import Database, open_database
 from bot.runtime import build_runtime
+from caseworker.dashboard.words import LANGUAGES, catalogue
 from db.models import (
     AuditEntry,
     Broadcast,
@@ -20,6 +21,7 @@ from db.models import (
     JobFair,
     JobPost,
     OutboxMessage,
+    OutboxStatus,
     Seeker,
 )
 from tests.caseworker.test_board_and_tryit import apply
@@ -290,3 +292,8 @@ def test_try_it_talks_as_a_test_seeker_left_out_of_broadcasts(
     assert real.status_code == 404
     assert actions(dashboard_database) == ["try.new_test_seeker"]
     assert count(dashboard_database, FairSubscription) == 0
+
+
+def test_every_outbox_status_has_words_in_both_languages() -> None:
+    for language in LANGUAGES:
+        assert all(f"status_{status}" in catalogue(language) for status in OutboxStatus)
