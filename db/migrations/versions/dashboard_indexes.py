@@ -1,7 +1,7 @@
 """indexes for the dashboard Overview: per-day counts and broadcast funnels
 
 Revision ID: dashboard_2
-Revises: wechat_1
+Revises: wechat_2
 """
 
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "dashboard_2"
-down_revision: str | None = "wechat_1"
+down_revision: str | None = "wechat_2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
