@@ -34,8 +34,10 @@ from notify import broadcasts, outbox
 from notify.dispatcher import Dispatcher
 from tests.conftest import Clock
 from tests.conftest import Seeker as TextingSeeker
+from tests.fakes.people import add_seekers, phone
+from tests.fakes.provider import FakeProvider, HttpChannel
+from tests.fakes.seekers import register
 from tests.fakes.wechat_api import FakeWeChat
-from tests.flows.test_registration import register
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "wx5ee1f0c0ffee1234"
@@ -483,3 +485,52 @@ def test_short_codes_and_other_text_are_not_phone_numbers(
     wechat.says("123456")
     with database.sessions() as session:
         assert session.scalar(select(func.count()).where(OutboxMessage.channel == "sms")) == 0
+
+
+def test_a_broadcast_reaches_wechat_and_sms_seekers_once_each(
+    database: Database, settings: Settings, clock: Clock, fake_wechat: FakeWeChat
+) -> None:
+    add_seekers(database.sessions, 30, first=0, channel="sms")
+    add_seekers(database.sessions, 20, first=500, channel="wechat", language="zh")
+    with transaction(database.sessions) as session:
+        news = broadcasts.create(
+            session, segment=broadcasts.parse_segment("all"), text="Fair on Monday", now=clock()
+        )
+        news_id = news.id
+    broadcasts.queue(database.sessions, news_id, settings)
+    provider = FakeProvider().start()
+    started = time.monotonic()
+
+    def ticking() -> datetime:
+        return clock.now + timedelta(seconds=time.monotonic() - started)
+
+    async def go() -> None:
+        api = wechat_api(settings, database.sessions, ticking)
+        sms = HttpChannel(provider.url)
+        dispatcher = Dispatcher(
+            database.sessions,
+            {"wechat": WeChatChannel(api), "sms": sms},
+            settings,
+            clock=ticking,
+            poll_seconds=0.02,
+        )
+        try:
+            await asyncio.wait_for(dispatcher.run(until_idle=True), timeout=60)
+        finally:
+            await api.close()
+            await sms.close()
+            dispatcher.close()
+
+    try:
+        asyncio.run(go())
+    finally:
+        provider.stop()
+    by_sms = provider.per_address()
+    by_wechat: dict[str, int] = {}
+    for body in fake_wechat.sent():
+        by_wechat[body["touser"]] = by_wechat.get(body["touser"], 0) + 1
+    assert set(by_sms) == {phone(n) for n in range(30)} and set(by_sms.values()) == {1}
+    assert set(by_wechat) == {phone(n) for n in range(500, 520)}
+    assert set(by_wechat.values()) == {1}
+    with database.sessions() as session:
+        assert broadcasts.report(session, news_id)["counts"]["sent"] == 50
