@@ -17,7 +17,7 @@ from caseworker.tryit import new_test_seeker
 from db.models import AuditEntry, Handoff, OutboxMessage, Seeker, utcnow
 from db.session import transaction
 from tests.dashboard.conftest import ask_for_a_person, form_token, signed_in
-from tests.flows.test_registration import HAPPY_PATH
+from tests.fakes.seekers import HAPPY_PATH
 
 XSS = "<img src=x onerror=alert(1)>"
 
