@@ -1,7 +1,7 @@
 """contacts.device: the office phone (SMS gateway device) a contact last wrote to
 
 Revision ID: android_sms_1
-Revises: wechat_2
+Revises: dashboard_2
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "android_sms_1"
-down_revision: str | None = "wechat_2"
+down_revision: str | None = "dashboard_2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
