@@ -40,8 +40,8 @@ from tests.conftest import Seeker as TextingSeeker
 from tests.fakes.people import add_seekers, phone
 from tests.fakes.postgres import fresh_postgres_url
 from tests.fakes.provider import FakeProvider, HttpChannel
+from tests.fakes.seekers import register
 from tests.fakes.wechat_api import FakeWeChat
-from tests.flows.test_registration import register
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "wx5ee1f0c0ffee1234"

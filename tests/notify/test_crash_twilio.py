@@ -19,36 +19,28 @@ from bot.settings import Settings, load_settings
 from db.models import Broadcast, OutboxMessage
 from tests.fakes.people import add_seekers, phone
 from tests.fakes.postgres import fresh_postgres_url
-from tests.fakes.twilio_api import FakeTwilio
+from tests.fakes.twilio_api import PUBLIC_URL, FakeTwilio, twilio_section
 from tests.notify.test_reliability import broadcast_to_all
 
 ROOT = Path(__file__).resolve().parents[2]
-ACCOUNT_SID = "AC" + "9abc0def" * 4
-AUTH_TOKEN = "crash-test-token"
 RECIPIENTS = 300
 
 
 @pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    fake.delay = 0.15  # each send takes a while, so the kill lands mid-broadcast
-    yield fake
-    fake.stop()
+def slow_twilio(fake_twilio: FakeTwilio) -> FakeTwilio:
+    """The fake Twilio, slow enough per send that the kill lands mid-broadcast."""
+    fake_twilio.delay = 0.15
+    return fake_twilio
 
 
 @pytest.fixture
-def postgres(postgres_server: str, fake_twilio: FakeTwilio) -> Iterator[tuple[Settings, Database]]:
+def postgres(postgres_server: str, slow_twilio: FakeTwilio) -> Iterator[tuple[Settings, Database]]:
     for url in fresh_postgres_url(postgres_server):
         settings = load_settings(
             database_url=url,
             load_demo_data=False,
-            public_base_url="https://jobline.example.org",
-            twilio={
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": "+15005550006",
-                "api_base_url": fake_twilio.url,
-            },
+            public_base_url=PUBLIC_URL,
+            twilio=twilio_section(slow_twilio),
             notify={"quiet_hours": "", "rate_limits": {"twilio": 0}, "lease_seconds": 2},
         )
         database = open_database(settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -15,19 +14,9 @@ from bot.settings import Settings, load_settings
 from db.models import Seeker
 from notify.dispatcher import Dispatcher
 from tests.fakes.people import DaytimeClock, add_seekers, phone
-from tests.fakes.twilio_api import FakeTwilio, twilio_error
+from tests.fakes.twilio_api import PUBLIC_URL, FakeTwilio, twilio_error, twilio_section
 from tests.notify.test_dispatcher import statuses
 from tests.notify.test_reliability import broadcast_to_all
-
-ACCOUNT_SID = "AC" + "5678dcba" * 4
-AUTH_TOKEN = "notify-test-token"
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
@@ -35,13 +24,8 @@ def twilio_settings(database_url: str, fake_twilio: FakeTwilio) -> Settings:
     return load_settings(
         database_url=database_url,
         load_demo_data=False,
-        public_base_url="https://jobline.example.org",
-        twilio={
-            "account_sid": ACCOUNT_SID,
-            "auth_token": AUTH_TOKEN,
-            "from_number": "+15005550006",
-            "api_base_url": fake_twilio.url,
-        },
+        public_base_url=PUBLIC_URL,
+        twilio=twilio_section(fake_twilio),
         notify={"quiet_hours": "", "rate_limits": {"twilio": 0}},
     )
 
