@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.database import Database, open_database
-from bot.runtime import twilio_channel
+from bot.runtime import sms_channel
 from bot.settings import Settings
 from db.models import Seeker
 from notify.dispatcher import Dispatcher
@@ -43,7 +43,7 @@ def test_a_broadcast_through_twilio_retries_and_stops_as_twilio_says(
     )
 
     async def go() -> None:
-        channel = twilio_channel(sms_settings)
+        channel = sms_channel(sms_settings)
         assert channel is not None
         dispatcher = Dispatcher(
             database.sessions,
