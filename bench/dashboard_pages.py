@@ -53,6 +53,8 @@ SUBSCRIBERS = 5_000
 EMAIL = "bench@jobline.test"
 PASSWORD = "bench password 1"
 LIMIT_MS = 300.0
+# Files to download, not pages: timed once each, as seekers a second.
+DOWNLOADS = (".csv",)
 STAGES = ("submitted", "seen", "interview", "hired", "not_selected")
 
 
@@ -216,7 +218,7 @@ def pages(ids: dict[str, int]) -> list[str]:
         for route in module.routes:
             if not isinstance(route, Route) or "GET" not in (route.methods or ()):
                 continue
-            if route.path in ("/login",):
+            if route.path in ("/login",) or route.path.endswith(DOWNLOADS):
                 continue
             path = re.sub(
                 r"\{(\w+?)(?:_id)?(?::\w+)?\}", lambda m: str(ids[m.group(1)]), route.path
@@ -256,6 +258,19 @@ def measure(url: str, paths: list[str], rounds: int) -> dict[str, list[float]]:
     return timings
 
 
+def time_export(url: str) -> float:
+    """Seconds to download the whole seekers list as CSV (a file, not a page)."""
+    with httpx.Client(base_url=url, timeout=300) as client:
+        sign_in(client)
+        started = time.perf_counter()
+        answer = client.get("/dashboard/seekers/export.csv")
+        seconds = time.perf_counter() - started
+    rows = answer.text.count("\n") - 1
+    if answer.status_code != 200 or rows != SEEKERS:
+        raise SystemExit(f"export answered {answer.status_code} with {rows} rows")
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=40)
@@ -274,6 +289,7 @@ def main() -> None:
         paths = pages(ids)
         with jobline_run(database_url, Path(folder) / "jobline.log") as url:
             timings = measure(url, paths, args.rounds)
+            export_seconds = time_export(url)
     base = p95(timings["/health"])
     print(f"\n{'page':<44} {'p50 ms':>8} {'p95 ms':>8} {'p95 / health':>13}")
     slow = []
@@ -282,6 +298,8 @@ def main() -> None:
         print(f"{path:<44} {statistics.median(samples):8.1f} {high:8.1f} {high / base:13.1f}")
         if high >= LIMIT_MS:
             slow.append(path)
+    print(f"\nexport of every seeker as CSV: {export_seconds:.1f} s, "
+          f"{SEEKERS / export_seconds:,.0f} seekers/s")  # fmt: skip
     if slow:
         print(f"\nover {LIMIT_MS:.0f} ms p95: {', '.join(slow)}")
         raise SystemExit(1)

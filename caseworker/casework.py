@@ -169,32 +169,50 @@ class OpenHandoff:
 
 
 def open_handoffs(session: Session) -> list[OpenHandoff]:
-    """Every open handoff, oldest first, with the seeker's last message."""
-    query = select(Handoff).where(Handoff.status == "open").order_by(Handoff.opened_at)
-    found = []
-    for handoff in session.scalars(query):
-        contact = session.get(Contact, handoff.contact_id)
-        assert contact is not None
-        last = session.scalar(
-            select(Message.text)
-            .where(Message.contact_id == contact.id, Message.direction == "in")
-            .order_by(Message.created_at.desc(), Message.id.desc())
-            .limit(1)
+    """Every open handoff, oldest first, with the seeker's last message (two queries)."""
+    waiting = session.execute(
+        select(
+            Handoff.opened_at,
+            Handoff.reason,
+            Contact.id.label("contact_id"),
+            Contact.channel,
+            Contact.address,
+            Seeker.id.label("seeker_id"),
+            Seeker.phone,
+            Seeker.name,
+            Seeker.language,
+            Seeker.is_test,
         )
-        found.append(
-            OpenHandoff(
-                phone=contact.seeker.phone or contact.address,
-                name=contact.seeker.name,
-                channel=contact.channel,
-                opened_at=handoff.opened_at,
-                reason=handoff.reason,
-                last_message=last or "",
-                seeker_id=contact.seeker_id,
-                language=contact.seeker.language,
-                is_test=contact.seeker.is_test,
-            )
+        .join(Contact, Contact.id == Handoff.contact_id)
+        .join(Seeker, Seeker.id == Contact.seeker_id)
+        .where(Handoff.status == "open")
+        .order_by(Handoff.opened_at, Handoff.id)
+    ).all()
+    newest = (
+        select(func.max(Message.id))
+        .where(Message.contact_id.in_({row.contact_id for row in waiting}))
+        .where(Message.direction == "in")
+        .group_by(Message.contact_id)
+    )
+    last = dict(
+        session.execute(
+            select(Message.contact_id, Message.text).where(Message.id.in_(newest))
+        ).all()
+    )
+    return [
+        OpenHandoff(
+            phone=row.phone or row.address,
+            name=row.name,
+            channel=row.channel,
+            opened_at=row.opened_at,
+            reason=row.reason,
+            last_message=last.get(row.contact_id, ""),
+            seeker_id=row.seeker_id,
+            language=row.language,
+            is_test=row.is_test,
         )
-    return found
+        for row in waiting
+    ]
 
 
 def _seeker_by_phone(session: Session, phone: str, region: str) -> Seeker:

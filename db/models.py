@@ -99,7 +99,7 @@ class Seeker(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     # A caseworker's pretend seeker ("Try it"): left out of counts, exports and broadcasts.
     is_test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    registered_at: Mapped[datetime | None]
+    registered_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     contacts: Mapped[list[Contact]] = relationship(back_populates="seeker")
@@ -117,6 +117,8 @@ class Contact(Base):
     seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_inbound_at: Mapped[datetime | None]
+    # The office phone (SMS gateway device) this contact last wrote to; replies go through it.
+    device: Mapped[str | None] = mapped_column(String(40))
 
     seeker: Mapped[Seeker] = relationship(back_populates="contacts")
 
@@ -128,6 +130,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "provider_id"),
         Index("ix_messages_contact_created", "contact_id", "created_at"),
+        # The Overview's messages per day.
+        Index("ix_messages_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -282,7 +286,12 @@ class OutboxMessage(Base):
     """One message to send, written in the same transaction as what caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "not_before"),
+        Index("ix_outbox_created_at", "created_at"),
+        # A broadcast's counts by status (its page and the Overview's funnels).
+        Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
