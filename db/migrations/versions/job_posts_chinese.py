@@ -1,7 +1,7 @@
 """job_posts.title_zh, employer_zh, hours_zh, suits_zh: what Chinese-speaking seekers read
 
 Revision ID: understand_1
-Revises: wechat_2
+Revises: android_sms_1
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "understand_1"
-down_revision: str | None = "wechat_2"
+down_revision: str | None = "android_sms_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
