@@ -84,6 +84,10 @@ class Seeker(Base):
     """A person looking for work: the profile shared by all their channels."""
 
     __tablename__ = "seekers"
+    __table_args__ = (
+        Index("ix_seekers_registered", "registered_at"),
+        Index("ix_seekers_district", "district"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -128,6 +132,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "provider_id"),
         Index("ix_messages_contact_created", "contact_id", "created_at"),
+        Index("ix_messages_direction_created", "direction", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,7 +192,10 @@ class Application(Base):
     """A seeker's application for a post, with its reference code and stage."""
 
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("seeker_id", "job_id"),)
+    __table_args__ = (
+        UniqueConstraint("seeker_id", "job_id"),
+        Index("ix_applications_stage_changed", "stage", "stage_changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
@@ -222,6 +230,7 @@ class FairSubscription(Base):
     """A seeker who asked for alerts about a fair (JOIN), and whether they will attend."""
 
     __tablename__ = "fair_subscriptions"
+    __table_args__ = (Index("ix_fair_subscriptions_fair", "fair_id"),)
 
     seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), primary_key=True)
     fair_id: Mapped[int] = mapped_column(ForeignKey("job_fairs.id"), primary_key=True)
@@ -233,6 +242,7 @@ class Handoff(Base):
     """A seeker's request to talk to a person; open until a caseworker closes it."""
 
     __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status_opened", "status", "opened_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
@@ -277,7 +287,11 @@ class OutboxMessage(Base):
     """One message to send, written in the same transaction as what caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "not_before"),
+        Index("ix_outbox_created", "created_at"),
+        Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
