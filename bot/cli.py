@@ -116,13 +116,13 @@ def _converse(jobline: Jobline, console: ConsoleChannel, address: str, machine: 
 @seekers_app.command("export")
 def seekers_export(fmt: Format = typer.Option(Format.json, "--format")) -> None:
     """Print every seeker with their profile (CSV cells are safe to open in a spreadsheet)."""
-    from caseworker.seekers import EXPORT_FIELDS, all_seekers, csv_row, export_row
+    from caseworker.seekers import EXPORT_FIELDS, csv_row, export_rows
     from db.models import Seeker
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
     with database.sessions() as session:
-        rows = [export_row(s) for s in all_seekers(session, Seeker.is_test.is_(False))]
+        rows = list(export_rows(session, Seeker.is_test.is_(False)))
     if fmt is Format.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -16,10 +16,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot import phone_codes
 from bot.channels.base import InboundMessage, printable
 from bot.effects import EffectContext, apply
 from bot.extras import extra_turn, link_shared_phone, parse_kind
 from bot.lookup import StoreLookup
+from bot.phone_codes import CODE_LINKED, CodeStep
 from bot.settings import Settings
 from db.models import Contact, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
@@ -173,6 +175,8 @@ class Jobline:
                 contact = find_or_create_contact(
                     session, inbound.channel, address, self.settings, now
                 )
+                if inbound.device is not None:
+                    contact.device = inbound.device
                 message = Message(
                     contact_id=contact.id,
                     channel=inbound.channel,
@@ -310,6 +314,9 @@ class Jobline:
         with transaction(self.sessions) as session:
             contact = session.get(Contact, received.contact_id)
             assert contact is not None
+            code = self._phone_code(session, contact, message, kind, now)
+            if code is not None and code.linked is not None:
+                parse = code.linked
             linked = link_shared_phone(session, contact, parse)
             seeker = contact.seeker
             if kind == "text":
@@ -328,7 +335,10 @@ class Jobline:
                 settings=self.settings,
                 lookup=self.lookup_factory(session) if self.lookup_factory else None,
             )
-            turn = extra_turn(session, ctx, _state_of(conversation), parse, linked)
+            if code is not None and code.replies:
+                turn: Turn | None = Turn(_state_of(conversation), code.replies)
+            else:
+                turn = extra_turn(session, ctx, _state_of(conversation), parse, linked)
             if turn is None:
                 turn = (
                     _not_text(state)
@@ -336,6 +346,22 @@ class Jobline:
                     else run_turn(ctx, _state_of(conversation), parse, idle_for)
                 )
             self._commit_turn(session, contact, seeker, conversation, turn, received, now)
+
+    def _phone_code(
+        self, session: Session, contact: Contact, message: Message, kind: str, now: datetime
+    ) -> CodeStep | None:
+        """On a channel without phone numbers, a typed number or code links the seeker."""
+        if kind != "text" or contact.channel not in CODE_LINKED or contact.seeker.opted_out:
+            return None
+        return phone_codes.step(
+            session,
+            contact,
+            message.text,
+            now,
+            self.settings.phone_region,
+            lambda phone: find_or_create_contact(session, "sms", phone, self.settings, now),
+            message.id,
+        )
 
     def _commit_turn(
         self,

@@ -80,12 +80,11 @@ class StageColumn:
 def board(session: Session, per_stage: int = 50) -> list[StageColumn]:
     """One column per stage, newest moves first (test seekers left out)."""
     real = Seeker.is_test.is_(False)
-    # Test seekers are few: leaving them out beats joining every application to its seeker.
-    pretend = select(Seeker.id).where(Seeker.is_test.is_(True))
     totals = dict(
         session.execute(
             select(Application.stage, func.count())
-            .where(Application.seeker_id.not_in(pretend))
+            .join(Seeker, Seeker.id == Application.seeker_id)
+            .where(real)
             .group_by(Application.stage)
         ).all()
     )
@@ -170,35 +169,49 @@ class OpenHandoff:
 
 
 def open_handoffs(session: Session) -> list[OpenHandoff]:
-    """Every open handoff, oldest first, with the seeker's last message (one query)."""
-    last = (
-        select(Message.text)
-        .where(Message.contact_id == Handoff.contact_id, Message.direction == "in")
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-        .correlate(Handoff)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(Handoff, Contact, Seeker, last)
+    """Every open handoff, oldest first, with the seeker's last message (two queries)."""
+    waiting = session.execute(
+        select(
+            Handoff.opened_at,
+            Handoff.reason,
+            Contact.id.label("contact_id"),
+            Contact.channel,
+            Contact.address,
+            Seeker.id.label("seeker_id"),
+            Seeker.phone,
+            Seeker.name,
+            Seeker.language,
+            Seeker.is_test,
+        )
         .join(Contact, Contact.id == Handoff.contact_id)
         .join(Seeker, Seeker.id == Contact.seeker_id)
         .where(Handoff.status == "open")
         .order_by(Handoff.opened_at, Handoff.id)
     ).all()
+    newest = (
+        select(func.max(Message.id))
+        .where(Message.contact_id.in_({row.contact_id for row in waiting}))
+        .where(Message.direction == "in")
+        .group_by(Message.contact_id)
+    )
+    last = dict(
+        session.execute(
+            select(Message.contact_id, Message.text).where(Message.id.in_(newest))
+        ).all()
+    )
     return [
         OpenHandoff(
-            phone=seeker.phone or contact.address,
-            name=seeker.name,
-            channel=contact.channel,
-            opened_at=handoff.opened_at,
-            reason=handoff.reason,
-            last_message=text or "",
-            seeker_id=seeker.id,
-            language=seeker.language,
-            is_test=seeker.is_test,
+            phone=row.phone or row.address,
+            name=row.name,
+            channel=row.channel,
+            opened_at=row.opened_at,
+            reason=row.reason,
+            last_message=last.get(row.contact_id, ""),
+            seeker_id=row.seeker_id,
+            language=row.language,
+            is_test=row.is_test,
         )
-        for handoff, contact, seeker, text in rows
+        for row in waiting
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -37,11 +37,15 @@ EXPORT_FIELDS = (
 )
 
 
-def export_row(seeker: Seeker) -> dict[str, Any]:
-    """A seeker's profile as exported (JSON and CSV)."""
-    row = {name: getattr(seeker, name) for name in EXPORT_FIELDS}
-    row["registered_at"] = seeker.registered_at.isoformat() if seeker.registered_at else None
-    return row
+def export_rows(session: Session, condition: ColumnElement[bool]) -> Iterator[dict[str, Any]]:
+    """Every matching seeker's profile as exported (JSON and CSV), oldest first, streamed."""
+    columns = [getattr(Seeker, name) for name in EXPORT_FIELDS]
+    query = select(*columns).where(condition).order_by(Seeker.id)
+    for row in session.execute(query.execution_options(yield_per=2000)):
+        found = dict(row._mapping)
+        registered = found["registered_at"]
+        found["registered_at"] = registered.isoformat() if registered else None
+        yield found
 
 
 def csv_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -116,12 +120,6 @@ def find_seekers(
         .offset((number - 1) * size)
     )
     return SeekerPage(list(session.scalars(query)), total, number, pages)
-
-
-def all_seekers(session: Session, condition: ColumnElement[bool]) -> Iterable[Seeker]:
-    """Every matching seeker, oldest first, streamed in batches."""
-    query = select(Seeker).where(condition).order_by(Seeker.id).execution_options(yield_per=1000)
-    return session.scalars(query)
 
 
 @dataclass(frozen=True)

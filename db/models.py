@@ -84,10 +84,7 @@ class Seeker(Base):
     """A person looking for work: the profile shared by all their channels."""
 
     __tablename__ = "seekers"
-    __table_args__ = (
-        Index("ix_seekers_registered", "registered_at"),
-        Index("ix_seekers_district", "district"),
-    )
+    __table_args__ = (Index("ix_seekers_district", "district"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -103,7 +100,7 @@ class Seeker(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     # A caseworker's pretend seeker ("Try it"): left out of counts, exports and broadcasts.
     is_test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    registered_at: Mapped[datetime | None]
+    registered_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     contacts: Mapped[list[Contact]] = relationship(back_populates="seeker")
@@ -121,6 +118,8 @@ class Contact(Base):
     seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_inbound_at: Mapped[datetime | None]
+    # The office phone (SMS gateway device) this contact last wrote to; replies go through it.
+    device: Mapped[str | None] = mapped_column(String(40))
 
     seeker: Mapped[Seeker] = relationship(back_populates="contacts")
 
@@ -132,7 +131,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "provider_id"),
         Index("ix_messages_contact_created", "contact_id", "created_at"),
-        Index("ix_messages_direction_created", "direction", "created_at"),
+        # The Overview's messages per day.
+        Index("ix_messages_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -289,7 +289,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "priority", "not_before"),
-        Index("ix_outbox_created", "created_at"),
+        Index("ix_outbox_created_at", "created_at"),
+        # A broadcast's counts by status (its page and the Overview's funnels).
         Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
     )
 
@@ -340,6 +341,18 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime]
+
+
+class LinkCode(Base):
+    """A code texted to a phone, to link a chat with no number (WeChat) to that phone's seeker."""
+
+    __tablename__ = "link_codes"
+
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProviderToken(Base):

@@ -15,6 +15,7 @@ from bot.conversation import Jobline
 from bot.database import Database, open_database
 from bot.settings import Settings, load_settings
 from tests.fakes.postgres import POSTGRES_SERVER, fresh_postgres_url, postgres_available
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.timetravel import start_from_environment
 
 
@@ -31,6 +32,14 @@ def postgres_server() -> str:
             pytest.fail("PostgreSQL is required (REQUIRE_POSTGRES=1) but not reachable")
         pytest.skip("PostgreSQL not reachable")
     return POSTGRES_SERVER
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """Twilio's REST API on a local port."""
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

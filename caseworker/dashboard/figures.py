@@ -88,8 +88,7 @@ def _stages(session: Session) -> list[tuple[str, int]]:
     counts = dict(
         session.execute(
             select(Application.stage, func.count())
-            .join(Seeker, Seeker.id == Application.seeker_id)
-            .where(REAL)
+            .where(Application.seeker_id.not_in(select(Seeker.id).where(Seeker.is_test.is_(True))))
             .group_by(Application.stage)
         ).all()
     )
@@ -124,17 +123,37 @@ def _per_day(session: Session, column: Any, starts: list[datetime], *where: Any)
     return counts
 
 
-def _days(session: Session, now: datetime, zone: ZoneInfo) -> list[Day]:
-    today = now.astimezone(zone).date()
-    first = today - timedelta(days=DAYS - 1)
-    starts = [datetime.combine(first + timedelta(days=i), time(), zone) for i in range(DAYS + 1)]
+# Finished days never change (every row is stamped with the time it was written), so their
+# counts are kept per database and time zone; only today's are counted on each view.
+_finished: dict[tuple[str, str], dict[date, Day]] = {}
+
+
+def _count_days(session: Session, starts: list[datetime]) -> list[tuple[int, int, int]]:
     registrations = _per_day(session, Seeker.registered_at, starts, REAL)
     messages_in = _per_day(session, Message.created_at, starts, Message.direction == "in")
     messages_out = _per_day(session, OutboxMessage.created_at, starts)
-    return [
-        Day(first + timedelta(days=i), registrations[i], messages_in[i], messages_out[i])
-        for i in range(DAYS)
-    ]
+    return list(zip(registrations, messages_in, messages_out, strict=True))
+
+
+def _days(session: Session, now: datetime, zone: ZoneInfo) -> list[Day]:
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=DAYS - 1)
+    known = _finished.setdefault((str(session.get_bind().engine.url), zone.key), {})
+    for day in [d for d in known if d < first or d >= today]:
+        del known[day]
+    finished = [first + timedelta(days=i) for i in range(DAYS - 1)]
+    gap = next((day for day in finished if day not in known), None)
+    if gap is not None:
+        starts = [
+            datetime.combine(gap + timedelta(days=i), time(), zone)
+            for i in range((today - gap).days + 1)
+        ]
+        for offset, counts in enumerate(_count_days(session, starts)):
+            day = gap + timedelta(days=offset)
+            known[day] = Day(day, *counts)
+    midnight = datetime.combine(today, time(), zone)
+    (counts,) = _count_days(session, [midnight, midnight + timedelta(days=1)])
+    return [known[day] for day in finished] + [Day(today, *counts)]
 
 
 def figures(session: Session, now: datetime, timezone: str) -> Figures:

@@ -127,7 +127,10 @@ class Guard:
             if wants_page(request):
                 refusal = RedirectResponse(f"{PREFIX}/login", status_code=303)
             else:
-                refusal = PlainTextResponse("Sign in first.", status_code=401)
+                # htmx follows HX-Redirect, so a page whose session ended goes to the login.
+                refusal = PlainTextResponse(
+                    "Sign in first.", status_code=401, headers={"HX-Redirect": f"{PREFIX}/login"}
+                )
         elif request.method not in SAFE_METHODS:
             body = await _read_body(receive)
             if body is None:

@@ -19,9 +19,8 @@ from caseworker.dashboard.web import context, now, render, unit_of_work
 from caseworker.seekers import (
     EXPORT_FIELDS,
     SeekerFilter,
-    all_seekers,
     csv_row,
-    export_row,
+    export_rows,
     find_seekers,
     seeker_story,
 )
@@ -97,8 +96,8 @@ def export(request: Request) -> Response:
         with sessions() as session:
             yield _csv([], header=True)
             batch: list[dict[str, object]] = []
-            for seeker in all_seekers(session, condition):
-                batch.append(csv_row(export_row(seeker)))
+            for row in export_rows(session, condition):
+                batch.append(csv_row(row))
                 if len(batch) == 1000:
                     yield _csv(batch)
                     batch = []

@@ -31,11 +31,11 @@ def run(args: list[str], database_url: str, stdin: str = "") -> subprocess.Compl
 
 def test_chat_json_then_export(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    lines = "register\nWang Lei\n1972\n1\nDaoli\n1 4\n1\n1\n1\n"
+    lines = "register\nWang Lei\n1972\n1\nDaoli\n1 4\n1\n1\n"
     done = run(["chat", "--phone", "13800000001", "--json"], url, lines)
     assert done.returncode == 0, done.stderr
     objects = [json.loads(line) for line in done.stdout.splitlines()]
-    assert sum(1 for o in objects if o.get("turn_end")) == 9
+    assert sum(1 for o in objects if o.get("turn_end")) == 8
     assert "You are registered" in objects[-2]["text"]
 
     exported = run(["seekers", "export", "--format", "json"], url)

@@ -17,8 +17,7 @@ from caseworker.tryit import new_test_seeker
 from db.models import Conversation, Handoff, OutboxMessage, utcnow
 from db.session import transaction
 from tests.conftest import Seeker
-from tests.flows.test_jobs import REFERENCE
-from tests.flows.test_registration import register
+from tests.fakes.seekers import REFERENCE, register
 
 runner = CliRunner()
 

@@ -12,8 +12,8 @@ from db.models import Application, Contact, FairSubscription, JobFair, JobPost
 from db.models import Seeker as SeekerRow
 from tests.bot.telegram_chat import CHAT, Telegram, contact, telegram_settings, text
 from tests.conftest import Seeker
+from tests.fakes.seekers import HAPPY_PATH
 from tests.fakes.telegram_api import FakeBotApi
-from tests.flows.test_registration import HAPPY_PATH
 
 pytest_plugins = ["tests.bot.telegram_fixtures"]
 PHONE = "+8613800000001"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
@@ -32,6 +36,11 @@ from db.session import transaction
 from notify import broadcasts, outbox
 from notify.dispatcher import Dispatcher
 from tests.conftest import Clock
+from tests.conftest import Seeker as TextingSeeker
+from tests.fakes.people import add_seekers, phone
+from tests.fakes.postgres import fresh_postgres_url
+from tests.fakes.provider import FakeProvider, HttpChannel
+from tests.fakes.seekers import register
 from tests.fakes.wechat_api import FakeWeChat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +79,7 @@ def settings(database_url: str, fake_wechat: FakeWeChat) -> Settings:
 class WeChat:
     """WeChat's servers calling Jobline's webhook for one follower."""
 
-    def __init__(self, client: TestClient, openid: str = OPENID) -> None:
+    def __init__(self, client: httpx.Client, openid: str = OPENID) -> None:
         self.client = client
         self.openid = openid
         self.count = 0
@@ -366,8 +375,6 @@ def test_jobline_wechat_menu_sets_it(settings: Settings, fake_wechat: FakeWeChat
 
 
 def run_jobline(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    import os
-
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         cwd=ROOT,
@@ -411,3 +418,186 @@ def test_two_processes_share_one_token_and_refresh_it_once(
     second = both(stale=first[0])  # WeChat refused it in both: one refresh between them
     assert second[0] == second[1] == fake_wechat.token != first[0]
     assert fake_wechat.tokens_issued == 2
+
+
+def code_texted(database: Database, phone: str) -> str:
+    """The 6-digit code in the last SMS to this phone."""
+    with database.sessions() as session:
+        row = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.channel == "sms", OutboxMessage.address == phone)
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+    assert row is not None
+    found = re.search(r"\d{6}", row.text)
+    assert found is not None
+    return found.group()
+
+
+def seeker_of_wechat(database: Database) -> Seeker:
+    with database.sessions() as session:
+        contact = session.scalars(select(Contact).where(Contact.channel == "wechat")).one()
+        seeker = session.get(Seeker, contact.seeker_id)
+        assert seeker is not None
+        return seeker
+
+
+def test_typing_a_phone_number_links_by_a_code_texted_to_it(
+    wechat: WeChat, database: Database, seeker: TextingSeeker
+) -> None:
+    register(seeker)  # +8613800000001 registered by SMS (console) first
+    wechat.says("hi")
+    wechat.says("138 0000 0001")
+    assert replies(database)[-1] == "验证码已发到+86138****0001。请回复6位验证码，10分钟内有效。"
+    code = code_texted(database, "+8613800000001")
+    wrong = "000000" if code != "000000" else "111111"
+    wechat.says(wrong)
+    assert replies(database)[-1] == "验证码不对，还能试4次。请回复6位验证码。"
+    wechat.says(code)
+    linked = seeker_of_wechat(database)
+    assert linked.phone == "+8613800000001" and linked.name == "Wang Lei"
+    assert replies(database)[-1].startswith("Jobline menu")  # the known seeker, in their language
+
+
+def test_five_wrong_codes_lock_and_a_code_runs_out(
+    wechat: WeChat, database: Database, clock: Clock
+) -> None:
+    wechat.says("hi")
+    wechat.says("13900000077")
+    code = code_texted(database, "+8613900000077")
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        wechat.says(wrong)
+    assert replies(database)[-1] == "错的次数太多。请10分钟后再发一次手机号。"
+    wechat.says(code)  # even the right code, once locked
+    assert replies(database)[-1] == "错的次数太多。请10分钟后再发一次手机号。"
+    assert seeker_of_wechat(database).phone is None
+    wechat.says("13900000077")  # a new code
+    clock.advance(minutes=11)
+    wechat.says(code_texted(database, "+8613900000077"))
+    assert replies(database)[-1] == "验证码过期了。请再发一次手机号，获取新的验证码。"
+    assert seeker_of_wechat(database).phone is None
+
+
+def test_short_codes_and_other_text_are_not_phone_numbers(
+    wechat: WeChat, database: Database
+) -> None:
+    wechat.says("hi")
+    wechat.says("10086")
+    wechat.says("123456")
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).where(OutboxMessage.channel == "sms")) == 0
+
+
+def test_a_broadcast_reaches_wechat_and_sms_seekers_once_each(
+    database: Database, settings: Settings, clock: Clock, fake_wechat: FakeWeChat
+) -> None:
+    add_seekers(database.sessions, 30, first=0, channel="sms")
+    add_seekers(database.sessions, 20, first=500, channel="wechat", language="zh")
+    with transaction(database.sessions) as session:
+        news = broadcasts.create(
+            session, segment=broadcasts.parse_segment("all"), text="Fair on Monday", now=clock()
+        )
+        news_id = news.id
+    broadcasts.queue(database.sessions, news_id, settings)
+    provider = FakeProvider().start()
+    started = time.monotonic()
+
+    def ticking() -> datetime:
+        return clock.now + timedelta(seconds=time.monotonic() - started)
+
+    async def go() -> None:
+        api = wechat_api(settings, database.sessions, ticking)
+        sms = HttpChannel(provider.url)
+        dispatcher = Dispatcher(
+            database.sessions,
+            {"wechat": WeChatChannel(api), "sms": sms},
+            settings,
+            clock=ticking,
+            poll_seconds=0.02,
+        )
+        try:
+            await asyncio.wait_for(dispatcher.run(until_idle=True), timeout=60)
+        finally:
+            await api.close()
+            await sms.close()
+            dispatcher.close()
+
+    try:
+        asyncio.run(go())
+    finally:
+        provider.stop()
+    by_sms = provider.per_address()
+    by_wechat: dict[str, int] = {}
+    for body in fake_wechat.sent():
+        by_wechat[body["touser"]] = by_wechat.get(body["touser"], 0) + 1
+    assert set(by_sms) == {phone(n) for n in range(30)} and set(by_sms.values()) == {1}
+    assert set(by_wechat) == {phone(n) for n in range(500, 520)}
+    assert set(by_wechat.values()) == {1}
+    with database.sessions() as session:
+        assert broadcasts.report(session, news_id)["counts"]["sent"] == 50
+
+
+def test_two_app_processes_share_the_token_and_answer_their_followers(
+    postgres_server: str, fake_wechat: FakeWeChat, tmp_path: Path
+) -> None:
+    for url in fresh_postgres_url(postgres_server):
+        ports = [free_port(), free_port()]
+        logs = [(tmp_path / f"app{n}.log").open("wb") for n in range(2)]
+        env = {
+            **os.environ,
+            "JOBLINE_DATABASE_URL": url,
+            "JOBLINE_NLU__URL": "http://127.0.0.1:9",  # keywords only: no Rasa server here
+            "JOBLINE_PUBLIC_BASE_URL": "https://jobline.example",
+            "JOBLINE_WECHAT__APP_ID": APP_ID,
+            "JOBLINE_WECHAT__SECRET": SECRET,
+            "JOBLINE_WECHAT__TOKEN": TOKEN,
+            "JOBLINE_WECHAT__API_BASE_URL": fake_wechat.url,
+            "JOBLINE_NOTIFY__RATE_LIMITS__WECHAT": "0",
+        }
+        apps = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run", "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            for port, log in zip(ports, logs, strict=True)
+        ]
+        try:
+            for port, log in zip(ports, logs, strict=True):
+                wait_for_health(port, Path(log.name))
+            followers = [f"o_follower_{n:02d}" for n in range(10)]
+            for n, openid in enumerate(followers):
+                with httpx.Client(base_url=f"http://127.0.0.1:{ports[n % 2]}") as http:
+                    caller = WeChat(http, openid)
+                    assert caller.says("hi", msg_id=str(7000 + n)) == 200
+            deadline = time.monotonic() + 60
+            while len(fake_wechat.sent()) < len(followers) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            for app in apps:
+                app.terminate()
+            for app in apps:
+                app.wait(timeout=30)
+        assert sorted(body["touser"] for body in fake_wechat.sent()) == followers
+        assert fake_wechat.tokens_issued == 1
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_health(port: int, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"jobline run on port {port} did not answer:\n{log.read_text()[-2000:]}")

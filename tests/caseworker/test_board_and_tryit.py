@@ -12,8 +12,7 @@ from db.models import OutboxMessage, Seeker
 from db.session import transaction
 from tests.conftest import Clock
 from tests.conftest import Seeker as Texter
-from tests.flows.test_jobs import REFERENCE
-from tests.flows.test_registration import register
+from tests.fakes.seekers import REFERENCE, register
 
 
 def apply(texter: Texter) -> str:

@@ -42,8 +42,8 @@ from bot.settings import Settings, load_settings
 from caseworker.staff import Role, add_staff
 from db.models import utcnow
 from db.session import transaction
+from tests.fakes.seekers import HAPPY_PATH
 from tests.fakes.twilio_api import FakeTwilio
-from tests.flows.test_registration import HAPPY_PATH
 
 ACCOUNT_SID = "AC" + "d" * 32
 AUTH_TOKEN = "dashboard-test-token"

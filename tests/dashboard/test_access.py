@@ -60,6 +60,7 @@ def test_every_dashboard_route_needs_a_session(app: Starlette, client: TestClien
             for headers in ({"HX-Request": "true"}, {"Accept": "application/json"}):
                 answer = client.request(method, url, headers=headers)
                 assert answer.status_code == 401, (method, url, headers)
+                assert answer.headers["hx-redirect"] == "/dashboard/login"
             walked += 1
     assert walked >= 9
 

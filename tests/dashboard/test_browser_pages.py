@@ -14,8 +14,7 @@ from db.models import JobPost, OutboxMessage
 from tests.dashboard.conftest import Live, screenshot
 from tests.dashboard.test_pages import ATTACK, BAD_CSV
 from tests.fakes.people import add_seekers
-from tests.flows.test_jobs import REFERENCE
-from tests.flows.test_registration import register
+from tests.fakes.seekers import REFERENCE, register
 
 
 class SmsSeeker:

@@ -17,6 +17,7 @@ from caseworker.tryit import new_test_seeker
 from db.models import AuditEntry, Handoff, OutboxMessage, Seeker, utcnow
 from db.session import transaction
 from tests.dashboard.conftest import ask_for_a_person, form_token, signed_in
+from tests.fakes.seekers import HAPPY_PATH
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -37,8 +38,14 @@ def test_overview_counts_registrations_handoffs_and_traffic(
     assert found.handoffs_waiting == 1 + 1
     assert found.oldest_wait is not None and found.oldest_wait < timedelta(minutes=5)
     assert len(found.days) == 30 and found.days[-1].registrations == 2
-    assert found.days[-1].messages_in == 2 * 11 and found.days[-1].messages_out >= 2 * 10
+    texts = len(HAPPY_PATH) + 2  # registration, 9 for a person, then a question
+    assert found.days[-1].messages_in == 2 * texts and found.days[-1].messages_out >= 2 * texts - 2
     assert sum(d.messages_in for d in found.days[:-1]) == 0
+    with dashboard_database.sessions() as session:
+        tomorrow = figures(session, utcnow() + timedelta(days=1), "Asia/Harbin")
+        again = figures(session, utcnow() + timedelta(days=1), "Asia/Harbin")
+    assert tomorrow.days[-2] == found.days[-1] and tomorrow.days[-1].registrations == 0
+    assert again.days == tomorrow.days  # finished days are kept, today is counted again
     page = signed_in(client).get("/dashboard/")
     assert page.status_code == 200
     assert "Seekers registered" in page.text and "Daoli" in page.text

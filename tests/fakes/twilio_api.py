@@ -16,6 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.settings import Settings, load_settings
+
+# The account every test's fake Twilio answers for, and where Jobline says it lives.
+ACCOUNT_SID = "AC" + "1234abcd" * 4
+AUTH_TOKEN = "twilio-test-auth-token"
+FROM_NUMBER = "+15005550006"
+PUBLIC_URL = "https://jobline.example.org"
+
 ERROR_MESSAGES = {
     20003: "Authenticate",
     20404: "The requested resource was not found",
@@ -229,3 +237,25 @@ def _basic_auth(headers: Any) -> tuple[str, str] | None:
         return None
     user, _, password = base64.b64decode(value[6:]).decode("utf-8").partition(":")
     return user, password
+
+
+def twilio_section(api: FakeTwilio, **extra: str) -> dict[str, str]:
+    """The settings' `twilio:` section, sending through this fake."""
+    return {
+        "account_sid": ACCOUNT_SID,
+        "auth_token": AUTH_TOKEN,
+        "from_number": FROM_NUMBER,
+        "api_base_url": api.url,
+        **extra,
+    }
+
+
+def twilio_settings(database_url: str, api: FakeTwilio, **overrides: Any) -> Settings:
+    """Settings with the SMS channel on, sending through this fake (no demo posts)."""
+    return load_settings(
+        database_url=database_url,
+        load_demo_data=False,
+        public_base_url=PUBLIC_URL,
+        twilio=twilio_section(api),
+        **overrides,
+    )

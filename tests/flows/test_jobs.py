@@ -15,9 +15,7 @@ from nlu.keywords import fast_path
 from nlu.parse import Entity, Parse
 from nlu.understand import Understander
 from tests.conftest import Clock, Seeker
-from tests.flows.test_registration import register
-
-REFERENCE = re.compile(r"Your reference is ([A-HJ-NP-Z2-9]{4})\.")
+from tests.fakes.seekers import REFERENCE, register
 
 
 class RasaLike(Understander):

@@ -10,7 +10,7 @@ from flows.language import named_language
 from flows.local_names import local_name
 from reference import load_reference
 from tests.conftest import Seeker
-from tests.flows.test_registration import stored
+from tests.fakes.seekers import stored
 
 ENGLISH_MENU = "Jobline menu. Reply a number:"
 CHINESE_MENU = "就业助手菜单，回复数字："

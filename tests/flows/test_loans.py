@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.database import Database
 from db.models import Seeker as SeekerRow
 from tests.conftest import Seeker
-from tests.flows.test_registration import register
+from tests.fakes.seekers import register
 
 
 def test_registered_4050_seeker_is_asked_only_about_the_business(

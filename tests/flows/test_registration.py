@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from bot.database import Database
-from db.models import Seeker as SeekerRow
 from notify.sms import segments
 from tests.conftest import Clock, Seeker
-
-HAPPY_PATH = [
-    ("register", "Your name and birth year?"),
-    ("wang lei", "What year were you born?"),
-    ("1972", "man or a woman"),
-    ("1", "Which district"),
-    ("daoli", "What work do you want?"),
-    ("1 4", "text you about new jobs"),
-    ("1", "Please check: Wang Lei, born 1972, man, Daoli. Work: Cleaning, Cooking"),
-    ("1", "You are registered"),
-]
-
-
-def stored(database: Database, phone: str = "+8613800000001") -> SeekerRow:
-    with database.sessions() as session:
-        row = session.scalar(select(SeekerRow).where(SeekerRow.phone == phone))
-        assert row is not None
-        return row
+from tests.fakes.seekers import HAPPY_PATH, register, stored
 
 
 def test_registers_in_seven_answers(seeker: Seeker, database: Database) -> None:
@@ -43,12 +24,6 @@ def test_registers_in_seven_answers(seeker: Seeker, database: Database) -> None:
     # The card is asked when it matters (the loan questions), not at registration.
     assert row.concession_card is None and row.alerts is True
     assert row.registered_at is not None
-    assert len(HAPPY_PATH) - 1 == 7
-
-
-def register(seeker: Seeker) -> None:
-    for sent, _ in HAPPY_PATH:
-        seeker.send(sent)
 
 
 def test_age_instead_of_year_and_near_miss_district(seeker: Seeker, database: Database) -> None:

@@ -12,8 +12,7 @@ from caseworker.casework import CaseworkError, set_stage
 from db.models import Application, FairSubscription, JobFair, OutboxMessage
 from db.session import transaction
 from tests.conftest import Clock, Seeker
-from tests.flows.test_jobs import REFERENCE
-from tests.flows.test_registration import register
+from tests.fakes.seekers import REFERENCE, register
 
 
 def apply_for(seeker: Seeker, number: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import Seeker
-from tests.flows.test_registration import register
+from tests.fakes.seekers import register
 
 
 def test_a_detour_from_browsing_jobs_costs_no_extra_text(seeker: Seeker) -> None:

@@ -15,42 +15,29 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.database import Database, open_database
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from db.models import Broadcast, OutboxMessage
 from tests.fakes.people import add_seekers, phone
 from tests.fakes.postgres import fresh_postgres_url
-from tests.fakes.twilio_api import FakeTwilio
+from tests.fakes.twilio_api import FakeTwilio, twilio_settings
 from tests.notify.test_reliability import broadcast_to_all
 
 ROOT = Path(__file__).resolve().parents[2]
-ACCOUNT_SID = "AC" + "9abc0def" * 4
-AUTH_TOKEN = "crash-test-token"
 RECIPIENTS = 300
 
 
 @pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    fake.delay = 0.15  # each send takes a while, so the kill lands mid-broadcast
-    yield fake
-    fake.stop()
+def slow_twilio(fake_twilio: FakeTwilio) -> FakeTwilio:
+    """The fake Twilio, slow enough per send that the kill lands mid-broadcast."""
+    fake_twilio.delay = 0.15
+    return fake_twilio
 
 
 @pytest.fixture
-def postgres(postgres_server: str, fake_twilio: FakeTwilio) -> Iterator[tuple[Settings, Database]]:
+def postgres(postgres_server: str, slow_twilio: FakeTwilio) -> Iterator[tuple[Settings, Database]]:
     for url in fresh_postgres_url(postgres_server):
-        settings = load_settings(
-            database_url=url,
-            load_demo_data=False,
-            public_base_url="https://jobline.example.org",
-            twilio={
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": "+15005550006",
-                "api_base_url": fake_twilio.url,
-            },
-            notify={"quiet_hours": "", "rate_limits": {"twilio": 0}, "lease_seconds": 2},
-        )
+        notify = {"quiet_hours": "", "rate_limits": {"twilio": 0}, "lease_seconds": 2}
+        settings = twilio_settings(url, slow_twilio, notify=notify)
         database = open_database(settings)
         yield settings, database
         database.engine.dispose()
@@ -133,14 +120,14 @@ def test_a_worker_holds_at_most_one_claim_of_about_a_second(
     import asyncio
     import threading
 
-    from bot.runtime import twilio_channel
+    from bot.runtime import sms_channel
     from notify.dispatcher import Dispatcher
 
     settings, database = postgres
     add_seekers(database.sessions, 40)
     broadcast_to_all(database, settings)
     fake_twilio.delay = 0.05
-    channel = twilio_channel(settings)
+    channel = sms_channel(settings)
     assert channel is not None
     dispatcher = Dispatcher(
         database.sessions, {"sms": channel}, settings, concurrency=2, poll_seconds=0.02

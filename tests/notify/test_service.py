@@ -15,24 +15,9 @@ from bot.database import Database, open_database
 from bot.runtime import build_runtime
 from bot.settings import Settings, load_settings
 from db.models import OutboxMessage
-from tests.bot.channels.conftest import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    FROM_NUMBER,
-    PHONE,
-    PUBLIC_URL,
-    Phone,
-)
+from tests.bot.channels.conftest import PHONE, Phone
 from tests.fakes.provider import FakeProvider, HttpChannel
-from tests.fakes.twilio_api import FakeTwilio
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    """Twilio's REST API on a local port."""
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield fake
-    fake.stop()
+from tests.fakes.twilio_api import PUBLIC_URL, FakeTwilio, twilio_section
 
 
 @pytest.fixture
@@ -65,12 +50,7 @@ def test_with_twilio_on_the_app_answers_an_sms_by_itself(
         database_url=database_url,
         load_demo_data=False,
         public_base_url=PUBLIC_URL,
-        twilio={
-            "account_sid": ACCOUNT_SID,
-            "auth_token": AUTH_TOKEN,
-            "from_number": FROM_NUMBER,
-            "api_base_url": fake_twilio.url,
-        },
+        twilio=twilio_section(fake_twilio),
     )
     database = open_database(settings)
     web = build_runtime(settings, database)

@@ -1,38 +1,30 @@
-"""indexes the dashboard's pages need at office scale (bench/dashboard_pages.py)
+"""indexes for the dashboard Overview: per-day counts and broadcast funnels
 
-Revision ID: dash2_2
-Revises: wechat_1
+Revision ID: dashboard_2
+Revises: wechat_2
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "dash2_2"
-down_revision: str | None = "wechat_1"
+revision: str = "dashboard_2"
+down_revision: str | None = "wechat_2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# (index, table, columns): each names the page that needs it.
-INDEXES = (
-    ("ix_applications_stage_changed", "applications", ["stage", "stage_changed_at"]),  # board
-    ("ix_messages_direction_created", "messages", ["direction", "created_at"]),  # overview
-    ("ix_outbox_broadcast_status", "outbox", ["broadcast_id", "status"]),  # a broadcast's counts
-    ("ix_fair_subscriptions_fair", "fair_subscriptions", ["fair_id"]),  # a fair's people
-    ("ix_outbox_created", "outbox", ["created_at"]),  # overview: messages out per day
-    ("ix_seekers_registered", "seekers", ["registered_at"]),  # overview: registrations
-    ("ix_seekers_district", "seekers", ["district"]),  # overview by district, seekers filter
-    ("ix_handoffs_status_opened", "handoffs", ["status", "opened_at"]),  # handoffs, oldest first
-)
 
 
 def upgrade() -> None:
     """Apply this revision."""
-    for name, table, columns in INDEXES:
-        op.create_index(name, table, columns)
+    op.create_index("ix_messages_created_at", "messages", ["created_at"])
+    op.create_index("ix_outbox_created_at", "outbox", ["created_at"])
+    op.create_index("ix_seekers_registered_at", "seekers", ["registered_at"])
+    op.create_index("ix_outbox_broadcast_status", "outbox", ["broadcast_id", "status"])
 
 
 def downgrade() -> None:
     """Revert this revision."""
-    for name, table, _ in INDEXES:
-        op.drop_index(name, table_name=table)
+    op.drop_index("ix_outbox_broadcast_status", table_name="outbox")
+    op.drop_index("ix_seekers_registered_at", table_name="seekers")
+    op.drop_index("ix_outbox_created_at", table_name="outbox")
+    op.drop_index("ix_messages_created_at", table_name="messages")

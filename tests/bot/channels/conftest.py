@@ -16,40 +16,25 @@ from bot.app import Runtime, create_app
 from bot.channels.twilio_sms import MESSAGE_PATH, STATUS_PATH, TwilioChannel, twilio_routes
 from bot.conversation import Jobline
 from bot.database import Database
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from db.models import OutboxMessage
 from notify.dispatcher import Dispatcher, RateLimiter
-from tests.fakes.twilio_api import FakeTwilio
+from tests.fakes.twilio_api import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    PUBLIC_URL,
+    FakeTwilio,
+    twilio_settings,
+)
 
-ACCOUNT_SID = "AC" + "1234abcd" * 4
-AUTH_TOKEN = "twilio-test-auth-token"
-FROM_NUMBER = "+15005550006"
-PUBLIC_URL = "https://jobline.example.org"
 PHONE = "+8613800000001"
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    """Twilio's REST API on a local port."""
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
 def settings(database_url: str, fake_twilio: FakeTwilio) -> Settings:
     """Settings with the Twilio channel on, talking to the fake (no demo posts: not needed)."""
-    return load_settings(
-        database_url=database_url,
-        load_demo_data=False,
-        public_base_url=PUBLIC_URL,
-        twilio={
-            "account_sid": ACCOUNT_SID,
-            "auth_token": AUTH_TOKEN,
-            "from_number": FROM_NUMBER,
-            "api_base_url": fake_twilio.url,
-        },
-    )
+    return twilio_settings(database_url, fake_twilio)
 
 
 @pytest.fixture

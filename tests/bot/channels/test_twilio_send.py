@@ -3,54 +3,49 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
 from bot.channels.twilio_sms import TwilioChannel, inbound_from_form, status_from_form
 from bot.settings import Settings, load_settings
 from notify.channel import OutgoingMessage, SendError
-from tests.bot.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PHONE, PUBLIC_URL
-from tests.fakes.twilio_api import Answer, FakeTwilio, slow, twilio_error
+from tests.bot.channels.conftest import PHONE
+from tests.fakes.twilio_api import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    PUBLIC_URL,
+    Answer,
+    FakeTwilio,
+    slow,
+    twilio_error,
+    twilio_section,
+)
 
 SERVICE_SID = "MG" + "5678efab" * 4
 
 
-@pytest.fixture
-def api() -> Iterator[FakeTwilio]:
-    """The fake Twilio API, without a database."""
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield fake
-    fake.stop()
-
-
-def settings_for(api: FakeTwilio, **twilio: str) -> Settings:
+def settings_for(fake_twilio: FakeTwilio, **twilio: str) -> Settings:
     return load_settings(
         public_base_url=PUBLIC_URL,
-        twilio={
-            "account_sid": ACCOUNT_SID,
-            "auth_token": AUTH_TOKEN,
-            "from_number": FROM_NUMBER,
-            "api_base_url": api.url,
-            **twilio,
-        },
+        twilio=twilio_section(fake_twilio, **twilio),
     )
 
 
 @pytest.fixture
-def sender(api: FakeTwilio) -> TwilioChannel:
+def sender(fake_twilio: FakeTwilio) -> TwilioChannel:
     """The channel, sending through the fake."""
-    return TwilioChannel(settings_for(api))
+    return TwilioChannel(settings_for(fake_twilio))
 
 
 MESSAGE = OutgoingMessage(outbox_id=1, address=PHONE, text="Jobline menu. Reply a number.")
 
 
 def test_send_uses_the_account_number_and_status_callback(
-    sender: TwilioChannel, api: FakeTwilio
+    sender: TwilioChannel, fake_twilio: FakeTwilio
 ) -> None:
     result = asyncio.run(sender.send(MESSAGE))
-    [request] = api.requests
+    [request] = fake_twilio.requests
     assert request.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
     assert request.auth == (ACCOUNT_SID, AUTH_TOKEN)
     assert request.form == {
@@ -62,10 +57,12 @@ def test_send_uses_the_account_number_and_status_callback(
     assert result.provider_id.startswith("SM") and len(result.provider_id) == 34
 
 
-def test_send_from_a_messaging_service(api: FakeTwilio) -> None:
-    channel = TwilioChannel(settings_for(api, from_number="", messaging_service_sid=SERVICE_SID))
+def test_send_from_a_messaging_service(fake_twilio: FakeTwilio) -> None:
+    channel = TwilioChannel(
+        settings_for(fake_twilio, from_number="", messaging_service_sid=SERVICE_SID)
+    )
     channel.send_now(MESSAGE)
-    [sent] = api.sent
+    [sent] = fake_twilio.sent
     assert sent["MessagingServiceSid"] == SERVICE_SID and "From" not in sent
 
 
@@ -85,50 +82,50 @@ ERROR_CASES = [
     ("name", "answer", "action"), ERROR_CASES, ids=[case[0] for case in ERROR_CASES]
 )
 def test_send_errors_are_classified(
-    sender: TwilioChannel, api: FakeTwilio, name: str, answer: Answer, action: str
+    sender: TwilioChannel, fake_twilio: FakeTwilio, name: str, answer: Answer, action: str
 ) -> None:
-    api.answer_next(answer)
+    fake_twilio.answer_next(answer)
     with pytest.raises(SendError) as raised:
         sender.send_now(MESSAGE)
     assert raised.value.action == action, raised.value.reason
 
 
 def test_the_number_twilio_quotes_is_masked_in_the_reason(
-    sender: TwilioChannel, api: FakeTwilio
+    sender: TwilioChannel, fake_twilio: FakeTwilio
 ) -> None:
-    api.answer_next(twilio_error(400, 21211))
+    fake_twilio.answer_next(twilio_error(400, 21211))
     with pytest.raises(SendError) as raised:
         sender.send_now(MESSAGE)
     assert PHONE not in raised.value.reason and "+86138****0001" in raised.value.reason
 
 
-def test_429_then_success(sender: TwilioChannel, api: FakeTwilio) -> None:
-    api.answer_next(twilio_error(429, 20429, retry_after=2))
+def test_429_then_success(sender: TwilioChannel, fake_twilio: FakeTwilio) -> None:
+    fake_twilio.answer_next(twilio_error(429, 20429, retry_after=2))
     with pytest.raises(SendError) as raised:
         sender.send_now(MESSAGE)
     assert (raised.value.action, raised.value.retry_after) == ("retry", 2.0)
     assert sender.send_now(MESSAGE).provider_id.startswith("SM")
-    assert len(api.sent) == 2
+    assert len(fake_twilio.sent) == 2
 
 
-def test_wrong_auth_token_fails_rather_than_retrying(api: FakeTwilio) -> None:
-    channel = TwilioChannel(settings_for(api, auth_token="wrong"))
+def test_wrong_auth_token_fails_rather_than_retrying(fake_twilio: FakeTwilio) -> None:
+    channel = TwilioChannel(settings_for(fake_twilio, auth_token="wrong"))
     with pytest.raises(SendError) as raised:
         channel.send_now(MESSAGE)
     assert raised.value.action == "fail" and "401" in raised.value.reason
 
 
-def test_a_timeout_is_retried(api: FakeTwilio) -> None:
-    channel = TwilioChannel(settings_for(api), timeout=0.2)
-    api.answer_next(slow(1.0))
+def test_a_timeout_is_retried(fake_twilio: FakeTwilio) -> None:
+    channel = TwilioChannel(settings_for(fake_twilio), timeout=0.2)
+    fake_twilio.answer_next(slow(1.0))
     with pytest.raises(SendError) as raised:
         channel.send_now(MESSAGE)
     assert raised.value.action == "retry" and "Timeout" in raised.value.reason
 
 
-def test_twilio_unreachable_is_retried(api: FakeTwilio) -> None:
-    channel = TwilioChannel(settings_for(api))
-    api.stop()
+def test_twilio_unreachable_is_retried(fake_twilio: FakeTwilio) -> None:
+    channel = TwilioChannel(settings_for(fake_twilio))
+    fake_twilio.stop()
     with pytest.raises(SendError) as raised:
         channel.send_now(MESSAGE)
     assert raised.value.action == "retry"
