@@ -269,7 +269,10 @@ def worker() -> None:
     if settings.sqlite_path is not None:
         typer.echo("SQLite: run one dispatcher only (this worker, or jobline run).", err=True)
     if not channels:
-        typer.echo("No outbound channel is on (twilio.account_sid, telegram.token).", err=True)
+        typer.echo(
+            "No outbound channel is on (twilio.account_sid, sms.android.api_url, telegram.token).",
+            err=True,
+        )
     dispatcher = Dispatcher(database.sessions, channels, settings)
     try:
         asyncio.run(deliver(dispatcher, settings))

@@ -175,6 +175,8 @@ class Jobline:
                 contact = find_or_create_contact(
                     session, inbound.channel, address, self.settings, now
                 )
+                if inbound.device is not None:
+                    contact.device = inbound.device
                 message = Message(
                     contact_id=contact.id,
                     channel=inbound.channel,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
@@ -13,6 +15,9 @@ from db.migrate import upgrade
 from db.models import utcnow
 from db.session import make_engine, make_session_factory, transaction
 from reference import load_reference
+
+# Any fixed number: the key of Jobline's start-up lock on PostgreSQL.
+SETUP_LOCK = 5_201_314
 
 
 @dataclass(frozen=True)
@@ -31,11 +36,29 @@ def open_database(settings: Settings, *, demo: bool | None = None) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{path}"
     engine = make_engine(url)
-    upgrade(engine)
     sessions = make_session_factory(engine)
-    reference = load_reference()
-    with transaction(sessions) as session:
-        load_reference_rows(session, reference)
-        if settings.load_demo_data if demo is None else demo:
-            load_demo(session, reference, utcnow())
+    with one_at_a_time(engine):
+        upgrade(engine)
+        reference = load_reference()
+        with transaction(sessions) as session:
+            load_reference_rows(session, reference)
+            if settings.load_demo_data if demo is None else demo:
+                load_demo(session, reference, utcnow())
     return Database(engine, sessions)
+
+
+@contextmanager
+def one_at_a_time(engine: Engine) -> Iterator[None]:
+    """Several processes starting at once on PostgreSQL set the database up one after another
+    (a session advisory lock); two migrating an empty schema together would collide."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SETUP_LOCK})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SETUP_LOCK})
+            connection.commit()

@@ -10,12 +10,8 @@ from starlette.routing import BaseRoute
 
 from bot.app import Runtime, create_app
 from bot.channels.console import ConsolePhone
-from bot.channels.twilio_sms import (
-    TwilioChannel,
-    check_twilio_settings,
-    install_twilio,
-    twilio_enabled,
-)
+from bot.channels.sms_routes import install_android, sms_channel
+from bot.channels.twilio_sms import install_twilio
 from bot.channels.wechat import install_wechat
 from bot.conversation import Jobline
 from bot.database import Database
@@ -26,14 +22,6 @@ from caseworker.dashboard.web import DashboardContext
 from notify.channel import Channel
 from notify.dispatcher import Dispatcher
 from notify.service import deliver
-
-
-def twilio_channel(settings: Settings) -> Channel | None:
-    """The SMS channel, when an account is configured."""
-    if not twilio_enabled(settings):
-        return None
-    check_twilio_settings(settings)
-    return TwilioChannel(settings)
 
 
 def telegram_channel(settings: Settings) -> Channel | None:
@@ -61,7 +49,7 @@ def wechat_channel(settings: Settings) -> Channel | None:
 
 
 CHANNEL_FACTORIES: dict[str, Callable[[Settings], Channel | None]] = {
-    "sms": twilio_channel,
+    "sms": sms_channel,
     "telegram": telegram_channel,
     "wechat": wechat_channel,
 }
@@ -109,6 +97,7 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     runtime.services.append(resume_unhandled)
     routes: list[BaseRoute] = []
     routes += install_twilio(runtime, settings)
+    routes += install_android(runtime, settings)  # after Twilio: it routes some SMS to it
     routes += install_wechat(runtime, settings)
     if settings.telegram.token:
         from bot.channels.telegram import telegram_gateway, telegram_routes

@@ -15,6 +15,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.channels.sms_config import SmsSettings
 from caseworker.dashboard.config import DashboardSettings
 from flows.config import LoanSettings, OfficeSettings
 from nlu.config import NluSettings
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = Field(default_factory=NluSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
@@ -130,6 +132,8 @@ SECRETS = (
     ("twilio", "auth_token"),
     ("telegram", "token"),
     ("telegram", "webhook_secret"),
+    ("sms", "android", "password"),
+    ("sms", "android", "signing_key"),
     ("dashboard", "secret_key"),
     ("wechat", "secret"),
     ("wechat", "token"),
@@ -150,11 +154,14 @@ class _YamlSource(PydanticBaseSettingsSource):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise SettingsError(f"Invalid setting JOBLINE_CONFIG: {path} is not a mapping")
-        for section, key in SECRETS:
-            if (data.get(section) or {}).get(key):
-                variable = f"JOBLINE_{section.upper()}__{key.upper()}"
+        for secret in SECRETS:
+            value: Any = data
+            for part in secret:
+                value = value.get(part) if isinstance(value, dict) else None
+            if value:
+                variable = "JOBLINE_" + "__".join(part.upper() for part in secret)
                 raise SettingsError(
-                    f"Invalid setting {section}.{key}: secrets go in the environment "
+                    f"Invalid setting {'.'.join(secret)}: secrets go in the environment "
                     f"({variable}), not in {path.name}"
                 )
         return data

@@ -117,6 +117,8 @@ class Contact(Base):
     seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_inbound_at: Mapped[datetime | None]
+    # The office phone (SMS gateway device) this contact last wrote to; replies go through it.
+    device: Mapped[str | None] = mapped_column(String(40))
 
     seeker: Mapped[Seeker] = relationship(back_populates="contacts")
 

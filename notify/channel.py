@@ -20,6 +20,10 @@ class OutgoingMessage:
     kind: str = "reply"
     # When a dispatcher claimed it (for a lookup after a crash: the provider has it since).
     claimed_at: datetime | None = None
+    # The office phone the seeker last wrote to (their replies come from it), if any.
+    device: str | None = None
+    # The line the dispatcher chose for it, for a channel with several (None: its own choice).
+    line: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,17 @@ class Fail(SendError):
     """Give up on this message."""
 
     action = "fail"
+
+
+class Wait(SendError):
+    """The line is down, not the message (an office phone offline): try again after
+    retry_after without counting an attempt, so nothing is lost however long it is off."""
+
+    action = "wait"
+
+
+class CannotLookUp(Exception):
+    """The channel has no way to ask its provider about this message."""
 
 
 class StopContact(SendError):

@@ -30,6 +30,7 @@ from flows.types import Button
 from notify import outbox
 from notify.broadcasts import follow_rows
 from notify.channel import (
+    CannotLookUp,
     Channel,
     HoldForSeeker,
     OutgoingMessage,
@@ -37,6 +38,7 @@ from notify.channel import (
     SendError,
     SendResult,
     StopContact,
+    Wait,
 )
 from notify.config import NotifyConfig
 from notify.quiet import HELD_KINDS, quiet_hours
@@ -79,6 +81,24 @@ class Reconcilable(Protocol):
         ...
 
 
+@runtime_checkable
+class Lines(Protocol):
+    """A channel that sends through several lines (office phones), each at its own rate."""
+
+    @property
+    def rate(self) -> float:
+        """Messages per second over all its lines together."""
+        ...
+
+    def route(self, message: OutgoingMessage) -> str | None:
+        """The line this message goes out on (None: the channel's default line)."""
+        ...
+
+    def line_rate(self, line: str) -> float:
+        """Messages per second one line may send."""
+        ...
+
+
 @dataclass(slots=True)
 class Claimed:
     """An outbox row this dispatcher owns until it records the result."""
@@ -92,11 +112,20 @@ class Claimed:
     priority: int
     attempts: int
     claimed_at: datetime | None = None
+    device: str | None = None
+    line: str | None = None
 
     def outgoing(self) -> OutgoingMessage:
         """The message as a channel sends it."""
         return OutgoingMessage(
-            self.id, self.address, self.text, self.buttons, self.kind, self.claimed_at
+            self.id,
+            self.address,
+            self.text,
+            self.buttons,
+            self.kind,
+            self.claimed_at,
+            device=self.device,
+            line=self.line,
         )
 
 
@@ -158,6 +187,7 @@ class Dispatcher:
         self.max_attempts = settings.notify.max_attempts
         self.rates = rates_from(settings)
         self.limiters = {name: RateLimiter(self.rates.get(name, 0.0)) for name in self.channels}
+        self.line_limiters: dict[tuple[str, str], RateLimiter] = {}
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
         self.lease = timedelta(
@@ -194,7 +224,8 @@ class Dispatcher:
         What is claimed is `sending` under a lease until recorded; a crash strands at most
         this many rows. Without a rate limit, a few rounds of the concurrent senders.
         """
-        rate = self.rates.get(channel, 0.0)
+        sender = self.channels.get(channel)
+        rate = sender.rate if isinstance(sender, Lines) else self.rates.get(channel, 0.0)
         if rate <= 0:
             return max(1, min(self.batch_size, self.concurrency * UNLIMITED_ROUNDS))
         return max(1, min(self.batch_size, int(rate)))
@@ -227,6 +258,7 @@ class Dispatcher:
                 table.priority,
                 table.attempts,
                 Seeker.opted_out,
+                Contact.device,
             )
             .join(Contact, Contact.id == table.contact_id)
             .join(Seeker, Seeker.id == Contact.seeker_id)
@@ -271,6 +303,7 @@ class Dispatcher:
                 kind=row.kind,
                 priority=row.priority,
                 attempts=row.attempts + 1,
+                device=row.device,
             )
             for row in taken
         ]
@@ -282,9 +315,12 @@ class Dispatcher:
     ) -> list[Outcome]:
         """Send claimed rows in order, each channel within its rate and concurrency."""
         outcomes: list[Outcome] = []
-        lines: dict[str, deque[Claimed]] = {}
+        lines: dict[tuple[str, str | None], deque[Claimed]] = {}
         for row in claimed:
-            lines.setdefault(row.channel, deque()).append(row)
+            channel = self.channels[row.channel]
+            if isinstance(channel, Lines):
+                row.line = channel.route(row.outgoing())
+            lines.setdefault((row.channel, row.line), deque()).append(row)
 
         async def sender(line: deque[Claimed], limiter: RateLimiter) -> None:
             while line:
@@ -296,14 +332,25 @@ class Dispatcher:
                 if on_outcome is not None:
                     on_outcome(outcome)
 
+        # One send at a time on a line (an office phone): its texts reach it spaced, not bunched.
         await asyncio.gather(
             *(
-                sender(line, self.limiters[name])
-                for name, line in lines.items()
-                for _ in range(min(self.concurrency, len(line)))
+                sender(line, self.limiter(*key))
+                for key, line in lines.items()
+                for _ in range(min(1 if key[1] else self.concurrency, len(line)))
             )
         )
         return outcomes
+
+    def limiter(self, channel: str, line: str | None) -> RateLimiter:
+        """The rate limiter of a channel, or of one of its lines (an office phone)."""
+        sender = self.channels[channel]
+        if line is None or not isinstance(sender, Lines):
+            return self.limiters[channel]
+        key = (channel, line)
+        if key not in self.line_limiters:
+            self.line_limiters[key] = RateLimiter(sender.line_rate(line))
+        return self.line_limiters[key]
 
     def send_and_record(self, claimed: Sequence[Claimed]) -> asyncio.Future[list[Any]]:
         """Send a batch, writing results as they come so status callbacks find their rows.
@@ -360,7 +407,9 @@ class Dispatcher:
         """Write every result in one transaction (only rows still `sending` change)."""
         if not outcomes:
             return
-        changes = plan(outcomes, self.clock(), self.max_attempts, self.backoff)
+        changes = plan(
+            outcomes, self.clock(), self.max_attempts, self.backoff, self.backoff_seconds
+        )
         with transaction(self.sessions) as session:
             outbox.write(session, changes)
         self.sent += sum(1 for outcome in outcomes if outcome.error is None)
@@ -406,6 +455,8 @@ class Dispatcher:
             if isinstance(channel, Reconcilable):
                 try:
                     found[row.id] = await channel.lookup(row.outgoing())
+                except CannotLookUp:  # this message cannot be looked up: a person checks it
+                    pass
                 except Exception as error:  # the provider cannot say now: ask again later
                     log.warning("lookup of outbox %d failed: %r", row.id, error)
                     continue
@@ -528,6 +579,7 @@ def plan(
     now: datetime,
     max_attempts: int,
     backoff: Callable[[int, float | None], timedelta],
+    pause: float = 2.0,
 ) -> list[outbox.Change]:
     """What each send's result does to its row: sent, queued again, failed, or left to settle."""
     changes: list[outbox.Change] = []
@@ -548,6 +600,13 @@ def plan(
         match error:
             case Unclear():
                 changes.append(outbox.Change(row.id, error=reason))
+            case Wait():
+                due = now + timedelta(seconds=error.retry_after or pause)
+                changes.append(
+                    outbox.Change(
+                        row.id, OutboxStatus.QUEUED, error=reason, not_before=due, uncount=True
+                    )
+                )
             case Retry() if row.attempts < max_attempts:
                 due = now + backoff(row.attempts, error.retry_after)
                 changes.append(

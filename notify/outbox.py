@@ -90,6 +90,7 @@ class Change:
     sent_at: datetime | None = None
     not_before: datetime | None = None
     stop_contact: bool = False
+    uncount: bool = False  # the try did not count (the line was down, not the message)
 
     def values(self) -> dict[str, Any]:
         """The columns this change sets."""
@@ -118,6 +119,13 @@ def write(session: Session, changes: Sequence[Change]) -> None:
         )
     owned = (table.id == bindparam("b_id")) & (table.status == OutboxStatus.SENDING)
     connection = session.connection()
+    uncounted = [change.id for change in changes if change.uncount]
+    if uncounted:
+        session.execute(
+            update(table)
+            .where(table.id.in_(uncounted), table.status == OutboxStatus.SENDING)
+            .values(attempts=table.attempts - 1)
+        )
     for names, rows in shapes.items():
         if names:
             statement = (

@@ -35,3 +35,5 @@ class InboundMessage:
     location: tuple[float, float] | None = None
     contact_phone: str | None = None
     kind: str = "text"
+    # The office phone (SMS gateway device) the message came in on; replies go out through it.
+    device: str | None = None

@@ -62,6 +62,8 @@ def test_another_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
         ("JOBLINE_PORT", "eighty", "port"),
         ("JOBLINE_DATABASE_URL", "mysql://x", "database_url"),
         ("JOBLINE_NOTIFY__MAX_ATTEMPTS", "many", "notify.max_attempts"),
+        ("JOBLINE_SMS__ANDROID_COUNTRIES", '["+86", "China"]', "sms.android_countries"),
+        ("JOBLINE_SMS__ANDROID__PER_PHONE_PER_MINUTE", "0", "sms.android.per_phone_per_minute"),
     ],
 )
 def test_invalid_setting_is_one_line_naming_it(
@@ -79,6 +81,8 @@ def test_invalid_setting_is_one_line_naming_it(
     [
         ("twilio:\n  auth_token: abc123\n", "twilio.auth_token"),
         ("telegram:\n  token: '123:ABC'\n", "telegram.token"),
+        ("sms:\n  android:\n    password: hunter2\n", "sms.android.password"),
+        ("sms:\n  android:\n    signing_key: k3y\n", "sms.android.signing_key"),
     ],
 )
 def test_a_secret_written_in_the_config_file_is_refused(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
@@ -35,6 +38,7 @@ from notify.dispatcher import Dispatcher
 from tests.conftest import Clock
 from tests.conftest import Seeker as TextingSeeker
 from tests.fakes.people import add_seekers, phone
+from tests.fakes.postgres import fresh_postgres_url
 from tests.fakes.provider import FakeProvider, HttpChannel
 from tests.fakes.seekers import register
 from tests.fakes.wechat_api import FakeWeChat
@@ -75,7 +79,7 @@ def settings(database_url: str, fake_wechat: FakeWeChat) -> Settings:
 class WeChat:
     """WeChat's servers calling Jobline's webhook for one follower."""
 
-    def __init__(self, client: TestClient, openid: str = OPENID) -> None:
+    def __init__(self, client: httpx.Client, openid: str = OPENID) -> None:
         self.client = client
         self.openid = openid
         self.count = 0
@@ -371,8 +375,6 @@ def test_jobline_wechat_menu_sets_it(settings: Settings, fake_wechat: FakeWeChat
 
 
 def run_jobline(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    import os
-
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         cwd=ROOT,
@@ -534,3 +536,68 @@ def test_a_broadcast_reaches_wechat_and_sms_seekers_once_each(
     assert set(by_wechat.values()) == {1}
     with database.sessions() as session:
         assert broadcasts.report(session, news_id)["counts"]["sent"] == 50
+
+
+def test_two_app_processes_share_the_token_and_answer_their_followers(
+    postgres_server: str, fake_wechat: FakeWeChat, tmp_path: Path
+) -> None:
+    for url in fresh_postgres_url(postgres_server):
+        ports = [free_port(), free_port()]
+        logs = [(tmp_path / f"app{n}.log").open("wb") for n in range(2)]
+        env = {
+            **os.environ,
+            "JOBLINE_DATABASE_URL": url,
+            "JOBLINE_NLU__URL": "http://127.0.0.1:9",  # keywords only: no Rasa server here
+            "JOBLINE_PUBLIC_BASE_URL": "https://jobline.example",
+            "JOBLINE_WECHAT__APP_ID": APP_ID,
+            "JOBLINE_WECHAT__SECRET": SECRET,
+            "JOBLINE_WECHAT__TOKEN": TOKEN,
+            "JOBLINE_WECHAT__API_BASE_URL": fake_wechat.url,
+            "JOBLINE_NOTIFY__RATE_LIMITS__WECHAT": "0",
+        }
+        apps = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run", "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            for port, log in zip(ports, logs, strict=True)
+        ]
+        try:
+            for port, log in zip(ports, logs, strict=True):
+                wait_for_health(port, Path(log.name))
+            followers = [f"o_follower_{n:02d}" for n in range(10)]
+            for n, openid in enumerate(followers):
+                with httpx.Client(base_url=f"http://127.0.0.1:{ports[n % 2]}") as http:
+                    caller = WeChat(http, openid)
+                    assert caller.says("hi", msg_id=str(7000 + n)) == 200
+            deadline = time.monotonic() + 60
+            while len(fake_wechat.sent()) < len(followers) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            for app in apps:
+                app.terminate()
+            for app in apps:
+                app.wait(timeout=30)
+        assert sorted(body["touser"] for body in fake_wechat.sent()) == followers
+        assert fake_wechat.tokens_issued == 1
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_health(port: int, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"jobline run on port {port} did not answer:\n{log.read_text()[-2000:]}")

@@ -125,14 +125,14 @@ def test_a_worker_holds_at_most_one_claim_of_about_a_second(
     import asyncio
     import threading
 
-    from bot.runtime import twilio_channel
+    from bot.runtime import sms_channel
     from notify.dispatcher import Dispatcher
 
     settings, database = postgres
     add_seekers(database.sessions, 40)
     broadcast_to_all(database, settings)
     fake_twilio.delay = 0.05
-    channel = twilio_channel(settings)
+    channel = sms_channel(settings)
     assert channel is not None
     dispatcher = Dispatcher(
         database.sessions, {"sms": channel}, settings, concurrency=2, poll_seconds=0.02

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.database import Database, open_database
-from bot.runtime import twilio_channel
+from bot.runtime import sms_channel
 from bot.settings import Settings, load_settings
 from db.models import Seeker
 from notify.dispatcher import Dispatcher
@@ -44,7 +44,7 @@ def test_a_broadcast_through_twilio_retries_and_stops_as_twilio_says(
     )
 
     async def go() -> None:
-        channel = twilio_channel(twilio_settings)
+        channel = sms_channel(twilio_settings)
         assert channel is not None
         dispatcher = Dispatcher(
             database.sessions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from db.models import OutboxStatus
-from notify.channel import Fail, Retry, SendResult, StopContact
+from notify.channel import Fail, Retry, SendResult, StopContact, Wait
 from notify.dispatcher import Claimed, Outcome, Unclear, plan, plan_settle
 from notify.outbox import Change
 
@@ -36,6 +36,25 @@ def test_each_result_becomes_one_change() -> None:
         Change(4, OutboxStatus.FAILED, error="bad number"),
         Change(5, OutboxStatus.FAILED, error="blocked", stop_contact=True),
         Change(6, error="timeout"),
+    ]
+
+
+def test_a_line_that_is_down_queues_the_row_again_without_counting_the_try() -> None:
+    outcomes = [
+        Outcome(claimed(1, attempts=6), error=Wait("phone off", retry_after=60.0)),
+        Outcome(claimed(2, attempts=6), error=Wait("phone off", retry_after=0.0)),
+    ]
+    assert plan(outcomes, NOW, 6, backoff, pause=2.0) == [
+        Change(
+            1,
+            OutboxStatus.QUEUED,
+            "phone off",
+            not_before=NOW + timedelta(seconds=60),
+            uncount=True,
+        ),
+        Change(
+            2, OutboxStatus.QUEUED, "phone off", not_before=NOW + timedelta(seconds=2), uncount=True
+        ),
     ]
 
 
