@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.settings import Settings, load_settings
+
 # The account every test's fake Twilio answers for, and where Jobline says it lives.
 ACCOUNT_SID = "AC" + "1234abcd" * 4
 AUTH_TOKEN = "twilio-test-auth-token"
@@ -246,3 +248,14 @@ def twilio_section(api: FakeTwilio, **extra: str) -> dict[str, str]:
         "api_base_url": api.url,
         **extra,
     }
+
+
+def twilio_settings(database_url: str, api: FakeTwilio, **overrides: Any) -> Settings:
+    """Settings with the SMS channel on, sending through this fake (no demo posts)."""
+    return load_settings(
+        database_url=database_url,
+        load_demo_data=False,
+        public_base_url=PUBLIC_URL,
+        twilio=twilio_section(api),
+        **overrides,
+    )

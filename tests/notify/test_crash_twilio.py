@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.database import Database, open_database
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from db.models import Broadcast, OutboxMessage
 from tests.fakes.people import add_seekers, phone
 from tests.fakes.postgres import fresh_postgres_url
-from tests.fakes.twilio_api import PUBLIC_URL, FakeTwilio, twilio_section
+from tests.fakes.twilio_api import FakeTwilio, twilio_settings
 from tests.notify.test_reliability import broadcast_to_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,13 +36,8 @@ def slow_twilio(fake_twilio: FakeTwilio) -> FakeTwilio:
 @pytest.fixture
 def postgres(postgres_server: str, slow_twilio: FakeTwilio) -> Iterator[tuple[Settings, Database]]:
     for url in fresh_postgres_url(postgres_server):
-        settings = load_settings(
-            database_url=url,
-            load_demo_data=False,
-            public_base_url=PUBLIC_URL,
-            twilio=twilio_section(slow_twilio),
-            notify={"quiet_hours": "", "rate_limits": {"twilio": 0}, "lease_seconds": 2},
-        )
+        notify = {"quiet_hours": "", "rate_limits": {"twilio": 0}, "lease_seconds": 2}
+        settings = twilio_settings(url, slow_twilio, notify=notify)
         database = open_database(settings)
         yield settings, database
         database.engine.dispose()

@@ -10,33 +10,32 @@ from sqlalchemy import select
 
 from bot.database import Database, open_database
 from bot.runtime import sms_channel
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from db.models import Seeker
 from notify.dispatcher import Dispatcher
 from tests.fakes.people import DaytimeClock, add_seekers, phone
-from tests.fakes.twilio_api import PUBLIC_URL, FakeTwilio, twilio_error, twilio_section
+from tests.fakes.twilio_api import (
+    FakeTwilio,
+    twilio_error,
+    twilio_settings,
+)
 from tests.notify.test_dispatcher import statuses
 from tests.notify.test_reliability import broadcast_to_all
 
 
 @pytest.fixture
-def twilio_settings(database_url: str, fake_twilio: FakeTwilio) -> Settings:
-    return load_settings(
-        database_url=database_url,
-        load_demo_data=False,
-        public_base_url=PUBLIC_URL,
-        twilio=twilio_section(fake_twilio),
-        notify={"quiet_hours": "", "rate_limits": {"twilio": 0}},
-    )
+def sms_settings(database_url: str, fake_twilio: FakeTwilio) -> Settings:
+    notify = {"quiet_hours": "", "rate_limits": {"twilio": 0}}
+    return twilio_settings(database_url, fake_twilio, notify=notify)
 
 
 def test_a_broadcast_through_twilio_retries_and_stops_as_twilio_says(
-    twilio_settings: Settings, fake_twilio: FakeTwilio
+    sms_settings: Settings, fake_twilio: FakeTwilio
 ) -> None:
-    database: Database = open_database(twilio_settings)
+    database: Database = open_database(sms_settings)
     add_seekers(database.sessions, 5)
     day = DaytimeClock()
-    broadcast_to_all(database, twilio_settings, day)
+    broadcast_to_all(database, sms_settings, day)
     fake_twilio.answer_next(
         twilio_error(429, 20429, retry_after=0),
         twilio_error(500, 20500),
@@ -44,12 +43,12 @@ def test_a_broadcast_through_twilio_retries_and_stops_as_twilio_says(
     )
 
     async def go() -> None:
-        channel = sms_channel(twilio_settings)
+        channel = sms_channel(sms_settings)
         assert channel is not None
         dispatcher = Dispatcher(
             database.sessions,
             {"sms": channel},
-            twilio_settings,
+            sms_settings,
             clock=day,
             concurrency=1,  # the planned answers meet the messages in order
             poll_seconds=0.02,

@@ -16,7 +16,7 @@ from bot.app import Runtime, create_app
 from bot.channels.twilio_sms import MESSAGE_PATH, STATUS_PATH, TwilioChannel, twilio_routes
 from bot.conversation import Jobline
 from bot.database import Database
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from db.models import OutboxMessage
 from notify.dispatcher import Dispatcher, RateLimiter
 from tests.fakes.twilio_api import (
@@ -25,7 +25,7 @@ from tests.fakes.twilio_api import (
     FROM_NUMBER,
     PUBLIC_URL,
     FakeTwilio,
-    twilio_section,
+    twilio_settings,
 )
 
 PHONE = "+8613800000001"
@@ -34,12 +34,7 @@ PHONE = "+8613800000001"
 @pytest.fixture
 def settings(database_url: str, fake_twilio: FakeTwilio) -> Settings:
     """Settings with the Twilio channel on, talking to the fake (no demo posts: not needed)."""
-    return load_settings(
-        database_url=database_url,
-        load_demo_data=False,
-        public_base_url=PUBLIC_URL,
-        twilio=twilio_section(fake_twilio),
-    )
+    return twilio_settings(database_url, fake_twilio)
 
 
 @pytest.fixture
