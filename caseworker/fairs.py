@@ -104,21 +104,29 @@ class FairRow:
     attending: int
 
 
+def fair_totals(session: Session, *fair_ids: int) -> dict[int, tuple[int, int]]:
+    """(subscribers, coming) by fair, for these fairs or all (test seekers left out)."""
+    query = (
+        select(
+            FairSubscription.fair_id,
+            func.count(),
+            func.sum(case((FairSubscription.attending.is_(True), 1), else_=0)),
+        )
+        .join(Seeker, Seeker.id == FairSubscription.seeker_id)
+        .where(Seeker.is_test.is_(False))
+        .group_by(FairSubscription.fair_id)
+    )
+    if fair_ids:
+        query = query.where(FairSubscription.fair_id.in_(fair_ids))
+    return {
+        fair_id: (int(joined), int(coming or 0))
+        for fair_id, joined, coming in session.execute(query)
+    }
+
+
 def list_fairs(session: Session, timezone: str) -> list[FairRow]:
     """Every fair by start time, with its counts (test seekers left out)."""
-    counts = {
-        fair_id: (int(joined), int(coming or 0))
-        for fair_id, joined, coming in session.execute(
-            select(
-                FairSubscription.fair_id,
-                func.count(),
-                func.sum(case((FairSubscription.attending.is_(True), 1), else_=0)),
-            )
-            .join(Seeker, Seeker.id == FairSubscription.seeker_id)
-            .where(Seeker.is_test.is_(False))
-            .group_by(FairSubscription.fair_id)
-        )
-    }
+    counts = fair_totals(session)
     rows = []
     for fair in session.scalars(select(JobFair).order_by(JobFair.starts_at, JobFair.id)):
         joined, coming = counts.get(fair.id, (0, 0))
@@ -149,14 +157,15 @@ class FairPerson:
     joined_at: datetime
 
 
-def fair_people(session: Session, fair_id: int) -> list[FairPerson]:
+def fair_people(session: Session, fair_id: int, limit: int | None = None) -> list[FairPerson]:
     """The fair's subscribers, those coming first, then by when they joined."""
-    rows = session.execute(
+    query = (
         select(Seeker, FairSubscription)
         .join(FairSubscription, FairSubscription.seeker_id == Seeker.id)
         .where(FairSubscription.fair_id == fair_id, Seeker.is_test.is_(False))
         .order_by(FairSubscription.attending.desc(), FairSubscription.created_at, Seeker.id)
-    ).all()
+    )
+    rows = session.execute(query.limit(limit) if limit is not None else query).all()
     return [
         FairPerson(
             seeker.id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -10,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseworker.casework import CaseworkError
-from db.models import Contact, Message, OutboxMessage, Seeker
+from caseworker.seekers import Line, conversation
+from db.models import Contact, Seeker
 
 # +86 100... is no real Chinese number, so a test seeker never shares a phone with a person.
 TEST_PHONE_PREFIX = "+86100"
@@ -58,39 +58,9 @@ def find_test_seeker(session: Session, seeker_id: int) -> Seeker:
     return seeker
 
 
-@dataclass(frozen=True)
-class ScreenLine:
-    """One bubble on the simulated phone: from the seeker (in) or from Jobline (out)."""
-
-    direction: str
-    text: str
-    at: datetime
-
-
-def phone_screen(session: Session, seeker: Seeker, limit: int = SCREEN_LINES) -> list[ScreenLine]:
+def phone_screen(session: Session, seeker: Seeker, limit: int = SCREEN_LINES) -> list[Line]:
     """The test seeker's last texts both ways, oldest first."""
     contact_id = session.scalar(
         select(Contact.id).where(Contact.channel == CHANNEL, Contact.address == seeker.phone)
     )
-    if contact_id is None:
-        return []
-    said = session.execute(
-        select(Message.text, Message.created_at, Message.id)
-        .where(Message.contact_id == contact_id, Message.direction == "in")
-        .order_by(Message.id.desc())
-        .limit(limit)
-    ).all()
-    answered = session.execute(
-        select(OutboxMessage.text, OutboxMessage.created_at, OutboxMessage.id)
-        .where(OutboxMessage.contact_id == contact_id)
-        .order_by(OutboxMessage.id.desc())
-        .limit(limit)
-    ).all()
-    lines = [
-        (row.created_at, 0, row.id, ScreenLine("in", row.text, row.created_at)) for row in said
-    ]
-    lines += [
-        (row.created_at, 1, row.id, ScreenLine("out", row.text, row.created_at)) for row in answered
-    ]
-    lines.sort(key=lambda item: item[:3])
-    return [item[3] for item in lines[-limit:]]
+    return conversation(session, [contact_id] if contact_id is not None else [], limit)

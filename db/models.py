@@ -84,6 +84,7 @@ class Seeker(Base):
     """A person looking for work: the profile shared by all their channels."""
 
     __tablename__ = "seekers"
+    __table_args__ = (Index("ix_seekers_district", "district"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -196,7 +197,10 @@ class Application(Base):
     """A seeker's application for a post, with its reference code and stage."""
 
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("seeker_id", "job_id"),)
+    __table_args__ = (
+        UniqueConstraint("seeker_id", "job_id"),
+        Index("ix_applications_stage_changed", "stage", "stage_changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
@@ -231,6 +235,7 @@ class FairSubscription(Base):
     """A seeker who asked for alerts about a fair (JOIN), and whether they will attend."""
 
     __tablename__ = "fair_subscriptions"
+    __table_args__ = (Index("ix_fair_subscriptions_fair", "fair_id"),)
 
     seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), primary_key=True)
     fair_id: Mapped[int] = mapped_column(ForeignKey("job_fairs.id"), primary_key=True)
@@ -242,6 +247,7 @@ class Handoff(Base):
     """A seeker's request to talk to a person; open until a caseworker closes it."""
 
     __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status_opened", "status", "opened_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)

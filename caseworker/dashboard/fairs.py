@@ -14,13 +14,22 @@ from starlette.routing import Route
 from caseworker.casework import CaseworkError
 from caseworker.dashboard import audit
 from caseworker.dashboard.web import PREFIX, context, me, now, render, unit_of_work
-from caseworker.fairs import FairForm, fair_people, list_fairs, poster_qr_svg, save_fair
+from caseworker.fairs import (
+    FairForm,
+    fair_people,
+    fair_totals,
+    list_fairs,
+    poster_qr_svg,
+    save_fair,
+)
 from db.models import JobFair
 from notify.broadcasts import fair_when
 from notify.fairs import fair_link
 from reference import load_reference
 
 FIELDS = ("name", "starts", "venue", "district")
+# A fair may have thousands of subscribers: the page lists the first (those coming first).
+PEOPLE_SHOWN = 200
 
 
 def _timezone(request: Request) -> str:
@@ -72,7 +81,8 @@ def fair_page(request: Request, status: int = 200, **values: Any) -> Response:
         fair = session.get(JobFair, fair_id)
         if fair is None:
             return render(request, "message.html", 404, message="not_found")
-        people = fair_people(session, fair_id)
+        people = fair_people(session, fair_id, PEOPLE_SHOWN)
+        subscribers, coming = fair_totals(session, fair_id).get(fair_id, (0, 0))
         stored = _fair_values(fair, timezone)
         when = fair_when(fair, timezone)
     username = bot_username(request)
@@ -87,7 +97,8 @@ def fair_page(request: Request, status: int = 200, **values: Any) -> Response:
         fair_name=stored["name"],
         when=when,
         people=people,
-        coming=sum(1 for person in people if person.attending),
+        subscribers=subscribers,
+        coming=coming,
         link=fair_link(username, fair_id) if username else None,
         places=_places(),
         saved=request.query_params.get("saved") == "1",

@@ -16,10 +16,10 @@ from bot.settings import Settings, SettingsError
 from db.models import OutboxMessage
 from notify.sms import is_gsm7, segments
 from tests.bot.channels.android.conftest import SEEKER, Handset, deliver
-from tests.bot.channels.conftest import PUBLIC_URL
 from tests.conftest import Clock
 from tests.fakes.android_gateway import FakeGateway
 from tests.fakes.seekers import stored
+from tests.fakes.twilio_api import PUBLIC_URL
 from tests.flows.test_language import CHINESE_REGISTRATION
 
 

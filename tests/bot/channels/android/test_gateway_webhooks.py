@@ -6,11 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.android_sms import WEBHOOK_PATH, signature_of
+from bot.conversation import Jobline
 from bot.database import Database
 from bot.settings import Settings
 from db.models import Contact, Message, OutboxMessage
 from tests.bot.channels.android.conftest import PHONES, SEEKER, Handset, deliver, outbox_rows
 from tests.conftest import Clock
+from tests.conftest import Seeker as Texter
 from tests.fakes.android_gateway import SIGNING_KEY, FakeGateway, received, webhook
 
 
@@ -183,3 +185,14 @@ def test_stop_is_matched_by_jobline_and_confirmed_from_the_phone(
     texts = gateway.sent_to(SEEKER)
     assert len(texts) > 2 and "Reply MENU for the menu" in texts[-1].text  # HELP's answer
     assert len({text.device for text in texts}) == 1  # all from the phone the seeker wrote to
+
+
+def test_a_text_to_a_phone_reaches_the_seeker_that_number_already_is(
+    handset: Handset, database: Database, jobline: Jobline
+) -> None:
+    Texter(jobline, SEEKER).send("menu")  # the same number, first seen on another channel
+    handset.texts("menu")
+    with database.sessions() as session:
+        contacts = list(session.scalars(select(Contact).order_by(Contact.id)))
+    assert [contact.channel for contact in contacts] == ["console", "sms"]
+    assert len({contact.seeker_id for contact in contacts}) == 1
