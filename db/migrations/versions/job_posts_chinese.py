@@ -1,7 +1,7 @@
 """job_posts.title_zh, employer_zh, hours_zh, suits_zh: what Chinese-speaking seekers read
 
 Revision ID: understand_1
-Revises: android_sms_1
+Revises: dash2_2
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "understand_1"
-down_revision: str | None = "android_sms_1"
+down_revision: str | None = "dash2_2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
