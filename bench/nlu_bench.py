@@ -51,8 +51,8 @@ def percentile(samples: list[float], share: float) -> float:
 class CachingClient(RasaClient):
     """Asks Rasa once per text, so thresholds can be compared on the same answers."""
 
-    def __init__(self, base_url: str, timeout_seconds: float) -> None:
-        super().__init__(base_url, timeout_seconds)
+    def __init__(self, base_url: str, timeout_seconds: float, token: str | None) -> None:
+        super().__init__(base_url, timeout_seconds, token=token)
         self.cache: dict[str, RasaResult] = {}
 
     def parse(self, text: str) -> RasaResult:
@@ -62,11 +62,14 @@ class CachingClient(RasaClient):
         return self.cache[text]
 
 
-def latency(url: str, settings: NluSettings, texts: list[str]) -> dict[str, float]:
+def latency(
+    url: str, settings: NluSettings, texts: list[str], token: str | None
+) -> dict[str, float]:
     """p50/p99 of understand() and of a bare POST /model/parse, interleaved, in milliseconds."""
-    client = RasaClient(url, settings.timeout_seconds)
+    client = RasaClient(url, settings.timeout_seconds, token=token)
     understander = Understander(client, threshold=settings.threshold)
-    bare_http = httpx.Client(base_url=url, timeout=settings.timeout_seconds)
+    params = {"token": token} if token else None
+    bare_http = httpx.Client(base_url=url, timeout=settings.timeout_seconds, params=params)
     ours: list[float] = []
     bare: list[float] = []
     for text in texts[:50]:  # warm both connections and Rasa
@@ -150,9 +153,14 @@ def main() -> int:
     parser.add_argument(
         "--accuracy-only", action="store_true", help="Skip the cold-start and latency runs."
     )
+    parser.add_argument(
+        "--rasa-off", action="store_true", help="Held-out accuracy with Rasa down (keywords)."
+    )
     args = parser.parse_args()
     settings = load_nlu_settings()
     results: dict[str, object] = {}
+    if args.rasa_off:
+        return rasa_off()
 
     if args.train:
         with tempfile.TemporaryDirectory() as scratch:
@@ -167,6 +175,7 @@ def main() -> int:
 
     server: ManagedRasa | None = None
     url = settings.base_url()
+    token: str | None = settings.auth_token or None
     if not settings.url:
         ensure_model(settings)  # cold start is measured with an existing venv and model
         if not args.accuracy_only:
@@ -180,14 +189,15 @@ def main() -> int:
             print("Rasa did not start; see var/log/rasa-bench.log", file=sys.stderr)
             server.stop()
             return 1
-        probe = Understander(RasaClient(url, settings.timeout_seconds))
+        token = server.token
+        probe = Understander(server.client(settings.timeout_seconds))
         while probe.understand("any jobs in daoli").source != "rasa":
             time.sleep(0.05)
         results["cold_start_seconds"] = time.monotonic() - started
         print(f"cold start (Rasa alone: start -> first understood message): "
               f"{results['cold_start_seconds']:.1f} s")  # fmt: skip
     try:
-        cache = CachingClient(url, settings.timeout_seconds)
+        cache = CachingClient(url, settings.timeout_seconds, token)
         understander = Understander(cache, threshold=settings.threshold)
         seekers = [example for path in HELDOUT for example in load_examples(path)]
         unrelated = [example for path in OUT_OF_DOMAIN for example in load_examples(path)]
@@ -230,7 +240,7 @@ def main() -> int:
         if args.accuracy_only:
             return 0
         texts = rasa_texts(seekers + unrelated, understander)
-        timing = latency(url, settings, texts)
+        timing = latency(url, settings, texts, token)
         results.update(timing)
         print(f"latency over {LATENCY_MESSAGES} messages: understand() "
               f"p50 {timing['understand_p50_ms']:.1f} ms p99 {timing['understand_p99_ms']:.1f} ms; "
@@ -244,6 +254,28 @@ def main() -> int:
     out = REPO_ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "nlu.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def rasa_off() -> int:
+    """Held-out accuracy with Rasa down: the keyword fallback against out_of_scope for all."""
+    seekers = [example for path in HELDOUT for example in load_examples(path)]
+    unrelated = [example for path in OUT_OF_DOMAIN for example in load_examples(path)]
+    before = Understander(None, guess=lambda _: None)  # the fallback before: out_of_scope
+    now = Understander(None)
+    base = evaluate(seekers, before.understand).accuracy
+    report = evaluate(seekers, now.understand)
+    ood = evaluate(unrelated, now.understand)
+    ratio = report.accuracy / base
+    print(f"held-out intent accuracy with Rasa off: {report.accuracy:.1%} of {report.total}")
+    print(f"  out_of_scope for all (the fallback before): {base:.1%}; ratio {ratio:.1f}x")
+    for path in HELDOUT:
+        part = evaluate(load_examples(path), now.understand)
+        print(f"  {path.name}: {part.accuracy:.1%} of {part.total}")
+    asks = {"find_jobs", "loan_eligibility", "job_fair", "register"}
+    found = evaluate([e for e in seekers if e.intent in asks], now.understand)
+    print(f"job, loan, fair and register requests: {found.accuracy:.1%} of {found.total}")
+    print(f"out-of-domain given a job intent: {ood.job_intent_rate:.1%} of {ood.total}")
     return 0
 
 

@@ -134,6 +134,7 @@ SECRETS = (
     ("telegram", "webhook_secret"),
     ("sms", "android", "password"),
     ("sms", "android", "signing_key"),
+    ("nlu", "auth_token"),
     ("dashboard", "secret_key"),
     ("wechat", "secret"),
     ("wechat", "token"),

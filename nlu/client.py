@@ -33,10 +33,14 @@ class RasaResult:
 class RasaClient:
     """Talks to one Rasa server over a kept-alive HTTP connection."""
 
-    def __init__(self, base_url: str, timeout_seconds: float = 2.0) -> None:
+    def __init__(
+        self, base_url: str, timeout_seconds: float = 2.0, token: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = httpx.Timeout(timeout_seconds)
-        self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout)
+        # Rasa's --auth-token is checked on ?token=; the managed server's is known only to us.
+        params = {"token": token} if token else None
+        self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout, params=params)
 
     def parse(self, text: str) -> RasaResult:
         """Ask Rasa what the text means; raise RasaError if it cannot say."""

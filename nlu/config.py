@@ -16,6 +16,10 @@ class NluSettings(BaseModel):
         default="",
         description="An external Rasa server (e.g. http://rasa:5005). Empty: Jobline runs its own.",
     )
+    auth_token: str = Field(
+        default="",
+        description="The external server's --auth-token (JOBLINE_NLU__AUTH_TOKEN only).",
+    )
     managed_host: str = Field(default="127.0.0.1", description="Where the managed server listens.")
     managed_port: int = Field(default=5005, description="Port of the managed server.")
     timeout_seconds: float = Field(default=2.0, description="Longest wait for one Rasa answer.")

@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -57,9 +58,13 @@ def rasa_executable(settings: NluSettings) -> Path:
     return settings.venv / "bin" / "rasa"
 
 
+# What Rasa needs from our environment; nothing else (never JOBLINE_* secrets) is passed on.
+RASA_NEEDS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SSL_CERT_FILE")
+
+
 def rasa_env() -> dict[str, str]:
-    """Environment for Rasa subprocesses: no telemetry, quiet TensorFlow."""
-    env = dict(os.environ)
+    """Environment for Rasa subprocesses: only what it needs, no telemetry, quiet TensorFlow."""
+    env = {name: os.environ[name] for name in RASA_NEEDS if name in os.environ}
     env.update(
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
@@ -141,6 +146,35 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+# Starts `rasa run` with the auth token read from stdin, so it is not on the command line
+# (which every local user can read in /proc).
+LAUNCH = (
+    "import sys; from rasa.__main__ import main; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', sys.stdin.readline().strip()]; main()"
+)
+
+
+def token_file(settings: NluSettings) -> Path:
+    """Where a managed server's token is kept for other Jobline commands (mode 0600)."""
+    return settings.models_dir.parent / f"rasa-{settings.managed_port}.token"
+
+
+def read_token(settings: NluSettings) -> str | None:
+    """The token of the managed server on this port, if one was started here."""
+    try:
+        return token_file(settings).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _write_token(path: Path, token: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(token)
+
+
 class ManagedRasa:
     """`rasa run --enable-api` on loopback from .venv-rasa, restarted if it dies."""
 
@@ -148,11 +182,17 @@ class ManagedRasa:
         self.settings = settings
         self.log_file = log_file or REPO_ROOT / "var" / "log" / "rasa.log"
         self.url = f"http://{settings.managed_host}:{settings.managed_port}"
+        # Rasa's API (parse, status, PUT /model) answers only to this; it never leaves Jobline.
+        self.token = secrets.token_urlsafe(32)
         self.restarts = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._watchdog: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    def client(self, timeout_seconds: float = 2.0) -> RasaClient:
+        """A client for this server, carrying its token."""
+        return RasaClient(self.url, timeout_seconds, token=self.token)
 
     @property
     def pid(self) -> int | None:
@@ -163,6 +203,7 @@ class ManagedRasa:
         """Train if needed, start the server and the watchdog; True once it answers."""
         model = ensure_model(self.settings)
         self._stopping.clear()
+        _write_token(token_file(self.settings), self.token)
         self._spawn(model)
         self._watchdog = threading.Thread(
             target=self._watch, args=(model,), name="rasa-watchdog", daemon=True
@@ -172,7 +213,7 @@ class ManagedRasa:
 
     def wait_until_ready(self, timeout: float) -> bool:
         """Poll /status until a model is loaded or the timeout passes."""
-        client = RasaClient(self.url, timeout_seconds=1.0)
+        client = self.client(timeout_seconds=1.0)
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline and not self._stopping.is_set():
@@ -199,6 +240,8 @@ class ManagedRasa:
                 process.wait(timeout=5)
         if self._watchdog is not None and self._watchdog is not threading.current_thread():
             self._watchdog.join(timeout=5)
+        if read_token(self.settings) == self.token:
+            token_file(self.settings).unlink(missing_ok=True)
 
     def __enter__(self) -> ManagedRasa:
         self.start()
@@ -216,7 +259,8 @@ class ManagedRasa:
         rasa = ensure_venv(self.settings)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         command = [
-            str(rasa), "run", "--enable-api",
+            str(rasa.parent / "python"), "-c", LAUNCH,
+            "run", "--enable-api",
             "--model", str(model),
             "--interface", self.settings.managed_host,
             "--port", str(self.settings.managed_port),
@@ -229,12 +273,16 @@ class ManagedRasa:
                 command,
                 cwd=self.log_file.parent,
                 env=rasa_env(),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so stop() ends its children
                 preexec_fn=_die_with_parent,
             )
+        assert self._process.stdin is not None
+        with contextlib.suppress(OSError):
+            self._process.stdin.write(self.token.encode() + b"\n")
+            self._process.stdin.close()
         log.info("started Rasa (pid %d) on %s", self._process.pid, self.url)
 
     def _watch(self, model: Path) -> None:

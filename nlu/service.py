@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from nlu.client import RasaClient
 from nlu.config import NluSettings
-from nlu.server import ManagedRasa, RasaSetupError, model_path
+from nlu.server import ManagedRasa, RasaSetupError, model_path, read_token
 from nlu.understand import Understander
 
 log = logging.getLogger(__name__)
@@ -39,18 +39,22 @@ def nlu_service(
     started, the Understander still works from the keyword fast path and reports degraded.
     """
     managed_url = NluSettings.model_validate({**settings.model_dump(), "url": ""}).base_url()
-    client = RasaClient(settings.base_url(), settings.timeout_seconds)
+    managed_token = read_token(settings)
+    token = settings.auth_token if settings.url else managed_token
+    client = RasaClient(settings.base_url(), settings.timeout_seconds, token=token)
     server: ManagedRasa | None = None
     wants_managed = not settings.url and settings.managed
     if settings.url and fallback_to_managed and not client.is_ready():
         announce(f"no Rasa server answers at {settings.url}; using the managed one")
         client.close()
-        client = RasaClient(managed_url, settings.timeout_seconds)
+        client = RasaClient(managed_url, settings.timeout_seconds, token=managed_token)
         wants_managed = True
     if wants_managed and not client.is_ready():
         training = "" if model_path(settings).exists() else " (training the model first)"
         announce(f"starting the Rasa server on {managed_url}{training}")
         server = ManagedRasa(settings)
+        client.close()
+        client = server.client(settings.timeout_seconds)
         try:
             if server.start():
                 announce("Rasa is answering")

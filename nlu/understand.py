@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from nlu.client import RasaError, RasaResult
+from nlu.fallback import guess_intent
 from nlu.gazetteer import Gazetteer, default_gazetteer
 from nlu.keywords import fast_path as keyword_fast_path
 from nlu.parse import Entity, Parse
@@ -35,6 +36,8 @@ JOB_INTENTS = frozenset(
 )  # fmt: skip
 ENTITY_NAMES = ("location", "job_category")
 OUT_OF_SCOPE = "out_of_scope"
+# How sure a guess from words alone is (Rasa down): below any Rasa answer we would trust.
+FALLBACK_CONFIDENCE = 0.6
 # The longest text a Parse keeps (a Telegram message); Rasa sees only the first max_chars.
 MAX_TEXT = 4096
 
@@ -76,6 +79,7 @@ class Understander:
         max_chars: int = 500,
         retry_after_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        guess: Callable[[str], str | None] = guess_intent,
     ) -> None:
         self.client = client
         self.threshold = threshold
@@ -84,6 +88,7 @@ class Understander:
         self.max_chars = max_chars
         self.retry_after_seconds = retry_after_seconds
         self.clock = clock
+        self.guess = guess
         self.last_error: str | None = None if client is not None else "no Rasa server configured"
         self._skip_rasa_until = 0.0
         self._lock = threading.Lock()
@@ -123,7 +128,12 @@ class Understander:
         return cleaned, None
 
     def _without_rasa(self, cleaned: str) -> Parse:
-        return Parse(cleaned, OUT_OF_SCOPE, 0.0, self.gazetteer.find(cleaned), "fallback")
+        """The request guessed from its words (Rasa is away), else out_of_scope."""
+        entities = self.gazetteer.find(cleaned)
+        guessed = self.guess(cleaned)
+        if guessed is None:
+            return Parse(cleaned, OUT_OF_SCOPE, 0.0, entities, "fallback")
+        return Parse(cleaned, guessed, FALLBACK_CONFIDENCE, entities, "fallback")
 
     def _rasa_failed(self, cleaned: str, error: RasaError) -> Parse:
         with self._lock:

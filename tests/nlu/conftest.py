@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from nlu.client import RasaClient
 from nlu.config import REPO_ROOT, NluSettings
 from nlu.server import ManagedRasa
 from nlu.understand import Understander
@@ -41,6 +40,6 @@ def rasa_server(rasa_settings: NluSettings) -> Iterator[ManagedRasa]:
 @pytest.fixture()
 def understander(rasa_server: ManagedRasa, rasa_settings: NluSettings) -> Iterator[Understander]:
     """An Understander talking to the real Rasa server, as the bot uses it."""
-    client = RasaClient(rasa_server.url, rasa_settings.timeout_seconds)
+    client = rasa_server.client(rasa_settings.timeout_seconds)
     yield Understander(client, threshold=rasa_settings.threshold)
     client.close()

@@ -21,7 +21,7 @@ def use_settings(monkeypatch: pytest.MonkeyPatch, settings: NluSettings) -> None
 
 
 def test_parse_one_message(monkeypatch: pytest.MonkeyPatch, rasa_server: ManagedRasa) -> None:
-    use_settings(monkeypatch, NluSettings(url=rasa_server.url))
+    use_settings(monkeypatch, NluSettings(url=rasa_server.url, auth_token=rasa_server.token))
     result = runner.invoke(cli.nlu_app, ["parse", "cleaning jobs in nangang"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout.strip())
@@ -35,7 +35,7 @@ def test_parse_one_message(monkeypatch: pytest.MonkeyPatch, rasa_server: Managed
 def test_parse_reads_one_message_per_line(
     monkeypatch: pytest.MonkeyPatch, rasa_server: ManagedRasa
 ) -> None:
-    use_settings(monkeypatch, NluSettings(url=rasa_server.url))
+    use_settings(monkeypatch, NluSettings(url=rasa_server.url, auth_token=rasa_server.token))
     lines = "wat jobs u got\nwhat is the weather in harbin\n\x00\n"
     result = runner.invoke(cli.nlu_app, ["parse"], input=lines)
     assert result.exit_code == 0, result.output
@@ -58,7 +58,7 @@ def test_parse_starts_the_managed_server_when_none_answers(
 def test_eval_reports_precision_recall_and_confusions(
     monkeypatch: pytest.MonkeyPatch, rasa_server: ManagedRasa, tmp_path: Path
 ) -> None:
-    use_settings(monkeypatch, NluSettings(url=rasa_server.url))
+    use_settings(monkeypatch, NluSettings(url=rasa_server.url, auth_token=rasa_server.token))
     held_out = tmp_path / "held_out.csv"
     held_out.write_text(
         "text,intent\njobs in daoli,find_jobs\nwhat is the weather,out_of_scope\n"

@@ -17,8 +17,9 @@ from tests.nlu.conftest import free_port
 
 
 def answers(url: str) -> bool:
+    """Something listens there (Rasa answers a caller without its token with 401)."""
     try:
-        return httpx.get(url, timeout=1).status_code == 200
+        return httpx.get(url, timeout=1).status_code in (200, 401)
     except httpx.HTTPError:
         return False
 
@@ -49,8 +50,9 @@ def test_run_starts_rasa_and_stops_it_on_exit(tmp_path: Path) -> None:
             except httpx.HTTPError:
                 time.sleep(0.5)
         assert health is not None, "jobline run did not answer"
-        assert health["nlu"] == "ok"
+        assert health["nlu"] == "ok"  # Jobline parses with the token
         assert answers(rasa_status)
+        assert httpx.get(rasa_status, timeout=1).status_code == 401  # nobody else can
     finally:
         jobline.send_signal(signal.SIGTERM)
         jobline.wait(timeout=60)

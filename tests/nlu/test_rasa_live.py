@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.conversation import Jobline
 from bot.database import Database
 from bot.settings import Settings
-from nlu.client import RasaClient
 from nlu.parse import Entity
-from nlu.server import ManagedRasa
+from nlu.server import ManagedRasa, token_file
 from nlu.understand import Understander
 from tests.conftest import Clock, Seeker
 
@@ -79,7 +80,7 @@ def test_only_control_characters(understander: Understander) -> None:
 
 
 def test_rasa_killed_mid_conversation_then_restarted(rasa_server: ManagedRasa) -> None:
-    client = RasaClient(rasa_server.url, timeout_seconds=2.0)
+    client = rasa_server.client(timeout_seconds=2.0)
     talking = Understander(client, retry_after_seconds=0.0)
     assert talking.understand("any jobs in daoli").intent == "find_jobs"
     pid, restarts = rasa_server.pid, rasa_server.restarts
@@ -90,13 +91,14 @@ def test_rasa_killed_mid_conversation_then_restarted(rasa_server: ManagedRasa) -
     started = time.monotonic()
     during = talking.understand("any jobs in daoli")
     assert time.monotonic() - started < 2.5
-    assert (during.intent, during.source) == ("out_of_scope", "fallback")
+    assert (during.intent, during.source) == ("find_jobs", "fallback")
     assert during.entities == (Entity(LOCATION, "Daoli"),)
     assert talking.degraded
 
     # A conversation that starts while Rasa is down is answered too.
-    fresh = Understander(RasaClient(rasa_server.url, timeout_seconds=2.0))
-    assert fresh.understand("cleaning jobs").intent == "out_of_scope"
+    fresh = Understander(rasa_server.client(timeout_seconds=2.0))
+    assert fresh.understand("I am looking for cleaning work").intent == "find_jobs"
+    assert fresh.understand("what is the weather").intent == "out_of_scope"
     assert fresh.degraded
 
     deadline = time.monotonic() + 120
@@ -120,3 +122,22 @@ def test_seeker_words_mid_registration_change_the_topic(
     assert "Your name and birth year?" in seeker.says("register")
     assert "just your name" in seeker.says("what is the weather in harbin")
     assert "What year were you born?" in seeker.says("Li Xiuying")
+
+
+def test_rasa_answers_only_to_jobline(rasa_server: ManagedRasa) -> None:
+    """Started with a random --auth-token: no other local process can parse or swap the model."""
+    with httpx.Client(base_url=rasa_server.url, timeout=5) as stranger:
+        assert stranger.put("/model", json={"model_file": "/tmp/evil.tar.gz"}).status_code == 401
+        assert stranger.post("/model/parse", json={"text": "jobs"}).status_code == 401
+        assert stranger.get("/status").status_code == 401
+    client = rasa_server.client()
+    assert client.parse("any jobs in daoli").intent == "find_jobs"
+    client.close()
+    assert rasa_server.pid is not None
+    command_line = Path(f"/proc/{rasa_server.pid}/cmdline").read_bytes()
+    assert rasa_server.token.encode() not in command_line
+    environment = Path(f"/proc/{rasa_server.pid}/environ").read_bytes()
+    assert b"JOBLINE_" not in environment
+    kept = token_file(rasa_server.settings)
+    assert kept.read_text() == rasa_server.token
+    assert kept.stat().st_mode & 0o777 == 0o600

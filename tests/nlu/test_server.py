@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from nlu.config import NluSettings
-from nlu.server import ensure_model, model_path, project_hash
+from nlu.server import ensure_model, model_path, project_hash, rasa_env
 
 
 def copy_project(tmp_path: Path) -> Path:
@@ -44,3 +47,14 @@ def test_relative_paths_are_from_the_project_root() -> None:
     settings = NluSettings.model_validate({"models_dir": "var/elsewhere"})
     assert settings.models_dir.is_absolute()
     assert settings.models_dir.parts[-2:] == ("var", "elsewhere")
+
+
+def test_rasa_gets_only_the_environment_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBLINE_TWILIO__AUTH_TOKEN", "twilio-secret")
+    monkeypatch.setenv("JOBLINE_TELEGRAM__TOKEN", "123:bot-secret")
+    monkeypatch.setenv("DATABASE_PASSWORD", "db-secret")
+    env = rasa_env()
+    assert "twilio-secret" not in env.values() and "123:bot-secret" not in env.values()
+    assert "db-secret" not in env.values()
+    assert env["PATH"] == os.environ["PATH"]
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"

@@ -38,11 +38,11 @@ def test_clean_text_strips_control_characters_and_cuts_long_text() -> None:
 
 
 @pytest.mark.parametrize("mode", sorted(set(ANSWERS) - {"unknown_intent", "bad_entities"}))
-def test_garbage_from_rasa_gives_out_of_scope_and_degraded(mode: str) -> None:
+def test_garbage_from_rasa_gives_the_keyword_guess_and_degraded(mode: str) -> None:
     with FakeRasa(mode) as fake:
         understander = Understander(RasaClient(fake.url), fast_path=digits_only)
         parse = understander.understand("cleaning jobs in daoli")
-    assert parse.intent == "out_of_scope"
+    assert parse.intent == "find_jobs"
     assert parse.source == "fallback"
     assert set(parse.entities) == {Entity("job_category", "cleaning"), Entity("location", "Daoli")}
     assert understander.degraded
@@ -101,7 +101,8 @@ def test_slow_rasa_times_out_then_is_skipped_for_a_while() -> None:
         clock.now += 10
         fake.mode, fake.delay = "slow", 0.0
         third = understander.understand("any jobs")
-    assert first.intent == second.intent == "out_of_scope"
+    assert (first.source, second.source, third.source) == ("fallback", "fallback", "rasa")
+    assert first.intent == second.intent == "find_jobs"  # the keyword guess meanwhile
     assert second.entities == (Entity("location", "Harbin"),)
     assert third.intent == "find_jobs"
     assert not understander.degraded
@@ -112,7 +113,7 @@ def test_rasa_down_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     understander = Understander(client, fast_path=digits_only, retry_after_seconds=0.0)
     with caplog.at_level(logging.WARNING, logger="nlu.understand"):
         parses = [understander.understand("jobs in daoli") for _ in range(5)]
-    assert all(p.intent == "out_of_scope" for p in parses)
+    assert all((p.intent, p.source) == ("find_jobs", "fallback") for p in parses)
     assert parses[0].entities == (Entity("location", "Daoli"),)
     assert understander.degraded
     assert sum("not answering" in r.message for r in caplog.records) == 1
@@ -130,7 +131,8 @@ def test_a_broken_fast_path_does_not_break_understanding() -> None:
         raise ValueError("bug")
 
     understander = Understander(None, fast_path=broken)
-    assert understander.understand("jobs").intent == "out_of_scope"
+    assert understander.understand("jobs").intent == "find_jobs"
+    assert understander.understand("what now").intent == "out_of_scope"
 
 
 def test_the_default_fast_path_is_the_keyword_module() -> None:
