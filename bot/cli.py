@@ -18,6 +18,7 @@ from bot.cli_notify import broadcast_app, fairs_app, outbox_app, seekers_import,
 from bot.cli_staff import staff_app
 from bot.cli_wechat import wechat_app
 from bot.conversation import Jobline
+from bot.logs import configure_logging
 from bot.settings import SettingsError
 from caseworker.csv_safe import write_csv
 from db.phones import BadPhone, normalize_phone
@@ -50,7 +51,7 @@ def run(
     from nlu.service import nlu_service
 
     settings = settings_or_exit()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     database = database_or_exit(settings)
     try:
         web = build_runtime(settings, database)
@@ -60,7 +61,13 @@ def run(
     # The managed Rasa server (nlu.url empty) runs as long as the web app does.
     with nlu_service(settings.nlu, announce=logging.getLogger("jobline.nlu").info) as understander:
         web.state.runtime.jobline.understander = understander
-        uvicorn.run(web, host=host or settings.host, port=port or settings.port, log_level="info")
+        uvicorn.run(
+            web,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+            log_config=None,  # uvicorn's lines go through the masking formatter too
+        )
 
 
 @app.command()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.cli_common import database_or_exit, settings_or_exit
+from bot.logs import configure_logging
 from caseworker import broadcasting
 from caseworker.casework import CaseworkError
 from caseworker.fairs import FairForm, list_fairs, save_fair
@@ -238,19 +239,20 @@ def seekers_import(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="FILE.csv"),
 ) -> None:
     """Import a registrant list: phone,name,district,language (+ alerts, birth_year, ...)."""
+    from db.job_import import BadJobFile, decode
     from db.registrants import BadRow, import_registrants
     from flows.catalogue import languages
     from reference import load_reference
 
     settings = settings_or_exit()
     database = database_or_exit(settings)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            result = import_registrants(
-                database.sessions, handle, load_reference(), settings.phone_region, languages()
-            )
-        except BadRow as error:
-            raise _fail(f"Cannot import {path.name}: {error}") from None
+    try:
+        handle = io.StringIO(decode(path.read_bytes()), newline="")
+        result = import_registrants(
+            database.sessions, handle, load_reference(), settings.phone_region, languages()
+        )
+    except (BadRow, BadJobFile) as error:
+        raise _fail(f"Cannot import {path.name}: {error}") from None
     for line, reason in result.rejected:
         typer.echo(f"line {line}: {reason}", err=True)
     typer.echo(f"{result.added} added, {result.updated} updated, {len(result.rejected)} rejected")
@@ -263,7 +265,7 @@ def worker() -> None:
     from notify.service import deliver
 
     settings = settings_or_exit()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     database = database_or_exit(settings)
     channels = outbound_channels(settings)
     if settings.sqlite_path is not None:

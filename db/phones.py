@@ -49,4 +49,6 @@ def mask_phone(phone: str) -> str:
     """A phone number safe for logs: +86138****0001."""
     if len(phone) <= 8:
         return "*" * len(phone)
-    return phone[:6] + "*" * (len(phone) - 10) + phone[-4:]
+    # The country code and the operator's prefix, then the last 4 digits.
+    shown = 6 if phone.startswith("+") else 3
+    return phone[:shown] + "*" * (len(phone) - shown - 4) + phone[-4:]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Contact, Seeker, utcnow
@@ -19,6 +21,8 @@ REQUIRED = ("phone", "name", "district", "language")
 YES = {"yes", "y", "1", "true"}
 NO = {"no", "n", "0", "false"}
 BATCH = 500
+# Seekers.name holds this many characters.
+MAX_NAME = 80
 
 
 class BadRow(ValueError):
@@ -40,6 +44,7 @@ class Registrant:
 
     phone: str
     fields: dict[str, Any]
+    line: int = 0
 
 
 def yes_no(value: str, column: str) -> bool | None:
@@ -58,6 +63,9 @@ def parse_row(
     row: dict[str, str], reference: Reference, region: str, languages: Iterable[str]
 ) -> Registrant:
     """Check one CSV row and turn it into profile fields."""
+    for column, value in row.items():
+        if any(unicodedata.category(char) == "Cc" for char in value):
+            raise BadRow(f"{column} has a control character (such as NUL) in it")
     try:
         phone = normalize_phone(row.get("phone") or "", region)
     except BadPhone:
@@ -65,6 +73,8 @@ def parse_row(
     name = (row.get("name") or "").strip()
     if not name:
         raise BadRow("name is empty")
+    if len(name) > MAX_NAME:
+        raise BadRow(f"name is {len(name)} characters long; at most {MAX_NAME}")
     place = reference.match_place(row.get("district") or "")
     if place.value is None or not place.exact:
         hint = f" (did you mean {', '.join(place.suggestions[:3])}?)" if place.suggestions else ""
@@ -120,7 +130,7 @@ def import_registrants(
     seen: set[str] = set()
     for line, row in read_rows(handle):
         try:
-            registrant = parse_row(row, reference, region, languages)
+            registrant = replace(parse_row(row, reference, region, languages), line=line)
         except BadRow as error:
             result.rejected.append((line, str(error)))
             continue
@@ -137,6 +147,7 @@ def import_registrants(
 
 
 def _store(sessions: sessionmaker[Session], batch: list[Registrant], result: ImportResult) -> None:
+    """Store a batch in one transaction, each row in its own savepoint: a bad row is reported."""
     if not batch:
         return
     now = utcnow()
@@ -145,27 +156,42 @@ def _store(sessions: sessionmaker[Session], batch: list[Registrant], result: Imp
         known = {
             s.phone: s for s in session.scalars(select(Seeker).where(Seeker.phone.in_(phones)))
         }
-        for item in batch:
-            seeker = known.get(item.phone)
-            fields = {k: v for k, v in item.fields.items() if v is not None}
-            if seeker is None:
-                seeker = Seeker(phone=item.phone, interests=[], created_at=now, alerts=True)
-                session.add(seeker)
-                known[item.phone] = seeker
-                result.added += 1
-            else:
-                result.updated += 1
-            for name, value in fields.items():
-                setattr(seeker, name, value)
-        session.flush()
         have = set(
             session.scalars(
                 select(Contact.address).where(Contact.channel == "sms", Contact.address.in_(phones))
             )
         )
         for item in batch:
-            if item.phone not in have:
-                seeker = known[item.phone]
-                session.add(
-                    Contact(channel="sms", address=item.phone, seeker_id=seeker.id, created_at=now)
-                )
+            try:
+                with session.begin_nested():
+                    added = _store_one(
+                        session, item, known.get(item.phone), item.phone in have, now
+                    )
+            except DBAPIError as error:
+                # Only the row is lost, never the batch (on PostgreSQL an error aborts it all).
+                known.pop(item.phone, None)
+                reason = type(error.orig).__name__ if error.orig is not None else "error"
+                result.rejected.append((item.line, f"could not be stored ({reason})"))
+                continue
+            if added:
+                result.added += 1
+            else:
+                result.updated += 1
+
+
+def _store_one(
+    session: Session, item: Registrant, seeker: Seeker | None, has_contact: bool, now: Any
+) -> bool:
+    """Add or update one seeker and its SMS contact; True when added."""
+    added = seeker is None
+    if seeker is None:
+        seeker = Seeker(phone=item.phone, interests=[], created_at=now, alerts=True)
+        session.add(seeker)
+    for name, value in item.fields.items():
+        if value is not None:
+            setattr(seeker, name, value)
+    session.flush()
+    if not has_contact:
+        session.add(Contact(channel="sms", address=item.phone, seeker_id=seeker.id, created_at=now))
+        session.flush()
+    return added
