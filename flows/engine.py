@@ -64,6 +64,9 @@ def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | Non
         ):
             menu = show_menu(State(), Reply("started"))
             return replace(menu, effects=(OptIn(),))
+        if parse.intent == "help":
+            # Carriers expect HELP answered always, with how to opt back in.
+            return Turn(state, (Reply("help_opted_out"),))
         return Turn(state)
     if parse.intent == "stop":
         return Turn(State(), (Reply("stopped"),), (OptOut(),))

@@ -82,3 +82,25 @@ def test_an_alert_does_not_break_into_registration(
         conversation = session.scalar(select(Conversation))
         assert conversation is not None and conversation.flow == "registration"
         assert broadcasts.fair_counts(session, fair_id) == (0, 0)
+
+
+def test_a_chinese_fair_alert_carries_a_chinese_date(
+    seeker: Texter, database: Database, settings: Settings, clock: Clock
+) -> None:
+    seeker.says("hello")
+    with transaction(database.sessions) as session:
+        session.execute(update(Seeker).values(language="zh"))
+    announce(database, settings, clock)
+    [alert] = alert_for(seeker)
+    # The test clock is Wednesday 2 Dec, 10:00 in Harbin: the fair is on Saturday 5 Dec.
+    assert "12月5日 周六 上午10点" in alert, alert
+    assert "Sat" not in alert and "Dec" not in alert
+
+
+def test_help_is_answered_after_stop_with_how_to_come_back(seeker: Texter) -> None:
+    assert "no more texts" in seeker.says("STOP")
+    assert seeker.send("hello") == []
+    answer = seeker.says("HELP")
+    assert "Reply START" in answer and "no texts from us now" in answer
+    assert seeker.send("jobs") == []
+    assert "Welcome back" in seeker.says("START")
