@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +38,10 @@ from reference import Reference, load_reference
 log = logging.getLogger(__name__)
 PHONE_CHANNELS = {"sms", "console"}
 MAX_STORED_TEXT = 10_000
-TURN_ATTEMPTS = 3
+TURN_ATTEMPTS = 4
+STORE_ATTEMPTS = 5
+# A dropped connection is tried again after this, doubling each time.
+RETRY_PAUSE_SECONDS = 0.2
 MAX_ERROR = 500
 PROVIDER_KEYWORDS = {"stop", "start", "help"}
 # A new seeker on these channels is answered in this language until they choose (WeChat is
@@ -158,7 +162,22 @@ class Jobline:
         return address
 
     def receive(self, inbound: InboundMessage) -> Received:
-        """Store an inbound message (once per provider id) before anything else happens."""
+        """Store an inbound message (once per provider id) before anything else happens.
+
+        A connection the database dropped mid-way (a restart, pg_terminate_backend) is tried
+        again on a fresh one: a provider may never send the message again.
+        """
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                return self._store(inbound)
+            except OperationalError:
+                if attempt == STORE_ATTEMPTS - 1:
+                    raise
+                log.info("storing a message retried (attempt %d): connection lost", attempt)
+                time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _store(self, inbound: InboundMessage) -> Received:
         address = self.address_for(inbound.channel, inbound.address)
         now = self.clock()
         try:
@@ -253,6 +272,8 @@ class Jobline:
                     # state again and decide again.
                     log.info("turn retried (attempt %d): %s", attempt, type(error).__name__)
                     failure = error
+                    if isinstance(error, OperationalError):
+                        time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
                 except Exception as error:  # a bug or a poison message: this turn only
                     failure = error
                     break

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Collection
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
@@ -22,6 +24,12 @@ from caseworker.dashboard.web import DashboardContext
 from notify.channel import Channel
 from notify.dispatcher import Dispatcher
 from notify.service import deliver
+
+log = logging.getLogger(__name__)
+# Messages still unanswered this long after they came (a turn lost to a dropped database
+# connection) get their turn again, checked this often.
+RESUME_AFTER = timedelta(minutes=1)
+RESUME_EVERY_SECONDS = 30.0
 
 
 def telegram_channel(settings: Settings) -> Channel | None:
@@ -92,7 +100,14 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     runtime = Runtime(database=database, jobline=jobline)
 
     async def resume_unhandled() -> None:
+        """At start, turns a stopped process left; then, now and again, turns lost meanwhile."""
         await asyncio.to_thread(jobline.resume, jobline.clock())
+        while True:
+            await asyncio.sleep(RESUME_EVERY_SECONDS)
+            try:
+                await asyncio.to_thread(jobline.resume, jobline.clock() - RESUME_AFTER)
+            except Exception:  # the database is away: the next round tries again
+                log.exception("resuming unanswered messages failed")
 
     runtime.services.append(resume_unhandled)
     routes: list[BaseRoute] = []
