@@ -174,9 +174,13 @@ def live(tmp_path: Path, fake_twilio: FakeTwilio) -> Iterator[Live]:
     database.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, once per test run."""
+    """Debian's Chromium, headless, once for the dashboard tests.
+
+    Package scope: Playwright's sync API keeps an event loop running on the main thread while it
+    is open, and the tests that come after (asyncio.run in the delivery tests) need it closed.
+    """
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield chromium
