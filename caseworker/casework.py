@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Application, Contact, Conversation, Handoff, JobPost, Message, Seeker
 from db.phones import BadPhone, normalize_phone
+from db.problems import Problem
 from flows.catalogue import render
 from flows.views import STAGES
 from notify import outbox
@@ -20,7 +21,7 @@ from notify.sms import make_sms_safe, segments
 MAX_SEGMENTS = 3
 
 
-class CaseworkError(ValueError):
+class CaseworkError(Problem):
     """A caseworker's request that cannot be done; the message says why in one line."""
 
 
@@ -120,12 +121,18 @@ def set_stage(session: Session, reference: str, stage: str, now: datetime) -> Ap
     """Move an application to a stage and queue one text telling the seeker."""
     stage = stage.strip().lower().replace(" ", "_").replace("-", "_")
     if stage not in STAGES:
-        raise CaseworkError(f"unknown stage {stage!r}; use one of: {', '.join(STAGES)}")
+        raise CaseworkError(
+            f"unknown stage {stage!r}; use one of: {', '.join(STAGES)}",
+            "unknown_stage",
+            given=stage,
+        )
     application = session.scalar(
         select(Application).where(Application.reference == reference.strip().upper())
     )
     if application is None:
-        raise CaseworkError(f"no application with reference {reference!r}")
+        raise CaseworkError(
+            f"no application with reference {reference!r}", "no_application", given=reference
+        )
     if application.stage == stage:
         return application
     application.stage = stage
@@ -225,7 +232,7 @@ def _seeker_by_phone(session: Session, phone: str, region: str) -> Seeker:
         contact = session.scalar(select(Contact).where(Contact.address == phone.strip()))
         seeker = contact.seeker if contact is not None else None
     if seeker is None:
-        raise CaseworkError(f"no seeker with phone {phone!r}")
+        raise CaseworkError(f"no seeker with phone {phone!r}", "no_seeker_phone", given=phone)
     return seeker
 
 
@@ -237,14 +244,14 @@ def _open_handoff(session: Session, seeker: Seeker) -> Handoff:
         .order_by(Handoff.opened_at.desc())
     )
     if handoff is None:
-        raise CaseworkError("this seeker has no open request for a person")
+        raise CaseworkError("this seeker has no open request for a person", "not_waiting")
     return handoff
 
 
 def reply_to_seeker(session: Session, phone: str, text: str, region: str, now: datetime) -> None:
     """Send a caseworker's words to the seeker with this phone (the CLI's `handoff reply`)."""
     if not " ".join(text.split()):
-        raise CaseworkError("the reply is empty")
+        raise CaseworkError("the reply is empty", "reply_empty")
     reply(session, _seeker_by_phone(session, phone, region), text, now)
 
 
@@ -252,15 +259,19 @@ def reply(session: Session, seeker: Seeker, text: str, now: datetime) -> None:
     """Send a caseworker's words to a waiting seeker through the channel they last used."""
     text = " ".join(text.split())
     if not text:
-        raise CaseworkError("the reply is empty")
+        raise CaseworkError("the reply is empty", "reply_empty")
     _open_handoff(session, seeker)
     contact = latest_contact(session, seeker)
     assert contact is not None
     if seeker.opted_out:
-        raise CaseworkError("this seeker sent STOP and gets no texts")
+        raise CaseworkError("this seeker sent STOP and gets no texts", "seeker_stopped")
     message = render("caseworker_says", seeker.language, text=text)
     if segments(make_sms_safe(message)) > MAX_SEGMENTS:
-        raise CaseworkError(f"the reply is longer than {MAX_SEGMENTS} text messages; shorten it")
+        raise CaseworkError(
+            f"the reply is longer than {MAX_SEGMENTS} text messages; shorten it",
+            "reply_long",
+            limit=MAX_SEGMENTS,
+        )
     outbox.queue(
         session,
         contact=contact,

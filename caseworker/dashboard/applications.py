@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from caseworker.casework import CaseworkError, board, set_stage
 from caseworker.dashboard import audit
-from caseworker.dashboard.web import PREFIX, me, now, render, unit_of_work
+from caseworker.dashboard.web import PREFIX, explain, me, now, render, unit_of_work
 from db.models import Application
 from flows.views import STAGES
 
@@ -66,7 +66,7 @@ async def move(request: Request) -> Response:
             stages=STAGES,
             moved="",
             moved_stage="",
-            problem_text=str(error),
+            problem_text=explain(request, error),
         )
     return RedirectResponse(
         f"{PREFIX}/applications?moved={done[0]}&stage={done[1]}", status_code=303

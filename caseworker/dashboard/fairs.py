@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from caseworker.casework import CaseworkError
 from caseworker.dashboard import audit
-from caseworker.dashboard.web import PREFIX, context, me, now, render, unit_of_work
+from caseworker.dashboard.web import PREFIX, context, explain, me, now, render, unit_of_work
 from caseworker.fairs import (
     FairForm,
     fair_people,
@@ -134,8 +134,8 @@ async def save(request: Request) -> Response:
             saved_id = fair.id
     except CaseworkError as error:
         if fair_id is None:
-            return fairs_page(request, 400, entered=entered, problem_text=str(error))
-        return fair_page(request, 400, entered=entered, problem_text=str(error))
+            return fairs_page(request, 400, entered=entered, problem_text=explain(request, error))
+        return fair_page(request, 400, entered=entered, problem_text=explain(request, error))
     return RedirectResponse(f"{PREFIX}/fairs/{saved_id}?saved=1", status_code=303)
 
 

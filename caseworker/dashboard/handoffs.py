@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from caseworker.casework import CaseworkError, close, open_handoffs, reply
 from caseworker.dashboard import audit
-from caseworker.dashboard.web import PREFIX, in_thread, me, now, render, unit_of_work
+from caseworker.dashboard.web import PREFIX, explain, in_thread, me, now, render, unit_of_work
 from caseworker.seekers import seeker_story
 from db.models import Handoff, Seeker
 
@@ -101,7 +101,7 @@ def _send_reply(request: Request, text: str) -> Response:
                 {"text": " ".join(text.split())},
             )
     except CaseworkError as error:
-        return _conversation(request, 400, problem_text=str(error), typed=text)
+        return _conversation(request, 400, problem_text=explain(request, error), typed=text)
     return RedirectResponse(f"{PREFIX}/handoffs/{seeker_id}?sent=1", status_code=303)
 
 
@@ -125,7 +125,7 @@ def close_request(request: Request) -> Response:
                 {"status": "closed"},
             )
     except CaseworkError as error:
-        return _conversation(request, 400, problem_text=str(error))
+        return _conversation(request, 400, problem_text=explain(request, error))
     return RedirectResponse(f"{PREFIX}/handoffs?closed=1", status_code=303)
 
 

@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from caseworker.dashboard.visit import Visit
-from caseworker.dashboard.words import from_accept_language, word
+from caseworker.dashboard.words import from_accept_language, problem, word
+from db.problems import Problem
 from db.session import transaction
 
 T = TypeVar("T")
@@ -113,6 +114,11 @@ def language(request: Request) -> str:
     return visit(request).language or from_accept_language(
         request.headers.get("accept-language", "")
     )
+
+
+def explain(request: Request, error: Problem) -> str:
+    """What is wrong with a request, in the staff member's language and words."""
+    return problem(language(request), error)
 
 
 @contextmanager
