@@ -254,6 +254,7 @@ QUERIES = (
     "/dashboard/jobs?words=post%201234",
     "/dashboard/jobs?place=Daoli&category=cleaning&status=open",
     "/dashboard/jobs?page=200",
+    "/dashboard/applications?submitted=2&interview=100",
 )
 
 
@@ -276,7 +277,8 @@ def pages(ids: dict[str, int]) -> list[str]:
                 route.path,
             )
             paths.append(f"/dashboard{path}")
-    return sorted(set(paths)) + list(QUERIES)
+    deep = f"/dashboard/fairs/{ids['fair']}?page=60"  # the fair's people, far down the list
+    return sorted(set(paths)) + list(QUERIES) + [deep]
 
 
 def sign_in(client: httpx.Client) -> None:

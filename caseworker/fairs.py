@@ -9,7 +9,7 @@ import segno
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from caseworker.casework import CaseworkError
+from caseworker.casework import CaseworkError, real_seeker
 from db.models import FairSubscription, JobFair, Seeker
 from db.problems import Problem
 from notify.broadcasts import fair_when
@@ -133,8 +133,7 @@ def fair_totals(session: Session, *fair_ids: int) -> dict[int, tuple[int, int]]:
             func.count(),
             func.sum(case((FairSubscription.attending.is_(True), 1), else_=0)),
         )
-        .join(Seeker, Seeker.id == FairSubscription.seeker_id)
-        .where(Seeker.is_test.is_(False))
+        .where(real_seeker(FairSubscription.seeker_id))
         .group_by(FairSubscription.fair_id)
     )
     if fair_ids:
@@ -178,15 +177,30 @@ class FairPerson:
     joined_at: datetime
 
 
-def fair_people(session: Session, fair_id: int, limit: int | None = None) -> list[FairPerson]:
-    """The fair's subscribers, those coming first, then by when they joined."""
-    query = (
-        select(Seeker, FairSubscription)
-        .join(FairSubscription, FairSubscription.seeker_id == Seeker.id)
-        .where(FairSubscription.fair_id == fair_id, Seeker.is_test.is_(False))
-        .order_by(FairSubscription.attending.desc(), FairSubscription.created_at, Seeker.id)
+def fair_people(
+    session: Session, fair_id: int, limit: int | None = None, offset: int = 0
+) -> list[FairPerson]:
+    """The fair's subscribers, those coming first, then by when they joined (index order)."""
+    order = (
+        FairSubscription.attending.desc(),
+        FairSubscription.created_at,
+        FairSubscription.seeker_id,
     )
-    rows = session.execute(query.limit(limit) if limit is not None else query).all()
+    # The page is found in the fair's index alone; only its people are joined.
+    shown = (
+        select(FairSubscription.seeker_id)
+        .where(FairSubscription.fair_id == fair_id, real_seeker(FairSubscription.seeker_id))
+        .order_by(*order)
+        .offset(offset)
+    )
+    page = (shown.limit(limit) if limit is not None else shown).subquery()
+    rows = session.execute(
+        select(Seeker, FairSubscription)
+        .join(page, page.c.seeker_id == Seeker.id)
+        .join(FairSubscription, FairSubscription.seeker_id == Seeker.id)
+        .where(FairSubscription.fair_id == fair_id)
+        .order_by(*order)
+    ).all()
     return [
         FairPerson(
             seeker.id,

@@ -11,7 +11,16 @@ from starlette.routing import Route
 
 from caseworker.casework import CaseworkError
 from caseworker.dashboard import audit
-from caseworker.dashboard.web import PREFIX, explain, language, me, now, render, unit_of_work
+from caseworker.dashboard.web import (
+    PREFIX,
+    explain,
+    language,
+    me,
+    now,
+    page_number,
+    render,
+    unit_of_work,
+)
 from caseworker.dashboard.words import problem, word
 from caseworker.jobs import (
     POST_FIELDS,
@@ -28,14 +37,6 @@ from reference import load_reference
 
 # A CSV larger than this is refused before it is read (the guard allows 8 MB bodies in all).
 MAX_CSV_BYTES = 4 * 1024 * 1024
-
-
-def page_number(request: Request) -> int:
-    """The ?page= number, 1 when missing or not a number."""
-    try:
-        return max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def _choices() -> dict[str, Any]:

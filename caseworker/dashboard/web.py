@@ -128,6 +128,14 @@ def unit_of_work(request: Request) -> Iterator[Session]:
         yield session
 
 
+def page_number(request: Request) -> int:
+    """The ?page= number, 1 when missing or not a number."""
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def now(request: Request) -> datetime:
     """The Jobline clock's now."""
     return context(request).clock()
