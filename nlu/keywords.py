@@ -142,6 +142,9 @@ def fast_path(text: str, expecting: str | None = None) -> Parse | None:
         return Parse(text, "human_agent")
     if word.isdigit() and len(word) <= 2:
         return Parse(text, "number", entities=(Entity("number", str(int(word))),))
+    if expecting == "year" and word.isdigit() and len(word) == 4:
+        # A birth year answers the year question; the flow checks it is a sensible one.
+        return Parse(text, "text")
     if word in COMMANDS:
         return Parse(text, COMMANDS[word])
     if expecting == "text":

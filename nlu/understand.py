@@ -7,6 +7,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from nlu.domain import about_work
 from nlu.fallback import guess_intent
 from nlu.gazetteer import Gazetteer, default_gazetteer
 from nlu.keywords import fast_path as keyword_fast_path
+from nlu.keywords import normalize
 from nlu.parse import Entity, Parse
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,10 @@ OUT_OF_SCOPE = "out_of_scope"
 FALLBACK_CONFIDENCE = 0.6
 # The longest text a Parse keeps (a Telegram message); Rasa sees only the first max_chars.
 MAX_TEXT = 4096
+# Rasa's answers kept by normalised text (seekers send the same short texts again and again).
+CACHE_SIZE = 10_000
+# How sure a known place name on its own is ("Daoli": jobs there, as Rasa says at 0.99).
+PLACE_CONFIDENCE = 0.9
 
 FastPath = Callable[[str, str | None], Parse | None]
 
@@ -83,6 +89,7 @@ class Understander:
         guess: Callable[[str], str | None] = guess_intent,
         domain_confidence: float = 0.0,
         ambiguity: float = 0.0,
+        cache_size: int = CACHE_SIZE,
     ) -> None:
         self.client = client
         self.threshold = threshold
@@ -99,6 +106,9 @@ class Understander:
         self.last_error: str | None = None if client is not None else "no Rasa server configured"
         self._skip_rasa_until = 0.0
         self._lock = threading.Lock()
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, RasaResult] = OrderedDict()
+        self.asked = 0  # texts that went to Rasa (not the fast path, not the cache)
 
     @property
     def degraded(self) -> bool:
@@ -112,10 +122,16 @@ class Understander:
             if quick is not None:
                 return quick
             assert self.client is not None
+            key = normalize(cleaned[: self.max_chars])
+            known = self._cached(key)
+            if known is not None:
+                return self._parse_of(cleaned, known, expecting)
             try:
+                self.asked += 1
                 result = self.client.parse(cleaned[: self.max_chars])
             except RasaError as error:
                 return self._rasa_failed(cleaned, error)
+            self._remember(key, result)
             return self._after_rasa(cleaned, result, expecting)
         except Exception:  # the seeker must get an answer whatever went wrong here
             log.exception("understanding failed; answering from menus")
@@ -130,9 +146,39 @@ class Understander:
             quick = None
         if quick is not None:
             return cleaned, quick
-        if self.client is None or self.clock() < self._skip_rasa_until:
+        place = self._place_alone(cleaned, expecting)
+        if place is not None:
+            return cleaned, place
+        if self.client is None:
             return cleaned, self._without_rasa(cleaned)
+        if self.clock() < self._skip_rasa_until:
+            known = self._cached(normalize(cleaned[: self.max_chars]))
+            return cleaned, self._without_rasa(cleaned) if known is None else None
         return cleaned, None
+
+    def _place_alone(self, cleaned: str, expecting: str | None) -> Parse | None:
+        """A known place name on its own: the answer to a place question, else jobs there."""
+        if expecting == "text":
+            return None  # a name that is also a place is still a name
+        place = self.gazetteer.canonical("location", cleaned)
+        if place is None:
+            return None
+        return Parse(cleaned, "find_jobs", PLACE_CONFIDENCE, (Entity("location", place),))
+
+    def _cached(self, key: str) -> RasaResult | None:
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+            return found
+
+    def _remember(self, key: str, result: RasaResult) -> None:
+        if self.cache_size <= 0:
+            return
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
 
     def _without_rasa(self, cleaned: str) -> Parse:
         """The request guessed from its words (Rasa is away), else out_of_scope."""
@@ -156,6 +202,10 @@ class Understander:
                 log.warning("Rasa is answering again")
             self.last_error = None
             self._skip_rasa_until = 0.0
+        return self._parse_of(cleaned, result, expecting)
+
+    def _parse_of(self, cleaned: str, result: RasaResult, expecting: str | None) -> Parse:
+        """Rasa's answer as a Parse: known intents above the threshold, canonical entities."""
         intent = result.intent if result.intent in INTENTS else OUT_OF_SCOPE
         if result.confidence < self.threshold or self._ambiguous(result):
             intent = OUT_OF_SCOPE

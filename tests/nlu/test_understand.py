@@ -145,6 +145,56 @@ def test_the_default_fast_path_is_the_keyword_module() -> None:
     assert understander.understand("STOP").intent == "stop"
 
 
+def test_a_birth_year_at_the_year_question_never_asks_rasa() -> None:
+    with FakeRasa("slow", delay=0.0) as fake:
+        understander = Understander(RasaClient(fake.url))
+        answered = understander.understand("1978", expecting="year")
+        assert (answered.intent, answered.text, fake.requests) == ("text", "1978", 0)
+        understander.understand("1978")  # with no question asked, a number is Rasa's to read
+        assert fake.requests == 1
+
+
+@pytest.mark.parametrize("expecting", [None, "choice", "yesno", "place"])
+def test_a_known_place_alone_never_asks_rasa(expecting: str | None) -> None:
+    with FakeRasa("slow", delay=0.0) as fake:
+        understander = Understander(RasaClient(fake.url))
+        parses = [understander.understand(said, expecting=expecting) for said in ("Daoli", "道里")]
+        assert fake.requests == 0
+    for parse in parses:
+        assert (parse.intent, parse.entities) == ("find_jobs", (Entity("location", "Daoli"),))
+
+
+def test_a_name_that_is_also_a_place_stays_a_name() -> None:
+    understander = Understander(None)
+    assert understander.understand("Daoli", expecting="text").intent == "text"
+
+
+def test_rasa_answers_are_kept_by_normalised_text_up_to_a_bound() -> None:
+    with FakeRasa("slow", delay=0.0) as fake:
+        understander = Understander(RasaClient(fake.url), cache_size=2)
+        first = understander.understand("any work for me")
+        again = understander.understand("Any  WORK for me!")
+        assert fake.requests == 1 and understander.asked == 1
+        assert (again.intent, again.source) == (first.intent, "rasa")
+        assert again.text == "Any WORK for me!"
+        understander.understand("what work is there")
+        understander.understand("is there work")  # the first text is the oldest: it goes
+        understander.understand("any work for me")
+        assert fake.requests == 4
+
+
+def test_a_kept_answer_is_used_while_rasa_is_down() -> None:
+    clock = Clock()
+    with FakeRasa("slow", delay=0.0) as fake:
+        understander = Understander(RasaClient(fake.url), clock=clock)
+        understander.understand("any work for me")
+        fake.mode = "server_error"
+        down = understander.understand("what now")
+        kept = understander.understand("any work for me")
+    assert (down.source, understander.degraded) == ("fallback", True)
+    assert (kept.intent, kept.source) == ("find_jobs", "rasa")
+
+
 @pytest.mark.parametrize(
     ("text", "expecting", "intent"),
     [
