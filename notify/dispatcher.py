@@ -61,7 +61,9 @@ MAX_BACKOFF_SECONDS = 3600.0
 # Results are written at least this often, and in chunks of at most this many.
 RECORD_EVERY = 0.25
 RECORD_CHUNK = 250
-# Without a rate limit, a claim is this many rounds of the concurrent senders.
+# Without a rate limit, a claim is about this long of sending at the pace last measured, and at
+# least this many rounds of the concurrent senders (before any pace is known).
+CLAIM_SECONDS = 1.0
 UNLIMITED_ROUNDS = 4
 
 
@@ -181,6 +183,10 @@ class Dispatcher:
     ) -> None:
         self.sessions = sessions
         self.channels = {n: c for n, c in channels.items() if n not in NOT_DISPATCHED}
+        # Checked once: a runtime Protocol check costs more than a send to a fast provider.
+        self.lines: dict[str, Lines] = {
+            n: c for n, c in self.channels.items() if isinstance(c, Lines)
+        }
         self.settings = settings
         self.clock = clock
         self.batch_size = settings.notify.batch_size
@@ -204,6 +210,7 @@ class Dispatcher:
         self.restart_seconds = restart_seconds
         self.healthy = True
         self.sent = 0
+        self.pace = 0.0  # messages per second of the last batches (claim sizes follow it)
 
     def wake(self) -> None:
         """Send at once (a reply was just written); safe to call from any thread."""
@@ -222,12 +229,14 @@ class Dispatcher:
         """About one second of sending at the channel's rate, so replies never wait long.
 
         What is claimed is `sending` under a lease until recorded; a crash strands at most
-        this many rows. Without a rate limit, a few rounds of the concurrent senders.
+        this many rows. Without a rate limit, one second at the pace the last batches went
+        (a few rounds of the concurrent senders before any batch went).
         """
-        sender = self.channels.get(channel)
-        rate = sender.rate if isinstance(sender, Lines) else self.rates.get(channel, 0.0)
+        sender = self.lines.get(channel)
+        rate = sender.rate if sender is not None else self.rates.get(channel, 0.0)
         if rate <= 0:
-            return max(1, min(self.batch_size, self.concurrency * UNLIMITED_ROUNDS))
+            least = self.concurrency * UNLIMITED_ROUNDS
+            return max(1, min(self.batch_size, max(least, int(self.pace * CLAIM_SECONDS))))
         return max(1, min(self.batch_size, int(rate)))
 
     def claim(self) -> list[Claimed]:
@@ -311,22 +320,33 @@ class Dispatcher:
     # Sending -------------------------------------------------------------------------------
 
     async def send_all(
-        self, claimed: Sequence[Claimed], on_outcome: Callable[[Outcome], None] | None = None
+        self,
+        claimed: Sequence[Claimed],
+        on_outcome: Callable[[Outcome], None] | None = None,
+        started_all: asyncio.Event | None = None,
     ) -> list[Outcome]:
-        """Send claimed rows in order, each channel within its rate and concurrency."""
+        """Send claimed rows in order, each channel within its rate and concurrency.
+
+        started_all is set once the last row's send has begun (only the last sends are out).
+        """
         outcomes: list[Outcome] = []
+        left = len(claimed)
         lines: dict[tuple[str, str | None], deque[Claimed]] = {}
         for row in claimed:
-            channel = self.channels[row.channel]
-            if isinstance(channel, Lines):
-                row.line = channel.route(row.outgoing())
+            routed = self.lines.get(row.channel)
+            if routed is not None:
+                row.line = routed.route(row.outgoing())
             lines.setdefault((row.channel, row.line), deque()).append(row)
 
         async def sender(line: deque[Claimed], limiter: RateLimiter) -> None:
+            nonlocal left
             while line:
                 row = line.popleft()
                 if limiter.interval:
                     await limiter.wait()
+                left -= 1
+                if not left and started_all is not None:
+                    started_all.set()
                 outcome = await self.send_one(row)
                 outcomes.append(outcome)
                 if on_outcome is not None:
@@ -344,15 +364,17 @@ class Dispatcher:
 
     def limiter(self, channel: str, line: str | None) -> RateLimiter:
         """The rate limiter of a channel, or of one of its lines (an office phone)."""
-        sender = self.channels[channel]
-        if line is None or not isinstance(sender, Lines):
+        sender = self.lines.get(channel)
+        if line is None or sender is None:
             return self.limiters[channel]
         key = (channel, line)
         if key not in self.line_limiters:
             self.line_limiters[key] = RateLimiter(sender.line_rate(line))
         return self.line_limiters[key]
 
-    def send_and_record(self, claimed: Sequence[Claimed]) -> asyncio.Future[list[Any]]:
+    def send_and_record(
+        self, claimed: Sequence[Claimed], started_all: asyncio.Event | None = None
+    ) -> asyncio.Future[list[Any]]:
         """Send a batch, writing results as they come so status callbacks find their rows.
 
         The returned future ends when the sends are done; it holds the result writes, still
@@ -376,7 +398,7 @@ class Dispatcher:
 
         async def go() -> list[Any]:
             try:
-                await self.send_all(claimed, collected)
+                await self.send_all(claimed, collected, started_all)
             finally:
                 flush()
             return writes
@@ -538,21 +560,37 @@ class Dispatcher:
                     await self._pause(stop)
                     claimed = await self._in_db(self.claim)
                     continue
-                sending = self.send_and_record(claimed)
+                started_all = asyncio.Event()
+                sending = self.send_and_record(claimed, started_all)
                 pending = [sending]
+                started = time.monotonic()
+                waiter: asyncio.Future[Any] = asyncio.ensure_future(started_all.wait())
+                await asyncio.wait((sending, waiter), return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                # The next claim is taken while the last sends of this one are out, so the
+                # senders never wait for the database; a crash strands one claim (about a
+                # second of sending) and those last few sends, never two whole claims.
+                following = asyncio.ensure_future(self._in_db(self.claim))
+                pending.append(following)
                 writes = await sending
+                self._paced(len(claimed), time.monotonic() - started)
                 await asyncio.gather(*recording)
                 recording = writes
+                claimed = await following
                 pending = []
-                # Only now the next batch: never two claims `sending` at once, so a crash
-                # strands one claim (about a second of sending), not two.
-                claimed = await self._in_db(self.claim)
         finally:
             done = await asyncio.gather(*pending, *recording, return_exceptions=True)
             writes = [item for r in done if isinstance(r, list) for item in r]
             await asyncio.gather(
                 *(w for w in writes if isinstance(w, asyncio.Future)), return_exceptions=True
             )
+
+    def _paced(self, count: int, seconds: float) -> None:
+        """Follow how fast a batch went (a batch that did not fill its claim says little)."""
+        if seconds <= 0:
+            return
+        measured = count / seconds
+        self.pace = measured if not self.pace else 0.5 * self.pace + 0.5 * measured
 
     async def _pause(self, stop: asyncio.Event | None) -> None:
         assert self._wake is not None

@@ -127,11 +127,18 @@ def write(session: Session, changes: Sequence[Change]) -> None:
             .values(attempts=table.attempts - 1)
         )
     for names, rows in shapes.items():
-        if names:
-            statement = (
-                update(table).where(owned).values({name: bindparam(f"b_{name}") for name in names})
-            )
-            connection.execute(statement, rows)
+        if not names:
+            continue
+        # A value every row shares (the status, the time) is bound once, not once per row.
+        shared = {name: rows[0][f"b_{name}"] for name in names}
+        for row in rows[1:]:
+            for name in [n for n in shared if row[f"b_{n}"] != shared[n]]:
+                del shared[name]
+        per_row = [name for name in names if name not in shared]
+        values = {name: bindparam(f"b_{name}") for name in per_row}
+        statement = update(table).where(owned).values(values).values(shared)
+        keys = ["b_id", *(f"b_{name}" for name in per_row)]
+        connection.execute(statement, [{key: row[key] for key in keys} for row in rows])
     stopped = [change.id for change in changes if change.stop_contact]
     if stopped:
         contacts = select(table.contact_id).where(table.id.in_(stopped))
@@ -152,7 +159,9 @@ def cancel_queued(session: Session, seeker_id: int) -> None:
 
 def release_held(session: Session, contact_id: int, now: datetime) -> None:
     """The seeker wrote: what was kept for them (outside the channel's window) goes now."""
-    session.execute(
+    # Core, not ORM: held rows are never loaded in a turn's session, and the ORM's matching of
+    # loaded objects made this the costliest statement of a turn (bench/conversations.py).
+    session.connection().execute(
         update(OutboxMessage)
         .where(OutboxMessage.contact_id == contact_id, OutboxMessage.status == OutboxStatus.HELD)
         .values(status=OutboxStatus.QUEUED, not_before=now)
