@@ -172,7 +172,12 @@ def tree_rss_mb(pid: int) -> float:
 def jobline(database_url: str, fake: FakeTwilio, work: Path) -> Iterator[tuple[int, int]]:
     port = free_port()
     # The fake has no sending limit; a real office would use a Messaging Service sized for this.
-    env = {**jobline_env(database_url, port, fake.url), "JOBLINE_NOTIFY__RATE_LIMITS__TWILIO": "0"}
+    env = {
+        **jobline_env(database_url, port, fake.url),
+        "JOBLINE_NOTIFY__RATE_LIMITS__TWILIO": "0",
+        # Its own Rasa port, so a bench never talks to another checkout's server.
+        "JOBLINE_NLU__MANAGED_PORT": str(free_port()),
+    }
     log = work / "jobline.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -233,12 +238,32 @@ def peer(port: int) -> tuple[float, float, float, float] | None:
     return float(found.group(1)), float(found.group(2)), float(found.group(3)), peak
 
 
+@contextmanager
+def profiled(pid: int, out: Path | None) -> Iterator[None]:
+    """Sample the app with py-spy (if asked) while the block runs."""
+    if out is None:
+        yield
+        return
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "-o", str(out)]
+    sampler = subprocess.Popen([*command, "--rate", "100", "--gil", "--nonblocking"])
+    time.sleep(1)
+    try:
+        yield
+    finally:
+        sampler.send_signal(2)
+        sampler.wait(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--parallel", type=int, default=50)
     parser.add_argument("--no-peer", action="store_true", help="skip the Rasa peer")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy samples of the app under load (collapsed stacks)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="jobline-conversations-"))
     fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
@@ -248,7 +273,8 @@ def main() -> None:
         load(port, replies, expected, 10, 10, first=900_000)  # warm-up
         alone = load(port, replies, expected, 10, 1, first=800_000)
         cpu = cpu_seconds(pid)
-        busy = load(port, replies, expected, args.conversations, args.parallel, first=0)
+        with profiled(pid, args.profile):
+            busy = load(port, replies, expected, args.conversations, args.parallel, first=0)
         cpu_per_turn = (cpu_seconds(pid) - cpu) / busy.turns * 1000
         memory = tree_rss_mb(pid)
     fake.stop()
