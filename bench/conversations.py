@@ -245,6 +245,8 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
         yield
         return
     spy = Path(sys.executable).parent / "py-spy"
+    if not spy.exists():
+        raise SystemExit(f"--profile needs py-spy: {spy.parent / 'pip'} install py-spy")
     command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "-o", str(out)]
     sampler = subprocess.Popen([*command, "--rate", "100", "--gil", "--nonblocking"])
     time.sleep(1)
