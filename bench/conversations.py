@@ -92,7 +92,15 @@ def post(http: httpx.Client, phone: str, text: str) -> None:
         "NumMedia": "0",
     }
     signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + PATH, form)
-    response = http.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+    for attempt in range(3):
+        try:
+            response = http.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+            break
+        except httpx.TransportError:
+            # A kept-alive connection the server closed as idle (a slow turn). Twilio sends the
+            # same MessageSid again too, and Jobline stores it once.
+            if attempt == 2:
+                raise
     if response.status_code != 200:
         raise SystemExit(f"webhook answered {response.status_code}: {response.text[:200]}")
 
