@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot import phone_codes
-from bot.channels.base import InboundMessage, printable
+from bot.channels.base import LEFT, InboundMessage, printable
 from bot.effects import EffectContext, apply
 from bot.extras import extra_turn, link_shared_phone, parse_kind
 from bot.lookup import StoreLookup
 from bot.phone_codes import CODE_LINKED, CodeStep
 from bot.settings import Settings
-from db.models import Contact, Conversation, Message, Seeker, utcnow
+from db.models import Contact, ContactStop, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
 from db.session import insert_new, transaction
 from flows.catalogue import local_buttons, render
@@ -60,8 +60,8 @@ class Received:
     duplicate: bool = False
 
 
-def profile_of(seeker: Seeker) -> Profile:
-    """A read-only snapshot of a seeker for the flows."""
+def profile_of(seeker: Seeker, contact: Contact | None = None) -> Profile:
+    """A read-only snapshot of a seeker, as seen from the contact that wrote, for the flows."""
     return Profile(
         seeker_id=seeker.id,
         phone=seeker.phone,
@@ -74,7 +74,7 @@ def profile_of(seeker: Seeker) -> Profile:
         laid_off=seeker.laid_off,
         language=seeker.language,
         alerts=seeker.alerts,
-        opted_out=seeker.opted_out,
+        opted_out=seeker.opted_out if contact is None else outbox.opted_out(contact),
         registered=seeker.registered_at is not None,
     )
 
@@ -196,13 +196,21 @@ class Jobline:
                 )
                 if inbound.device is not None:
                     contact.device = inbound.device
+                status = "received"
+                if inbound.kind == LEFT:
+                    # The seeker left this chat: only this contact stops (a STOP it said stays).
+                    status = "handled"
+                    if contact.stopped != ContactStop.STOP:
+                        contact.stopped = ContactStop.BLOCKED
+                elif contact.stopped == ContactStop.BLOCKED:
+                    contact.stopped = None  # its provider brought its words: it can bring ours
                 message = Message(
                     contact_id=contact.id,
                     channel=inbound.channel,
                     direction="in",
                     provider_id=inbound.external_id,
                     text=printable(inbound.text[:MAX_STORED_TEXT]),
-                    status="received",
+                    status=status,
                     kind=inbound.kind,
                     created_at=now,
                 )
@@ -299,7 +307,7 @@ class Jobline:
                 return
             message.status = "failed"
             message.error = reason[:MAX_ERROR]
-            if not contact.seeker.opted_out:
+            if not outbox.opted_out(contact):
                 outbox.queue(
                     session,
                     contact=contact,
@@ -319,7 +327,7 @@ class Jobline:
             assert contact is not None
             language = contact.seeker.language
             expecting = FLOWS[state.flow].expecting(state) if state.flow in FLOWS else None
-            if contact.seeker.opted_out:
+            if outbox.opted_out(contact):
                 # An opted-out seeker's words are read as words ("YES" opts back in).
                 expecting = None
         now = self.clock()
@@ -350,7 +358,7 @@ class Jobline:
                 session.add(conversation)
             idle_for = now - conversation.updated_at if conversation.flow else None
             ctx = Context(
-                profile=profile_of(seeker),
+                profile=profile_of(seeker, contact),
                 now=now,
                 reference=self.reference,
                 settings=self.settings,
@@ -363,7 +371,7 @@ class Jobline:
             if turn is None:
                 turn = (
                     _not_text(state)
-                    if parse.intent == "not_text" and not seeker.opted_out
+                    if parse.intent == "not_text" and not outbox.opted_out(contact)
                     else run_turn(ctx, _state_of(conversation), parse, idle_for)
                 )
             self._commit_turn(session, contact, seeker, conversation, turn, received, now)
@@ -372,7 +380,7 @@ class Jobline:
         self, session: Session, contact: Contact, message: Message, kind: str, now: datetime
     ) -> CodeStep | None:
         """On a channel without phone numbers, a typed number or code links the seeker."""
-        if kind != "text" or contact.channel not in CODE_LINKED or contact.seeker.opted_out:
+        if kind != "text" or contact.channel not in CODE_LINKED or outbox.opted_out(contact):
             return None
         return phone_codes.step(
             session,

@@ -32,7 +32,14 @@ from bot.conversation import Jobline, Received
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, mask_phone
 from db.session import transaction
-from notify.channel import Fail, OutgoingMessage, Retry, SendError, SendResult, StopContact
+from notify.channel import (
+    ContactSaidStop,
+    Fail,
+    OutgoingMessage,
+    Retry,
+    SendError,
+    SendResult,
+)
 from notify.outbox import DeliveryReport, apply_report
 
 log = logging.getLogger(__name__)
@@ -119,8 +126,8 @@ def classify(error: Exception, retry_after: float | None = None) -> SendError:
     status = getattr(error, "status", None)
     code = getattr(error, "code", None)
     reason = f"twilio {status} code {code}: {getattr(error, 'msg', '') or error}"
-    if code == OPTED_OUT:
-        return StopContact(reason)
+    if code == OPTED_OUT:  # this number sent STOP to Twilio: only this contact stops
+        return ContactSaidStop(reason)
     if code in BAD_NUMBERS:
         return Fail(reason)
     if status == 429 or (isinstance(status, int) and status >= 500) or status is None:
