@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
 from starlette.applications import Starlette
@@ -17,7 +17,12 @@ from starlette.routing import BaseRoute, Route
 
 from bot.conversation import Jobline
 from bot.database import Database
+from bot.inbox import Inbox
 from db.models import Message
+from notify.channel import Channel
+
+if TYPE_CHECKING:
+    from bot.channels.telegram import TelegramGateway
 
 FAILED_TURNS_WINDOW = timedelta(hours=1)
 Service = Callable[[], Coroutine[Any, Any, None]]
@@ -25,13 +30,20 @@ Service = Callable[[], Coroutine[Any, Any, None]]
 
 @dataclass
 class Runtime:
-    """What the web app shares: the database, the conversation service, background services."""
+    """What the web app shares: the database, the conversation service and its inbox, the
+    channels replies leave through, and the background services."""
 
     database: Database
     jobline: Jobline
+    inbox: Inbox = field(init=False)
     services: list[Service] = field(default_factory=list)
     health: dict[str, Callable[[], str]] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Channels by name that replies leave through (the dispatcher sends through them).
+    channels: dict[str, Channel] = field(default_factory=dict)
+    telegram: TelegramGateway | None = None
+
+    def __post_init__(self) -> None:
+        self.inbox = Inbox(self.jobline)
 
 
 async def health(request: Request) -> JSONResponse:

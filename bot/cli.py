@@ -47,20 +47,20 @@ def run(
     """Run Jobline: the web app, its channels and background services."""
     import uvicorn
 
-    from bot.runtime import build_runtime
+    from bot.runtime import build_runtime, check_settings
     from nlu.service import nlu_service
 
     settings = settings_or_exit()
     configure_logging()
     database = database_or_exit(settings)
     try:
-        web = build_runtime(settings, database)
+        check_settings(settings)  # before Rasa starts: a bad setting is told at once
     except SettingsError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     # The managed Rasa server (nlu.url empty) runs as long as the web app does.
     with nlu_service(settings.nlu, announce=logging.getLogger("jobline.nlu").info) as understander:
-        web.state.runtime.jobline.understander = understander
+        web = build_runtime(settings, database, understander)
         uvicorn.run(
             web,
             host=host or settings.host,

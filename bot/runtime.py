@@ -20,7 +20,8 @@ from bot.database import Database
 from bot.settings import Settings
 from caseworker.dashboard.app import dashboard_routes
 from caseworker.dashboard.config import signing_key
-from caseworker.dashboard.web import DashboardContext
+from caseworker.dashboard.web import DashboardContext, no_bot
+from nlu.understand import Understander
 from notify.channel import Channel
 from notify.dispatcher import Dispatcher
 from notify.service import deliver
@@ -76,10 +77,9 @@ def outbound_channels(settings: Settings, have: Collection[str] = ()) -> dict[st
 def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
     """Run delivery inside `jobline run`; replies wake it at once.
 
-    Sends through the channels the runtime already holds in extras["channels"] (name -> Channel),
-    then any that CHANNEL_FACTORIES adds.
+    Sends through the channels the runtime already holds, then any that CHANNEL_FACTORIES adds.
     """
-    held: dict[str, Channel] = runtime.extras.get("channels", {})
+    held = runtime.channels
     channels = {**outbound_channels(settings, held), **held}
     dispatcher = Dispatcher(
         runtime.database.sessions, channels, settings, clock=runtime.jobline.clock
@@ -94,9 +94,28 @@ def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
     return dispatcher
 
 
-def build_runtime(settings: Settings, database: Database) -> Starlette:
+def check_settings(settings: Settings) -> None:
+    """Raise SettingsError for a channel the settings turn on but leave incomplete."""
+    from bot.channels.android_sms import check_gateway_settings, gateway_enabled
+    from bot.channels.telegram import check_telegram_settings
+    from bot.channels.twilio_sms import check_twilio_settings, twilio_enabled
+    from bot.channels.wechat import check_wechat_settings, wechat_enabled
+
+    if twilio_enabled(settings):
+        check_twilio_settings(settings)
+    if gateway_enabled(settings):
+        check_gateway_settings(settings)
+    if wechat_enabled(settings):
+        check_wechat_settings(settings)
+    if settings.telegram.token:
+        check_telegram_settings(settings)
+
+
+def build_runtime(
+    settings: Settings, database: Database, understander: Understander | None = None
+) -> Starlette:
     """The web app with every channel and service the settings turn on."""
-    jobline = Jobline(settings, database.sessions)
+    jobline = Jobline(settings, database.sessions, understander=understander)
     runtime = Runtime(database=database, jobline=jobline)
 
     async def resume_unhandled() -> None:
@@ -117,10 +136,9 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
     if settings.telegram.token:
         from bot.channels.telegram import telegram_gateway, telegram_routes
 
-        telegram = telegram_gateway(settings, jobline)
-        runtime.extras["telegram"] = telegram
-        # Channels by name, for whatever sends the outbox (the dispatcher).
-        runtime.extras.setdefault("channels", {})["telegram"] = telegram.channel
+        telegram = telegram_gateway(settings, runtime.inbox)
+        runtime.telegram = telegram
+        runtime.channels["telegram"] = telegram.channel
         runtime.services.append(telegram.run)
         runtime.health["telegram"] = telegram.health
         routes += telegram_routes()
@@ -131,7 +149,7 @@ def build_runtime(settings: Settings, database: Database) -> Starlette:
 
 def dashboard_context(settings: Settings, runtime: Runtime) -> DashboardContext:
     """What the caseworker dashboard uses of the running Jobline."""
-    telegram = runtime.extras.get("telegram")
+    telegram = runtime.telegram
     return DashboardContext(
         sessions=runtime.database.sessions,
         clock=lambda: runtime.jobline.clock(),  # read each time: tests move the clock
@@ -140,10 +158,6 @@ def dashboard_context(settings: Settings, runtime: Runtime) -> DashboardContext:
         idle_seconds=settings.dashboard.idle_hours * 3600,
         secure_cookies=settings.public_base_url.startswith("https://"),
         settings=settings,
-        extras={
-            "jobline": runtime.jobline,
-            "phone": ConsolePhone(runtime.jobline),
-            "telegram_username": telegram.username if telegram is not None else lambda: None,
-            **runtime.extras,
-        },
+        phone=ConsolePhone(runtime.jobline),
+        telegram_username=telegram.username if telegram is not None else no_bot,
     )

@@ -101,12 +101,18 @@ class QuestionFlow(ABC):
         return next((q for q in self.questions if q.slot == base), None)
 
     def start(self, ctx: Context, state: State, parse: Parse) -> Turn:
-        """Ask the first question that is not skipped."""
-        return self.ask_from(ctx, state.at(self.name, None), 0)
+        """Ask the first question not answered yet."""
+        return self.ask_next(ctx, state.at(self.name, None))
 
-    def ask_from(self, ctx: Context, state: State, index: int) -> Turn:
-        """Ask question number index or the next one not skipped; finish after the last."""
-        for question in self.questions[index:]:
+    def ask_next(self, ctx: Context, state: State) -> Turn:
+        """Ask the first question not answered yet (nor skipped); finish when none is left.
+
+        As rasa-sdk's FormValidationAction: the answers decide what comes next, so clearing an
+        answer is all it takes to ask that question again.
+        """
+        for question in self.questions:
+            if state.answers.get(question.slot) is not None:
+                continue
             if question.skip is not None and question.skip(ctx, state):
                 continue
             asked = state.at(self.name, question.slot)
@@ -115,8 +121,7 @@ class QuestionFlow(ABC):
 
     def after(self, ctx: Context, state: State, slot: str) -> Turn:
         """Move on from an answered question."""
-        index = next(i for i, q in enumerate(self.questions) if q.slot == slot)
-        return self.ask_from(ctx, state, index + 1)
+        return self.ask_next(ctx, state)
 
     def answer(self, ctx: Context, state: State, parse: Parse) -> Turn | None:
         """Validate the answer to the current question and move on."""
@@ -161,10 +166,12 @@ class QuestionFlow(ABC):
         if (state.step or "").endswith(":confirm"):
             return Turn(state.at(self.name, current.slot), (current.ask(ctx, state),))
         index = self.questions.index(current)
-        for question in reversed(self.questions[:index]):
+        for earlier, question in reversed(list(enumerate(self.questions[:index]))):
             if question.skip is not None and question.skip(ctx, state):
                 continue
-            asked = state.at(self.name, question.slot)
+            # That question and the ones after it are asked again, in order.
+            again = {later.slot: None for later in self.questions[earlier:]}
+            asked = state.at(self.name, question.slot, **again)
             return Turn(asked, (question.ask(ctx, asked),))
         return None
 

@@ -199,18 +199,15 @@ class Registration(QuestionFlow):
         return super().answer(ctx, state, parse)
 
     def after(self, ctx: Context, state: State, slot: str) -> Turn:
-        """Go on in order, but back to the summary when fixing one answer."""
+        """Go on to the next unanswered question; the answer chosen to change is asked again."""
         if slot == "which":
-            chosen = self.question(state.answers["which"])
-            assert chosen is not None
-            fixing = state.at(self.name, chosen.slot, _fixing=True, which=None)
-            return Turn(fixing, (chosen.ask(ctx, fixing),))
-        if slot in SLOTS and state.answers.get("_fixing"):
-            return self.ask_from(
-                ctx, state.at(self.name, None, _fixing=False, confirm=None), len(SLOTS)
+            # Unanswered again: the chosen answer, then the summary.
+            return self.ask_next(
+                ctx,
+                state.at(
+                    self.name, None, **{state.answers["which"]: None}, confirm=None, which=None
+                ),
             )
-        if slot == "confirm" and state.answers.get("confirm") == "save":
-            return self.finish(ctx, state)
         return super().after(ctx, state, slot)
 
     @staticmethod

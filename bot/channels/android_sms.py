@@ -7,7 +7,6 @@ Texts come in, and delivery reports too, by its signed webhooks at `POST /webhoo
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
@@ -16,7 +15,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,19 +23,17 @@ from android_sms_gateway import client as gateway_client
 from android_sms_gateway import domain, errors
 from android_sms_gateway.enums import WebhookEvent
 from android_sms_gateway.http import RequestsHttpClient
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.channels.base import InboundMessage, OutgoingMessage, SendError, SendResult
 from bot.channels.sms_config import AndroidGatewaySettings, GatewayPhone
-from bot.conversation import Jobline, Received
+from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, mask_phone
-from db.session import transaction
 from notify.channel import Fail, Retry, Wait
-from notify.outbox import DeliveryReport, apply_report
+from notify.outbox import DeliveryReport
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +46,6 @@ ID_PREFIX = "jobline-"
 INBOUND_PREFIX = "asg-"
 # The phone with no id of its own, when sms.android.phones is empty.
 ONE_PHONE = "phone"
-TURN_WORKERS = 4
 STATUSES = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed"}
 EVENTS = (
     WebhookEvent.SMS_RECEIVED,
@@ -308,10 +303,9 @@ def status_from(event: GatewayEvent) -> DeliveryReport:
 class GatewayWebhooks:
     """The one webhook the phones call: a seeker's text, or how a sent text went."""
 
-    def __init__(self, settings: Settings, jobline: Jobline) -> None:
+    def __init__(self, settings: Settings, inbox: Inbox) -> None:
         self.android = settings.sms.android
-        self.jobline = jobline
-        self.turns = ThreadPoolExecutor(TURN_WORKERS, thread_name_prefix="android-turn")
+        self.inbox = inbox
 
     def routes(self) -> list[Route]:
         """The webhook route."""
@@ -321,7 +315,7 @@ class GatewayWebhooks:
         """Check the signature and its age, then store what the phone reports."""
         body = await request.body()
         headers = request.headers
-        now = self.jobline.clock().timestamp()
+        now = self.inbox.now().timestamp()
         signature, timestamp = headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER)
         key, max_age = self.android.signing_key, self.android.webhook_max_age_seconds
         if not signed(body, signature, timestamp, key, now, max_age):
@@ -341,26 +335,14 @@ class GatewayWebhooks:
 
     async def received(self, inbound: InboundMessage) -> Response:
         """Store the text, answer the phone at once, take the turn afterwards."""
-        received = await asyncio.to_thread(self.jobline.receive, inbound)
-        return Response(status_code=204, background=BackgroundTask(self.take_turn, received))
-
-    async def take_turn(self, received: Received) -> None:
-        """The turn for a stored message; its replies go out through the outbox."""
-        try:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self.turns, self.jobline.take_turn, received, "text")
-        except Exception:  # the message stays "received": the phone's retry or a restart takes it
-            log.exception("turn failed for message %d", received.message_id)
+        received = await self.inbox.store(inbound)
+        return Response(status_code=204, background=self.inbox.turn_later(received))
 
     async def status(self, report: DeliveryReport) -> Response:
         """Move a sent row on; a report for a row not yet recorded is asked for again later."""
         if not report.provider_id.startswith(ID_PREFIX):
             return Response(status_code=204)  # sent from the phone by hand, not by Jobline
 
-        def store() -> bool:
-            with transaction(self.jobline.sessions) as session:
-                return apply_report(session, report, self.jobline.clock())
-
-        if not await asyncio.to_thread(store):
+        if not await self.inbox.report(report):
             return PlainTextResponse("not recorded yet", status_code=503)
         return Response(status_code=204)

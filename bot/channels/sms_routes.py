@@ -104,10 +104,9 @@ def install_android(runtime: Runtime, settings: Settings) -> list[BaseRoute]:
     """
     if not gateway_enabled(settings):
         return []
-    channels = runtime.extras.setdefault("channels", {})
-    routes = sms_channel(settings, channels.get("sms"))
+    routes = sms_channel(settings, runtime.channels.get("sms"))
     assert isinstance(routes, SmsRoutes)
-    channels["sms"] = routes
+    runtime.channels["sms"] = routes
     if settings.public_base_url:
         url, every = settings.public_base_url, settings.sms.android.offline_retry_seconds
 
@@ -116,4 +115,4 @@ def install_android(runtime: Runtime, settings: Settings) -> list[BaseRoute]:
 
         runtime.services.append(register)
     log.info("android SMS gateway on: %d phone(s)", len(routes.phones.phones))
-    return list(GatewayWebhooks(settings, runtime.jobline).routes())
+    return list(GatewayWebhooks(settings, runtime.inbox).routes())

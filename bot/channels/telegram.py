@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text as sql
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -37,7 +36,8 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import InboundMessage
-from bot.conversation import Jobline, Received
+from bot.conversation import Received
+from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, normalize_phone
 from flows.types import Asks, Button
@@ -227,7 +227,7 @@ class TelegramGateway:
     """The Telegram side of a running Jobline: the bot, the channel and the conversation."""
 
     settings: Settings
-    jobline: Jobline
+    inbox: Inbox
     bot: Bot
     channel: TelegramChannel = field(init=False)
     polling_failures: int = 0
@@ -248,7 +248,7 @@ class TelegramGateway:
     def health(self) -> str:
         """ok, or degraded while getUpdates keeps failing or after an update was skipped."""
         skipped = self.skipped_at is not None and (
-            self.jobline.clock() - self.skipped_at < SKIPPED_SHOWN
+            self.inbox.now() - self.skipped_at < SKIPPED_SHOWN
         )
         return "degraded" if self.polling_failures >= 3 or skipped else "ok"
 
@@ -265,17 +265,14 @@ class TelegramGateway:
         inbound = inbound_from_update(update, self.settings.phone_region)
         if inbound is None:
             return None
-        received = await asyncio.to_thread(self.jobline.receive, inbound)
+        received = await self.inbox.store(inbound)
         # A retry of a stored update takes its turn too: a turn lost in a crash is recovered,
         # and one already taken is skipped (take_turn only answers a message once).
         return Stored(received, inbound.kind, update.update_id)
 
     async def turn(self, stored: Stored) -> None:
         """Take the turn for a stored message; a failure is logged, the message stays stored."""
-        try:
-            await asyncio.to_thread(self.jobline.take_turn, stored.received, stored.kind)
-        except Exception:  # one bad turn must not stop the others
-            log.exception("telegram turn failed for update %s", stored.update_id)
+        await self.inbox.take_turn(stored.received, stored.kind)
 
     async def _answer_callback(self, query_id: str) -> None:
         try:
@@ -316,7 +313,7 @@ class TelegramGateway:
         """
         tries = self.store_failures.get(update.update_id, 0) + 1
         self.store_failures = {update.update_id: tries}
-        if tries < STORE_TRIES or not await asyncio.to_thread(self._database_answers):
+        if tries < STORE_TRIES or not await self.inbox.database_answers():
             return False
         log.error(
             "telegram update %s skipped: not stored after %d tries (%s)",
@@ -324,16 +321,8 @@ class TelegramGateway:
             tries,
             type(error).__name__,
         )
-        self.skipped_at = self.jobline.clock()
+        self.skipped_at = self.inbox.now()
         return True
-
-    def _database_answers(self) -> bool:
-        try:
-            with self.jobline.sessions() as session:
-                session.execute(sql("SELECT 1"))
-            return True
-        except Exception:  # any failure means the database is not there
-            return False
 
     async def _failed(self, what: str, error: Exception) -> None:
         self.polling_failures += 1
@@ -379,7 +368,9 @@ class TelegramGateway:
 
 async def telegram_webhook(request: Request) -> Response:
     """POST /webhooks/telegram: check the secret token, store the update, answer at once."""
-    gateway: TelegramGateway = request.app.state.runtime.extras["telegram"]
+    gateway: TelegramGateway | None = request.app.state.runtime.telegram
+    if gateway is None:
+        return PlainTextResponse("not found", status_code=404)
     secret = gateway.settings.telegram.webhook_secret
     given = request.headers.get(SECRET_HEADER, "")
     if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
@@ -405,14 +396,12 @@ async def telegram_webhook(request: Request) -> Response:
 
 
 def telegram_routes() -> list[BaseRoute]:
-    """The webhook route (the gateway is runtime.extras['telegram'])."""
+    """The webhook route (the gateway is runtime.telegram)."""
     return [Route(WEBHOOK_PATH, telegram_webhook, methods=["POST"])]
 
 
-def telegram_gateway(
-    settings: Settings, jobline: Jobline, bot: Bot | None = None
-) -> TelegramGateway:
-    """The gateway for these settings; webhook mode needs a public URL and a secret."""
+def check_telegram_settings(settings: Settings) -> None:
+    """Webhook mode needs a public URL and a secret; refuse to start without them."""
     if telegram_mode(settings) == "webhook":
         if not settings.public_base_url:
             raise SettingsError("Invalid setting public_base_url: Telegram webhook mode needs it")
@@ -421,4 +410,9 @@ def telegram_gateway(
                 "Invalid setting telegram.webhook_secret: webhook mode needs one "
                 "(JOBLINE_TELEGRAM__WEBHOOK_SECRET)"
             )
-    return TelegramGateway(settings, jobline, bot or make_bot(settings))
+
+
+def telegram_gateway(settings: Settings, inbox: Inbox, bot: Bot | None = None) -> TelegramGateway:
+    """The gateway for these settings (checked first)."""
+    check_telegram_settings(settings)
+    return TelegramGateway(settings, inbox, bot or make_bot(settings))

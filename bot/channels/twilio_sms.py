@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import requests
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -28,10 +26,9 @@ from twilio.rest import Client
 
 from bot.app import Runtime
 from bot.channels.base import InboundMessage
-from bot.conversation import Jobline, Received
+from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, mask_phone
-from db.session import transaction
 from notify.channel import (
     ContactSaidStop,
     Fail,
@@ -40,7 +37,7 @@ from notify.channel import (
     SendError,
     SendResult,
 )
-from notify.outbox import DeliveryReport, apply_report
+from notify.outbox import DeliveryReport
 
 log = logging.getLogger(__name__)
 # The twilio client logs eight INFO lines per request; our own line per failure is enough.
@@ -57,9 +54,6 @@ SEND_TIMEOUT_SECONDS = 10.0
 # for clocks that differ).
 LOOKUP_LIMIT = 50
 LOOKUP_SLACK = timedelta(minutes=5)
-# Turns run on their own few threads, so storing new messages never queues behind them.
-TURN_WORKERS = 4
-# After a start, messages stored but not answered before it (a crash) get their turn.
 
 # Twilio error codes that decide what happens to a message that could not be sent.
 OPTED_OUT = 21610
@@ -281,12 +275,10 @@ class TwilioSignature:
 class TwilioWebhooks:
     """The two webhooks Twilio calls: a seeker's message, and a sent message's status."""
 
-    def __init__(self, settings: Settings, jobline: Jobline) -> None:
+    def __init__(self, settings: Settings, inbox: Inbox) -> None:
         self.signature = TwilioSignature(settings.public_base_url, settings.twilio.auth_token)
         self.signed_form = self.signature.signed_form
-        self.jobline = jobline
-        self.sessions: sessionmaker[Session] = jobline.sessions
-        self.turns = ThreadPoolExecutor(TURN_WORKERS, thread_name_prefix="sms-turn")
+        self.inbox = inbox
 
     async def message(self, request: Request) -> Response:
         """Store the seeker's message, answer Twilio at once, take the turn afterwards."""
@@ -297,23 +289,13 @@ class TwilioWebhooks:
             return PlainTextResponse("bad signature", status_code=403)
         try:
             inbound = inbound_from_form(form)
-            received = await asyncio.to_thread(self.jobline.receive, inbound)
+            received = await self.inbox.store(inbound)
         except (BadForm, BadPhone) as error:
             return PlainTextResponse(str(error), status_code=400)
         except Exception:  # storage down: Twilio may retry; never acknowledge what is unstored
             log.exception("could not store an inbound SMS")
             return PlainTextResponse("try again", status_code=503)
-        # A retry of a message we have: its turn runs again only if it never finished
-        # (take_turn skips a handled message), so a lost turn is recovered, never doubled.
-        return _twiml(BackgroundTask(self.take_turn, received, inbound.kind))
-
-    async def take_turn(self, received: Received, kind: str) -> None:
-        """The turn for a stored message; its replies go out through the outbox."""
-        try:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self.turns, self.jobline.take_turn, received, kind)
-        except Exception:  # the message stays "received"; Twilio's retry or a restart takes it
-            log.exception("turn failed for message %d", received.message_id)
+        return _twiml(self.inbox.turn_later(received, inbound.kind))
 
     def routes(self) -> list[Route]:
         """The two webhook routes."""
@@ -334,12 +316,8 @@ class TwilioWebhooks:
         except BadForm as error:
             return PlainTextResponse(str(error), status_code=400)
 
-        def store() -> bool:
-            with transaction(self.sessions) as session:
-                return apply_report(session, update, self.jobline.clock())
-
         try:
-            found = await asyncio.to_thread(store)
+            found = await self.inbox.report(update)
         except Exception:  # storage down: a 503 makes Twilio's retry worth something
             log.exception("could not store a status callback")
             return PlainTextResponse("try again", status_code=503)
@@ -356,15 +334,15 @@ def install_twilio(runtime: Runtime, settings: Settings) -> list[BaseRoute]:
         )
         return []
     check_twilio_settings(settings)
-    hooks = TwilioWebhooks(settings, runtime.jobline)
-    runtime.extras.setdefault("channels", {})["sms"] = TwilioChannel(settings)
+    hooks = TwilioWebhooks(settings, runtime.inbox)
+    runtime.channels["sms"] = TwilioChannel(settings)
     log.info("Twilio SMS channel on: webhooks at %s%s", settings.public_base_url, MESSAGE_PATH)
     return list(hooks.routes())
 
 
-def twilio_routes(settings: Settings, jobline: Jobline) -> list[Route]:
+def twilio_routes(settings: Settings, inbox: Inbox) -> list[Route]:
     """The Starlette routes of the Twilio channel."""
-    return TwilioWebhooks(settings, jobline).routes()
+    return TwilioWebhooks(settings, inbox).routes()
 
 
 def _twiml(background: BackgroundTask | None = None) -> Response:

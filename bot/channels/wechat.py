@@ -13,14 +13,12 @@ import asyncio
 import logging
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -28,7 +26,7 @@ from starlette.routing import BaseRoute, Route
 from bot.channels.base import LEFT, InboundMessage
 from bot.channels.wechat_crypto import BadMessage, SafeMode, signed
 from bot.channels.wechat_token import AccessTokens, fetcher
-from bot.conversation import Jobline, Received
+from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError
 from flows.catalogue import render
 from notify.channel import (
@@ -48,7 +46,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 PATH = "/webhooks/wechat"
 MAX_BODY = 64 * 1024
-TURN_WORKERS = 4
 SEND_TIMEOUT = 10.0
 # WeChat answers HTTP 200 and says what went wrong in errcode.
 RETRY_CODES = frozenset({-1, 45009, 45011, 45047})  # busy, quota, frequency, too many in a row
@@ -169,15 +166,14 @@ class Signed:
 class WeChatWebhook:
     """Server URL verification (GET) and messages (POST) at /webhooks/wechat."""
 
-    def __init__(self, settings: Settings, jobline: Jobline) -> None:
+    def __init__(self, settings: Settings, inbox: Inbox) -> None:
         self.token = settings.wechat.token
         self.safe = (
             SafeMode(settings.wechat.aes_key, settings.wechat.app_id)
             if settings.wechat.aes_key
             else None
         )
-        self.jobline = jobline
-        self.turns = ThreadPoolExecutor(TURN_WORKERS, thread_name_prefix="wechat-turn")
+        self.inbox = inbox
 
     def routes(self) -> list[Route]:
         """The one webhook path, both methods."""
@@ -211,13 +207,11 @@ class WeChatWebhook:
         if inbound is None:
             return PlainTextResponse("success")
         try:
-            received = await asyncio.to_thread(self.jobline.receive, inbound)
+            received = await self.inbox.store(inbound)
         except Exception:  # storage down: no "success", so WeChat retries
             log.exception("could not store a WeChat message")
             return PlainTextResponse("try again", status_code=503)
-        task = (
-            None if received.duplicate else BackgroundTask(self.take_turn, received, inbound.kind)
-        )
+        task = None if received.duplicate else self.inbox.turn_later(received, inbound.kind)
         return PlainTextResponse("success", background=task)
 
     def _open(self, root: ElementTree.Element, call: Signed) -> ElementTree.Element:
@@ -230,14 +224,6 @@ class WeChatWebhook:
         if not signed(self.token, call.msg_signature, call.timestamp, call.nonce, sealed):
             raise BadMessage("bad msg_signature")
         return parse_xml(self.safe.decrypt(sealed).encode("utf-8"))
-
-    async def take_turn(self, received: Received, kind: str) -> None:
-        """The turn for a stored message; replies leave through the outbox."""
-        try:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self.turns, self.jobline.take_turn, received, kind)
-        except Exception:  # the message stays stored; a restart's resume takes it
-            log.exception("turn failed for WeChat message %d", received.message_id)
 
 
 class WeChatApi:
@@ -360,12 +346,10 @@ def install_wechat(runtime: Runtime, settings: Settings) -> list[BaseRoute]:
         return []
     check_wechat_settings(settings)
     api = wechat_api(settings, runtime.database.sessions, runtime.jobline.clock)
-    runtime.extras.setdefault("channels", {})["wechat"] = WeChatChannel(
-        api, settings.wechat.templates
-    )
+    runtime.channels["wechat"] = WeChatChannel(api, settings.wechat.templates)
     mode = "safe mode" if settings.wechat.aes_key else "plaintext"
     log.info("WeChat channel on (%s): server URL %s%s", mode, settings.public_base_url, PATH)
-    return list(WeChatWebhook(settings, runtime.jobline).routes())
+    return list(WeChatWebhook(settings, runtime.inbox).routes())
 
 
 async def set_menu(api: WeChatApi, language: str = "zh") -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,8 +38,7 @@ def _timezone(request: Request) -> str:
 
 def bot_username(request: Request) -> str | None:
     """The Telegram bot's name once Jobline knows it (a token is set and Telegram answered)."""
-    find: Callable[[], str | None] | None = context(request).extras.get("telegram_username")
-    return find() if find is not None else None
+    return context(request).telegram_username()
 
 
 def _fair_values(fair: JobFair, timezone: str) -> dict[str, str]:

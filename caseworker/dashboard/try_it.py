@@ -14,7 +14,6 @@ from caseworker.dashboard import audit
 from caseworker.dashboard.web import PREFIX, context, language, me, now, render, unit_of_work
 from caseworker.dashboard.words import LANGUAGES
 from caseworker.tryit import (
-    Conversations,
     all_test_seekers,
     find_test_seeker,
     new_test_seeker,
@@ -86,7 +85,9 @@ async def say(request: Request) -> Response:
     if shown is None:
         return render(request, "message.html", 404, message="not_found")
     if text:
-        phone: Conversations = context(request).extras["phone"]
+        phone = context(request).phone
+        if phone is None:
+            return render(request, "message.html", 404, message="not_found")
         await anyio.to_thread.run_sync(phone.say, str(shown["phone"]), text)
         shown = _screen(request, seeker_id) or shown
     if request.headers.get("hx-request"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse
 
 from caseworker.dashboard.visit import Visit
 from caseworker.dashboard.words import from_accept_language, word
+from caseworker.tryit import Conversations
 from db.session import transaction
 
 T = TypeVar("T")
@@ -40,6 +41,11 @@ NAV = (
 ADMIN_NAV = (("/staff", "staff"), ("/audit", "audit_log"))
 
 
+def no_bot() -> str | None:
+    """No Telegram bot runs."""
+    return None
+
+
 @dataclass(frozen=True)
 class DashboardContext:
     """What the dashboard needs from the running Jobline (bot/runtime.py builds it)."""
@@ -52,8 +58,10 @@ class DashboardContext:
     secure_cookies: bool = False
     # The whole settings object (bot.settings.Settings), for actions that read notify/office.
     settings: Any = None
-    # Other running parts by name (the Jobline for Try it, channels), set by bot/runtime.py.
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Try it's phone: takes a test seeker's text through the running Jobline.
+    phone: Conversations | None = None
+    # The Telegram bot's name once Telegram answered (for a fair's QR code); None without a bot.
+    telegram_username: Callable[[], str | None] = no_bot
 
 
 @dataclass(frozen=True)

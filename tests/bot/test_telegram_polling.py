@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.channels.telegram import TelegramGateway, make_bot, telegram_gateway, telegram_mode
 from bot.conversation import Jobline
 from bot.database import Database
+from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError, load_settings
 from db.models import Message, OutboxMessage
 from tests.bot.telegram_chat import CHAT, telegram_settings, text
@@ -56,7 +57,7 @@ def test_polling_answers_and_confirms_updates_with_the_offset(
     settings: Settings, jobline: Jobline, database: Database, bot_api: FakeBotApi
 ) -> None:
     bot_api.webhook = {"url": "https://old.example/hook"}
-    gateway = telegram_gateway(settings, jobline)
+    gateway = telegram_gateway(settings, Inbox(jobline))
 
     async def scenario() -> None:
         first = bot_api.push_update(text("register"))
@@ -83,7 +84,7 @@ def test_polling_again_from_the_start_does_not_answer_twice(
     async def once() -> None:
         await until(lambda: len(outbox_texts(database)) == 1)
 
-    run_polling(telegram_gateway(settings, jobline), once)
+    run_polling(telegram_gateway(settings, Inbox(jobline)), once)
     # A restart before the offset was confirmed gets the same update again.
     bot_api.updates.clear()
     bot_api.next_update_id -= 1
@@ -92,7 +93,7 @@ def test_polling_again_from_the_start_does_not_answer_twice(
     async def again() -> None:
         await until(lambda: not bot_api.updates)
 
-    run_polling(telegram_gateway(settings, jobline), again)
+    run_polling(telegram_gateway(settings, Inbox(jobline)), again)
     with database.sessions() as session:
         assert len(session.scalars(select(Message)).all()) == 1
     assert len(outbox_texts(database)) == 1
@@ -101,7 +102,7 @@ def test_polling_again_from_the_start_does_not_answer_twice(
 def test_polling_keeps_going_after_the_server_fails(
     settings: Settings, jobline: Jobline, database: Database, bot_api: FakeBotApi
 ) -> None:
-    gateway = telegram_gateway(settings, jobline)
+    gateway = telegram_gateway(settings, Inbox(jobline))
     gateway_failures: list[int] = []
     original = bot_api.handle
 
@@ -135,14 +136,14 @@ def test_webhook_mode_without_a_secret_is_refused(database_url: str, jobline: Jo
         telegram={"token": "1:x", "mode": "webhook"},
     )
     with pytest.raises(SettingsError, match=r"telegram\.webhook_secret"):
-        telegram_gateway(bare, jobline, make_bot(bare))
+        telegram_gateway(bare, Inbox(jobline), make_bot(bare))
 
 
 def test_polling_waits_out_flood_control(
     settings: Settings, jobline: Jobline, database: Database, bot_api: FakeBotApi
 ) -> None:
     bot_api.fail_next(429, "Too Many Requests: retry after 1", retry_after=1, method="getUpdates")
-    gateway = telegram_gateway(settings, jobline)
+    gateway = telegram_gateway(settings, Inbox(jobline))
 
     async def scenario() -> None:
         started = time.monotonic()
@@ -159,7 +160,7 @@ def test_an_update_that_cannot_be_stored_is_skipped_and_others_are_read(
 ) -> None:
     # A chat id too long for the contacts table: PostgreSQL refuses it every time.
     poison = text("hello", chat=10**70)
-    gateway = telegram_gateway(settings, jobline)
+    gateway = telegram_gateway(settings, Inbox(jobline))
     postgres = settings.database_url.startswith("postgresql")
 
     async def scenario() -> None:

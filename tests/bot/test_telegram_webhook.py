@@ -58,7 +58,7 @@ def test_start_sets_the_webhook_with_its_secret(telegram: Telegram, bot_api: Fak
     assert telegram.client.get("/health").json()["telegram"] == "ok"
     assert bot_api.calls[:2] == ["getMe", "setWebhook"]
     runtime = telegram.client.app.state.runtime  # type: ignore[attr-defined]
-    assert isinstance(runtime.extras["channels"]["telegram"], TelegramChannel)
+    assert isinstance(runtime.channels["telegram"], TelegramChannel)
 
 
 def test_start_greets_and_offers_registration_with_big_buttons(telegram: Telegram) -> None:

@@ -126,8 +126,9 @@ class WeChat:
 
 @pytest.fixture
 def wechat(settings: Settings, database: Database, jobline: Jobline) -> Iterator[WeChat]:
-    routes = WeChatWebhook(settings, jobline).routes()
-    with TestClient(create_app(Runtime(database, jobline), list(routes))) as client:
+    runtime = Runtime(database, jobline)
+    routes = WeChatWebhook(settings, runtime.inbox).routes()
+    with TestClient(create_app(runtime, list(routes))) as client:
         yield WeChat(client)
 
 

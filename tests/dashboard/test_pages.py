@@ -181,7 +181,8 @@ def test_with_a_telegram_bot_a_fair_has_its_link_and_poster(
         database = open_database(settings)
         add_accounts(database)
         app: Starlette = build_runtime(settings, database)
-        gateway = app.state.runtime.extras["telegram"]
+        gateway = app.state.runtime.telegram
+        assert gateway is not None
         # Its own thread: Playwright's sync API may hold this thread's event loop.
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, learn_name(gateway.bot)).result()

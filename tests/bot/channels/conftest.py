@@ -92,7 +92,8 @@ class Phone:
 @pytest.fixture
 def web(settings: Settings, database: Database, jobline: Jobline) -> Iterator[TestClient]:
     """The web app with the Twilio routes, called through a proxy's internal address."""
-    app = create_app(Runtime(database, jobline), list(twilio_routes(settings, jobline)))
+    runtime = Runtime(database, jobline)
+    app = create_app(runtime, list(twilio_routes(settings, runtime.inbox)))
     with TestClient(app, base_url="http://10.0.0.7:8000") as client:
         yield client
 

@@ -32,7 +32,7 @@ def test_the_channel_is_off_without_an_account_and_says_so_in_one_line(
 
 def test_the_channel_is_on_with_an_account(settings: Settings, database: Database) -> None:
     app = build_runtime(settings, database)
-    assert isinstance(app.state.runtime.extras["channels"]["sms"], TwilioChannel)
+    assert isinstance(app.state.runtime.channels["sms"], TwilioChannel)
     with TestClient(app) as web:
         assert web.post("/webhooks/twilio/sms", data={"Body": "hi"}).status_code == 403
 

@@ -93,8 +93,8 @@ class Handset:
 @pytest.fixture
 def web(settings: Settings, database: Database, jobline: Jobline) -> Iterator[TestClient]:
     """The web app with the gateway's webhook."""
-    hooks = GatewayWebhooks(settings, jobline)
-    app = create_app(Runtime(database, jobline), list(hooks.routes()))
+    runtime = Runtime(database, jobline)
+    app = create_app(runtime, list(GatewayWebhooks(settings, runtime.inbox).routes()))
     with TestClient(app) as client:
         yield client
 

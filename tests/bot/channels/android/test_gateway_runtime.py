@@ -38,7 +38,7 @@ def test_run_registers_the_webhook_on_the_phones_at_start(
     settings: Settings, database: Database, gateway: FakeGateway
 ) -> None:
     app = build_runtime(settings, database)
-    assert isinstance(app.state.runtime.extras["channels"]["sms"], SmsRoutes)
+    assert isinstance(app.state.runtime.channels["sms"], SmsRoutes)
     with TestClient(app) as web:
         assert registered(gateway) == {(event, PUBLIC_URL + WEBHOOK_PATH) for event in EVENTS}
         assert web.post(WEBHOOK_PATH, content=b"{}").status_code == 403  # unsigned

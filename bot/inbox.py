@@ -1,0 +1,74 @@
+"""Where channels hand in what arrives: store a message, schedule its turn, record a report."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from sqlalchemy import text
+from starlette.background import BackgroundTask
+
+from bot.channels.base import InboundMessage
+from bot.conversation import Jobline, Received
+from db.session import transaction
+from notify.outbox import DeliveryReport, apply_report
+
+log = logging.getLogger(__name__)
+# Turns at once: each holds its thread while it reads, understands and writes.
+TURN_WORKERS = 4
+
+
+class Inbox:
+    """A channel's one way in: it stores, the turn runs later on the inbox's own threads."""
+
+    def __init__(self, jobline: Jobline, workers: int = TURN_WORKERS) -> None:
+        self.jobline = jobline
+        self.turns = ThreadPoolExecutor(workers, thread_name_prefix="turn")
+
+    def now(self) -> datetime:
+        """The conversation service's clock (tests move it)."""
+        return self.jobline.clock()
+
+    async def store(self, inbound: InboundMessage) -> Received:
+        """Store the message (once per provider id); answer the provider only after this."""
+        return await asyncio.to_thread(self.jobline.receive, inbound)
+
+    def turn_later(self, received: Received, kind: str = "text") -> BackgroundTask:
+        """The turn, to run after the webhook's response.
+
+        A provider's retry of a stored message takes its turn again only if the turn never
+        finished (take_turn skips a handled message): a lost turn is recovered, never doubled.
+        """
+        return BackgroundTask(self.take_turn, received, kind)
+
+    async def take_turn(self, received: Received, kind: str = "text") -> None:
+        """Take the turn of a stored message; a failure is logged and the message stays stored."""
+        try:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self.turns, self.jobline.take_turn, received, kind)
+        except Exception:  # the message stays "received": a retry or the resume service takes it
+            log.exception("turn failed for message %d", received.message_id)
+
+    async def report(self, report: DeliveryReport) -> bool:
+        """Record a provider's delivery report on its outbox row; False when no row has it."""
+
+        def store() -> bool:
+            with transaction(self.jobline.sessions) as session:
+                return apply_report(session, report, self.now())
+
+        return await asyncio.to_thread(store)
+
+    async def database_answers(self) -> bool:
+        """Does the database answer a trivial query?"""
+
+        def ping() -> bool:
+            try:
+                with self.jobline.sessions() as session:
+                    session.execute(text("SELECT 1"))
+                return True
+            except Exception:  # any failure means the database is not there
+                return False
+
+        return await asyncio.to_thread(ping)
