@@ -299,7 +299,7 @@ def test_status_callbacks_in_every_state(
         assert sent_row(database).status == final, callbacks
 
 
-def test_failed_callback_keeps_the_error_and_21610_opts_out(
+def test_failed_callback_keeps_the_error_and_21610_stops_that_number(
     phone: Phone, database: Database, channel: TwilioChannel, clock: Clock
 ) -> None:
     phone.texts("hello")
