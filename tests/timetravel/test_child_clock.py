@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from tests.timetravel import HERE, SHIFT, shift_for
 
@@ -28,3 +30,14 @@ def test_a_child_process_reads_the_moved_clock() -> None:
     ).stdout.strip()
     # Time keeps running from the moved hour: a slow start-up may reach the next minute.
     assert said in ("03:30", "03:31"), said
+
+
+def test_this_process_is_moved_once() -> None:
+    """An xdist worker is moved by sitecustomize; pytest must not move it a second time."""
+    hour = os.environ.get("JOBLINE_TEST_HOUR")
+    if not hour:
+        return  # this run keeps the real clock
+    now = datetime.now(ZoneInfo("Asia/Harbin"))
+    started = now.replace(hour=int(hour), minute=0, second=0, microsecond=0)
+    # The run started at that hour and takes well under three hours.
+    assert timedelta(0) <= (now - started) % timedelta(days=1) < timedelta(hours=3), now
