@@ -33,6 +33,13 @@ def real_seeker(seeker_id: Any) -> ColumnElement[bool]:
     return wanted
 
 
+def real_contact(contact_id: Any) -> ColumnElement[bool]:
+    """The row is not from a test seeker's contact (found from the few test seekers)."""
+    tests = select(Contact.id).join(Seeker, Seeker.id == Contact.seeker_id)
+    wanted: ColumnElement[bool] = contact_id.not_in(tests.where(Seeker.is_test.is_(True)))
+    return wanted
+
+
 def latest_contact(session: Session, seeker: Seeker) -> Contact | None:
     """The channel the seeker wrote from most recently (the first one if never)."""
     contacts = list(session.scalars(select(Contact).where(Contact.seeker_id == seeker.id)))
