@@ -70,6 +70,7 @@ def test_stop_is_confirmed_once_then_silence_until_start(
     seeker.send("register")
     assert "no more texts" in seeker.says("STOP")
     assert seeker.send("hello") == []
+    assert seeker.send("stop") == []
     assert seeker.send("register") == []
     with database.sessions() as session:
         row = session.scalar(select(SeekerRow))
