@@ -434,8 +434,8 @@ class Seen:
 
 
 def save_state(session: Session, contact_id: int, seen: Seen, state: State, now: datetime) -> None:
-    """Write the new state over the one the turn read; StaleDataError when another turn wrote
-    meanwhile (take_turn decides again), IntegrityError when another created the row first."""
+    """Write the new state over the version the turn read (else take_turn decides again)."""
+    # Another turn wrote meanwhile: StaleDataError; another created the row first: IntegrityError.
     values = {
         "flow": state.flow,
         "step": state.step,

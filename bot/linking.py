@@ -20,8 +20,7 @@ class Linked:
 
 
 def link_shared_phone(session: Session, contact: Contact, parse: Parse) -> Parse:
-    """Link the chat to the seeker of a phone number the seeker shared (before the turn); the
-    parse carries what that did as its "linked" entity, for the flows to answer."""
+    """Link the chat to the seeker of a shared phone; the parse says how (entity "linked")."""
     phone = parse.entity("phone") if parse.intent == "share_phone" else None
     if not phone:
         return parse

@@ -144,8 +144,7 @@ class Detour:
 
 @dataclass(frozen=True)
 class Turn:
-    """The outcome of one turn; a detour's replies, when it has any, stand for the started
-    flow's first ones."""
+    """The outcome of one turn (a detour's own replies stand for the started flow's first)."""
 
     state: State
     replies: tuple[Reply, ...] = ()

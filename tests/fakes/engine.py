@@ -171,9 +171,7 @@ class MemoryStore:
 
 
 class EngineSeeker:
-    """A seeker texting the flow engine itself; `send` returns the replies as the seeker reads
-    them. What bot/conversation.py stores, this keeps in memory: the state, the profile and
-    what the effects did."""
+    """A seeker texting the flow engine itself; state, profile and effects are kept in memory."""
 
     def __init__(
         self,
