@@ -24,6 +24,13 @@ def pytest_configure(config: pytest.Config) -> None:
     start_from_environment()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist (--dist loadgroup), the tests of the one real Rasa server share a worker."""
+    for item in items:
+        if "rasa_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("rasa"))
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The PostgreSQL URL, or skip (fail under REQUIRE_POSTGRES=1)."""

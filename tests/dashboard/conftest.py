@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -181,6 +181,8 @@ def browser() -> Iterator[Browser]:
     Package scope: Playwright's sync API keeps an event loop running on the main thread while it
     is open, and the tests that come after (asyncio.run in the delivery tests) need it closed.
     """
+    # A busy machine (tests run in parallel) can take more than the default 5 s to show a change.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield chromium

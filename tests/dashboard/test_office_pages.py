@@ -97,7 +97,7 @@ def test_answer_and_close_a_handoff(
     again = client.post(
         f"/dashboard/handoffs/{seeker.id}/reply", data={"reply": "hello?", "csrf": token}
     )
-    assert again.status_code == 400 and "no open request for a person" in again.text
+    assert again.status_code == 400 and "This seeker is not waiting for a person now." in again.text
     assert client.get("/dashboard/handoffs/999999").status_code == 404
 
 

@@ -24,8 +24,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.local_server import LocalServer
 
 USERNAME = "sms"
 PASSWORD = "gateway-test-password"
@@ -54,7 +56,7 @@ class FakeGateway:
         self.refused = 0
         self._lock = threading.Lock()
         self._port = 0
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LocalServer | None = None
 
     @property
     def url(self) -> str:
@@ -63,17 +65,14 @@ class FakeGateway:
 
     def start(self) -> FakeGateway:
         """Listen (on a free port the first time, on the same port after `offline`)."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), self._handler())
-        self._server.daemon_threads = True
-        self._port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LocalServer(self._handler(), self._port).start()
+        self._port = self._server.port
         return self
 
     def stop(self) -> None:
         """Close the port."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def offline(self) -> None:

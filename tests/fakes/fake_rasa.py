@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.local_server import LocalServer
 
 # What each mode answers: (status, content type, body), or a delay before a good answer.
 ANSWERS: dict[str, tuple[int, str, bytes]] = {
@@ -50,6 +51,38 @@ ANSWERS: dict[str, tuple[int, str, bytes]] = {
             }
         ).encode(),
     ),
+    # Rasa sure of a job search whatever the words (as it was of "a table for 3 at olive garden").
+    "sure_find_jobs": (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                "intent": {"name": "find_jobs", "confidence": 0.9},
+                "entities": [],
+                "intent_ranking": [
+                    {"name": "find_jobs", "confidence": 0.9},
+                    {"name": "register", "confidence": 0.06},
+                    "garbage",
+                    {"name": "greet", "confidence": "high"},
+                ],
+            }
+        ).encode(),
+    ),
+    # Rasa torn between two intents.
+    "torn": (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                "intent": {"name": "find_jobs", "confidence": 0.55},
+                "entities": [],
+                "intent_ranking": [
+                    {"name": "find_jobs", "confidence": 0.55},
+                    {"name": "register", "confidence": 0.41},
+                ],
+            }
+        ).encode(),
+    ),
     "server_error": (500, "text/plain", b"Internal Server Error"),
     "truncated": (200, "application/json", b'{"intent": {"name": "find_j'),
 }
@@ -87,17 +120,12 @@ class FakeRasa:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._server = LocalServer(Handler)
+        self.url = self._server.url
 
     def __enter__(self) -> FakeRasa:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()

@@ -9,9 +9,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.fakes.local_server import LocalServer
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {
@@ -220,25 +222,16 @@ def _params(content_type: str, body: str) -> dict[str, Any]:
     return {key: values[-1] for key, values in parse_qs(body).items()}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # Many clients connect at once in benchmarks; the default backlog of 5 resets them.
-    request_queue_size = 128
-
-
 @contextmanager
 def fake_bot_api() -> Iterator[FakeBotApi]:
     """Run the fake Bot API on a free loopback port; its base_url is the server root."""
     api = FakeBotApi()
-    server = _Server(("127.0.0.1", 0), _handler_for(api))
-    api.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server = LocalServer(_handler_for(api)).start()
+    api.base_url = server.url
     try:
         yield api
     finally:
         with api.changed:
             api.closed = True
             api.changed.notify_all()
-        server.shutdown()
-        server.server_close()
+        server.stop()

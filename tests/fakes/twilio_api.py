@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
 from bot.settings import Settings, load_settings
+from tests.fakes.local_server import LocalServer
 
 # The account every test's fake Twilio answers for, and where Jobline says it lives.
 ACCOUNT_SID = "AC" + "1234abcd" * 4
@@ -92,15 +93,12 @@ class FakeTwilio:
         self.requests: list[SentRequest] = []
         self._plan: deque[Answer] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LocalServer(self._handler())
 
     @property
     def url(self) -> str:
         """The server root, for twilio.api_base_url."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     @property
     def sent(self) -> list[dict[str, str]]:
@@ -134,13 +132,12 @@ class FakeTwilio:
 
     def start(self) -> FakeTwilio:
         """Start serving in a background thread."""
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def _next(self) -> Answer | None:
         with self._lock:

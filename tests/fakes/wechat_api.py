@@ -8,9 +8,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.local_server import LocalServer
 
 ERRORS = {
     -1: "system error",
@@ -48,25 +50,21 @@ class FakeWeChat:
         self.unsubscribed: set[str] = set()
         self.fail_next: list[int] = []  # errcodes to answer the next sends with
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LocalServer(self._handler())
 
     @property
     def url(self) -> str:
         """The server root, for wechat.api_base_url."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def start(self) -> FakeWeChat:
         """Start serving in a background thread."""
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def sent(self, kind: str = "custom") -> list[dict[str, Any]]:
         """Bodies of the accepted customer-service (`custom`) or `template` sends, in order."""

@@ -1,0 +1,42 @@
+"""The part every fake provider shares: an HTTP server on a loopback port, in a daemon thread."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Many clients connect at once in benchmarks; the default backlog of 5 resets them.
+    request_queue_size = 128
+
+
+class LocalServer:
+    """Serve `handler` on 127.0.0.1 (a free port unless one is given) until `stop`."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+        self._server = _Server(("127.0.0.1", port), handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The server root."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LocalServer:
+        """Start serving in the background."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the port."""
+        self._server.shutdown()
+        self._server.server_close()
