@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -45,6 +46,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Partial indexes' conditions: a caseworker's test seeker, and every real one.
+TEST = text("is_test IS true")
+REAL = text("is_test IS false")
 
 
 class Base(DeclarativeBase):
@@ -84,7 +90,18 @@ class Seeker(Base):
     """A person looking for work: the profile shared by all their channels."""
 
     __tablename__ = "seekers"
-    __table_args__ = (Index("ix_seekers_district", "district"),)
+    # Also, on PostgreSQL with pg_trgm: GIN on lower(name) and phone (migration dashperf_1).
+    __table_args__ = (
+        Index("ix_seekers_district", "district"),
+        Index("ix_seekers_test", "id", postgresql_where=TEST, sqlite_where=TEST),
+        Index(
+            "ix_seekers_real_district",
+            "district",
+            "registered_at",
+            postgresql_where=REAL,
+            sqlite_where=REAL,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -208,7 +225,7 @@ class Application(Base):
     __tablename__ = "applications"
     __table_args__ = (
         UniqueConstraint("seeker_id", "job_id"),
-        Index("ix_applications_stage_changed", "stage", "stage_changed_at"),
+        Index("ix_applications_board", "stage", "stage_changed_at", "id", "seeker_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -244,7 +261,15 @@ class FairSubscription(Base):
     """A seeker who asked for alerts about a fair (JOIN), and whether they will attend."""
 
     __tablename__ = "fair_subscriptions"
-    __table_args__ = (Index("ix_fair_subscriptions_fair", "fair_id"),)
+    __table_args__ = (
+        Index(
+            "ix_fair_subscriptions_people",
+            "fair_id",
+            text("attending DESC"),
+            "created_at",
+            "seeker_id",
+        ),
+    )
 
     seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), primary_key=True)
     fair_id: Mapped[int] = mapped_column(ForeignKey("job_fairs.id"), primary_key=True)

@@ -1,7 +1,7 @@
 """contacts.stopped (one contact opted out, not the seeker) and early_reports
 
 Revision ID: harden_2
-Revises: understand_1
+Revises: dashperf_1
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "harden_2"
-down_revision: str | None = "understand_1"
+down_revision: str | None = "dashperf_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
