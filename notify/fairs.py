@@ -11,11 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import Broadcast, JobFair
 from db.problems import Problem
 from db.session import transaction
+from nlu.kinds import FAIR_PAYLOAD
 from notify import broadcasts
 from notify.config import NotifyConfig
-
-# `/start fair_<id>`: a poster's QR code opens the chat at that fair.
-FAIR_PAYLOAD = "fair_"
 
 
 def local_time(text: str, timezone: str) -> datetime:

@@ -14,16 +14,12 @@ from db.models import OutboxMessage, Seeker
 from db.session import transaction
 from tests.conftest import Clock
 from tests.conftest import Seeker as Texter
-from tests.fakes.seekers import REFERENCE, register
+from tests.fakes.seekers import apply_for, register
 
 
 def apply(texter: Texter) -> str:
     register(texter)
-    texter.send("jobs")
-    texter.send("2")
-    found = REFERENCE.search(texter.says("1"))
-    assert found is not None
-    return found.group(1)
+    return apply_for(texter, "2")
 
 
 def test_the_board_has_a_column_per_stage_and_leaves_out_test_seekers(
