@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot import phone_codes
-from bot.channels.base import InboundMessage, printable
+from bot.channels.base import LEFT, InboundMessage, printable
 from bot.effects import EffectContext, apply
 from bot.linking import link_shared_phone
 from bot.lookup import StoreLookup
 from bot.phone_codes import CODE_LINKED, CodeStep
 from bot.settings import Settings
-from db.models import Contact, Conversation, Message, Seeker, utcnow
+from db.models import Contact, ContactStop, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
 from db.session import insert_new, reading, transaction
 from flows.catalogue import local_buttons, render
@@ -61,8 +61,8 @@ class Received:
     duplicate: bool = False
 
 
-def profile_of(seeker: Seeker) -> Profile:
-    """A read-only snapshot of a seeker for the flows."""
+def profile_of(seeker: Seeker, contact: Contact | None = None) -> Profile:
+    """A read-only snapshot of a seeker, as seen from the contact that wrote, for the flows."""
     return Profile(
         seeker_id=seeker.id,
         phone=seeker.phone,
@@ -75,7 +75,7 @@ def profile_of(seeker: Seeker) -> Profile:
         laid_off=seeker.laid_off,
         language=seeker.language,
         alerts=seeker.alerts,
-        opted_out=seeker.opted_out,
+        opted_out=seeker.opted_out if contact is None else outbox.opted_out(contact),
         registered=seeker.registered_at is not None,
     )
 
@@ -197,13 +197,21 @@ class Jobline:
                 )
                 if inbound.device is not None:
                     contact.device = inbound.device
+                status = "received"
+                if inbound.kind == LEFT:
+                    # The seeker left this chat: only this contact stops (a STOP it said stays).
+                    status = "handled"
+                    if contact.stopped != ContactStop.STOP:
+                        contact.stopped = ContactStop.BLOCKED
+                elif contact.stopped == ContactStop.BLOCKED:
+                    contact.stopped = None  # its provider brought its words: it can bring ours
                 message = Message(
                     contact_id=contact.id,
                     channel=inbound.channel,
                     direction="in",
                     provider_id=inbound.external_id,
                     text=printable(inbound.text[:MAX_STORED_TEXT]),
-                    status="received",
+                    status=status,
                     kind=inbound.kind,
                     created_at=now,
                 )
@@ -300,7 +308,7 @@ class Jobline:
                 return
             message.status = "failed"
             message.error = reason[:MAX_ERROR]
-            if not contact.seeker.opted_out:
+            if not outbox.opted_out(contact):
                 outbox.queue(
                     session,
                     contact=contact,
@@ -319,7 +327,7 @@ class Jobline:
             seen = Seen.of(session.get(Conversation, received.contact_id))
             language, opted_out, text = (
                 contact.seeker.language,
-                contact.seeker.opted_out,
+                outbox.opted_out(contact),
                 message.text,
             )
         # An opted-out seeker's words are read as words ("YES" opts back in).
@@ -336,7 +344,7 @@ class Jobline:
             if kind == "text":
                 first_language(seeker, text, self.settings.default_language)
             ctx = Context(
-                profile=profile_of(seeker),
+                profile=profile_of(seeker, contact),
                 now=now,
                 reference=self.reference,
                 settings=self.settings,
@@ -368,7 +376,7 @@ class Jobline:
         message_id: int,
     ) -> CodeStep | None:
         """On a channel without phone numbers, a typed number or code links the seeker."""
-        if kind != "text" or contact.channel not in CODE_LINKED or contact.seeker.opted_out:
+        if kind != "text" or contact.channel not in CODE_LINKED or outbox.opted_out(contact):
             return None
         return phone_codes.step(
             session,

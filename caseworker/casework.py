@@ -33,12 +33,23 @@ def real_seeker(seeker_id: Any) -> ColumnElement[bool]:
     return wanted
 
 
+def real_contact(contact_id: Any) -> ColumnElement[bool]:
+    """The row is not from a test seeker's contact (found from the few test seekers)."""
+    tests = select(Contact.id).join(Seeker, Seeker.id == Contact.seeker_id)
+    wanted: ColumnElement[bool] = contact_id.not_in(tests.where(Seeker.is_test.is_(True)))
+    return wanted
+
+
 def latest_contact(session: Session, seeker: Seeker) -> Contact | None:
-    """The channel the seeker wrote from most recently (the first one if never)."""
+    """The channel the seeker wrote from most recently (the first one if never); a contact
+    opted out on its own (blocked, or its STOP) only when no other is left."""
     contacts = list(session.scalars(select(Contact).where(Contact.seeker_id == seeker.id)))
     if not contacts:
         return None
-    return max(contacts, key=lambda c: (c.last_inbound_at is not None, c.last_inbound_at, c.id))
+    return max(
+        contacts,
+        key=lambda c: (c.stopped is None, c.last_inbound_at is not None, c.last_inbound_at, c.id),
+    )
 
 
 def application_row(application: Application) -> dict[str, Any]:
@@ -170,7 +181,7 @@ def set_stage(session: Session, reference: str, stage: str, now: datetime) -> Ap
     application.stage_changed_at = now
     seeker = application.seeker
     contact = latest_contact(session, seeker)
-    if contact is not None and not seeker.opted_out:
+    if contact is not None and not outbox.opted_out(contact):
         language = seeker.language
         text = render(
             "application_update",
@@ -302,8 +313,10 @@ def reply(session: Session, seeker: Seeker, text: str, now: datetime) -> None:
     _open_handoff(session, seeker)
     contact = latest_contact(session, seeker)
     assert contact is not None
-    if seeker.opted_out:
-        raise CaseworkError("this seeker sent STOP and gets no texts", "seeker_stopped")
+    if outbox.opted_out(contact):
+        raise CaseworkError(
+            "this seeker sent STOP (or blocked every channel) and gets no texts", "seeker_stopped"
+        )
     message = render("caseworker_says", seeker.language, text=text)
     if segments(make_sms_safe(message)) > MAX_SEGMENTS:
         raise CaseworkError(
@@ -341,7 +354,7 @@ def close(session: Session, seeker: Seeker, now: datetime) -> None:
             conversation.misses = 0
             conversation.updated_at = now
     contact = latest_contact(session, seeker)
-    if contact is not None and not seeker.opted_out:
+    if contact is not None and not outbox.opted_out(contact):
         outbox.queue(
             session,
             contact=contact,

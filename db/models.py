@@ -123,6 +123,13 @@ class Seeker(Base):
     contacts: Mapped[list[Contact]] = relationship(back_populates="seeker")
 
 
+class ContactStop(StrEnum):
+    """Why one contact gets nothing more while the seeker's other channels still do."""
+
+    STOP = "stop"  # STOP from this number or chat (ours or the carrier's): until it says START
+    BLOCKED = "blocked"  # the provider cannot reach it (Telegram blocked, WeChat unfollowed)
+
+
 class Contact(Base):
     """One channel address (an SMS number, a Telegram chat) that reaches a seeker."""
 
@@ -137,6 +144,8 @@ class Contact(Base):
     last_inbound_at: Mapped[datetime | None]
     # The office phone (SMS gateway device) this contact last wrote to; replies go through it.
     device: Mapped[str | None] = mapped_column(String(40))
+    # A ContactStop when this contact is opted out on its own (None: it is reachable).
+    stopped: Mapped[str | None] = mapped_column(String(10))
 
     seeker: Mapped[Seeker] = relationship(back_populates="contacts")
 
@@ -343,6 +352,21 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class EarlyReport(Base):
+    """A provider's delivery report that came before its message's provider id was stored.
+
+    The dispatcher applies it when it records the send with that id (notify/outbox.py).
+    """
+
+    __tablename__ = "early_reports"
+
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str] = mapped_column(Text, default="")
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Staff(Base):

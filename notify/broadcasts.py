@@ -223,7 +223,11 @@ def next_batch(
             Contact.channel,
             Contact.address,
             Contact.last_inbound_at,
-        ).where(Contact.seeker_id.in_(list(languages)))
+        ).where(
+            Contact.seeker_id.in_(list(languages)),
+            # A contact opted out on its own is passed over; the seeker's others still get it.
+            Contact.stopped.is_(None),
+        )
     ).all()
     best: dict[int, Any] = {}
     for contact in contacts:

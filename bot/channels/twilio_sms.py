@@ -29,7 +29,14 @@ from bot.channels.base import InboundMessage
 from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, mask_phone
-from notify.channel import Fail, OutgoingMessage, Retry, SendError, SendResult, StopContact
+from notify.channel import (
+    ContactSaidStop,
+    Fail,
+    OutgoingMessage,
+    Retry,
+    SendError,
+    SendResult,
+)
 from notify.outbox import DeliveryReport
 
 log = logging.getLogger(__name__)
@@ -113,8 +120,8 @@ def classify(error: Exception, retry_after: float | None = None) -> SendError:
     status = getattr(error, "status", None)
     code = getattr(error, "code", None)
     reason = f"twilio {status} code {code}: {getattr(error, 'msg', '') or error}"
-    if code == OPTED_OUT:
-        return StopContact(reason)
+    if code == OPTED_OUT:  # this number sent STOP to Twilio: only this contact stops
+        return ContactSaidStop(reason)
     if code in BAD_NUMBERS:
         return Fail(reason)
     if status == 429 or (isinstance(status, int) and status >= 500) or status is None:

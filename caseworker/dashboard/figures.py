@@ -11,8 +11,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from caseworker.broadcasting import recent
-from caseworker.casework import real_seeker, stage_totals
-from db.models import Broadcast, Contact, Handoff, Message, OutboxMessage, Seeker
+from caseworker.casework import real_contact, stage_totals
+from db.models import Broadcast, Handoff, Message, OutboxMessage, Seeker
 from flows.views import STAGES
 from notify.broadcasts import STATUSES
 
@@ -169,9 +169,9 @@ def figures(session: Session, now: datetime, timezone: str) -> Figures:
     zone = ZoneInfo(timezone)
     districts = _districts(session, week_start(now, zone))
     waiting, oldest = session.execute(
-        select(func.count(), func.min(Handoff.opened_at))
-        .join(Contact, Contact.id == Handoff.contact_id)
-        .where(Handoff.status == "open", real_seeker(Contact.seeker_id))
+        select(func.count(), func.min(Handoff.opened_at)).where(
+            Handoff.status == "open", real_contact(Handoff.contact_id)
+        )
     ).one()
     return Figures(
         registered=sum(d.total for d in districts),
