@@ -30,8 +30,7 @@ Service = Callable[[], Coroutine[Any, Any, None]]
 
 @dataclass
 class Runtime:
-    """What the web app shares: the database, the conversation service and its inbox, the
-    channels replies leave through, and the background services."""
+    """What the web app shares: database, conversation service, inbox, channels, services."""
 
     database: Database
     jobline: Jobline

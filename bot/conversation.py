@@ -9,27 +9,28 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot import phone_codes
-from bot.channels.base import InboundMessage, printable
+from bot.channels.base import LEFT, InboundMessage, printable
 from bot.effects import EffectContext, apply
-from bot.extras import extra_turn, link_shared_phone, parse_kind
+from bot.linking import link_shared_phone
 from bot.lookup import StoreLookup
 from bot.phone_codes import CODE_LINKED, CodeStep
 from bot.settings import Settings
-from db.models import Contact, Conversation, Message, Seeker, utcnow
+from db.models import Contact, ContactStop, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
 from db.session import insert_new, transaction
 from flows.catalogue import local_buttons, render
-from flows.engine import FLOWS, run_turn
+from flows.engine import expecting, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
+from nlu.kinds import parse_kind
 from nlu.parse import Parse
 from nlu.understand import Understander
 from notify import outbox
@@ -60,8 +61,8 @@ class Received:
     duplicate: bool = False
 
 
-def profile_of(seeker: Seeker) -> Profile:
-    """A read-only snapshot of a seeker for the flows."""
+def profile_of(seeker: Seeker, contact: Contact | None = None) -> Profile:
+    """A read-only snapshot of a seeker, as seen from the contact that wrote, for the flows."""
     return Profile(
         seeker_id=seeker.id,
         phone=seeker.phone,
@@ -74,7 +75,7 @@ def profile_of(seeker: Seeker) -> Profile:
         laid_off=seeker.laid_off,
         language=seeker.language,
         alerts=seeker.alerts,
-        opted_out=seeker.opted_out,
+        opted_out=seeker.opted_out if contact is None else outbox.opted_out(contact),
         registered=seeker.registered_at is not None,
     )
 
@@ -196,13 +197,21 @@ class Jobline:
                 )
                 if inbound.device is not None:
                     contact.device = inbound.device
+                status = "received"
+                if inbound.kind == LEFT:
+                    # The seeker left this chat: only this contact stops (a STOP it said stays).
+                    status = "handled"
+                    if contact.stopped != ContactStop.STOP:
+                        contact.stopped = ContactStop.BLOCKED
+                elif contact.stopped == ContactStop.BLOCKED:
+                    contact.stopped = None  # its provider brought its words: it can bring ours
                 message = Message(
                     contact_id=contact.id,
                     channel=inbound.channel,
                     direction="in",
                     provider_id=inbound.external_id,
                     text=printable(inbound.text[:MAX_STORED_TEXT]),
-                    status="received",
+                    status=status,
                     kind=inbound.kind,
                     created_at=now,
                 )
@@ -299,7 +308,7 @@ class Jobline:
                 return
             message.status = "failed"
             message.error = reason[:MAX_ERROR]
-            if not contact.seeker.opted_out:
+            if not outbox.opted_out(contact):
                 outbox.queue(
                     session,
                     contact=contact,
@@ -313,75 +322,70 @@ class Jobline:
             message = session.get(Message, received.message_id)
             if message is None or message.status != "received":
                 return
-            conversation = session.get(Conversation, received.contact_id)
-            state = _state_of(conversation)
             contact = session.get(Contact, received.contact_id)
             assert contact is not None
-            language = contact.seeker.language
-            expecting = FLOWS[state.flow].expecting(state) if state.flow in FLOWS else None
-            if contact.seeker.opted_out:
-                # An opted-out seeker's words are read as words ("YES" opts back in).
-                expecting = None
-        now = self.clock()
-        if kind == "text":
-            parse = self.understander.understand(message.text, language, expecting)
-        elif kind in PROVIDER_KEYWORDS:
-            # The provider already matched STOP/START/HELP (Twilio's OptOutType).
-            parse = Parse(message.text, kind)
-        else:
-            parse = parse_kind(
-                kind, message.text, lambda said: self.understander.understand(said, language)
+            seen = Seen.of(session.get(Conversation, received.contact_id))
+            language, opted_out, text = (
+                contact.seeker.language,
+                outbox.opted_out(contact),
+                message.text,
             )
+        # An opted-out seeker's words are read as words ("YES" opts back in).
+        parse = self._understand(kind, text, language, None if opted_out else expecting(seen.state))
+        now = self.clock()
         with transaction(self.sessions) as session:
             contact = session.get(Contact, received.contact_id)
             assert contact is not None
-            code = self._phone_code(session, contact, message, kind, now)
+            code = self._phone_code(session, contact, text, kind, now, received.message_id)
             if code is not None and code.linked is not None:
                 parse = code.linked
-            linked = link_shared_phone(session, contact, parse)
+            parse = link_shared_phone(session, contact, parse)
             seeker = contact.seeker
             if kind == "text":
-                first_language(seeker, message.text, self.settings.default_language)
-            conversation = session.get(
-                Conversation, contact.id, with_for_update=_row_locks(session)
-            )
-            if conversation is None:
-                conversation = Conversation(contact_id=contact.id, answers={}, updated_at=now)
-                session.add(conversation)
-            idle_for = now - conversation.updated_at if conversation.flow else None
+                first_language(seeker, text, self.settings.default_language)
             ctx = Context(
-                profile=profile_of(seeker),
+                profile=profile_of(seeker, contact),
                 now=now,
                 reference=self.reference,
                 settings=self.settings,
-                lookup=self.lookup_factory(session) if self.lookup_factory else None,
+                lookup=self.lookup_factory(session),
             )
             if code is not None and code.replies:
-                turn: Turn | None = Turn(_state_of(conversation), code.replies)
+                turn = Turn(seen.state, code.replies)
             else:
-                turn = extra_turn(session, ctx, _state_of(conversation), parse, linked)
-            if turn is None:
-                turn = (
-                    _not_text(state)
-                    if parse.intent == "not_text" and not seeker.opted_out
-                    else run_turn(ctx, _state_of(conversation), parse, idle_for)
-                )
-            self._commit_turn(session, contact, seeker, conversation, turn, received, now)
+                turn = run_turn(ctx, seen.state, parse, seen.idle_for(now))
+            save_state(session, contact.id, seen, turn.state, now)
+            self._commit_turn(session, contact, seeker, turn, received, now)
+
+    def _understand(self, kind: str, text: str, language: str, expecting: str | None) -> Parse:
+        """What the message says: typed text, a word the provider matched, or a chat app's kind."""
+        if kind == "text":
+            return self.understander.understand(text, language, expecting)
+        if kind in PROVIDER_KEYWORDS:
+            # The provider already matched STOP/START/HELP (Twilio's OptOutType).
+            return Parse(text, kind)
+        return parse_kind(kind, text, lambda said: self.understander.understand(said, language))
 
     def _phone_code(
-        self, session: Session, contact: Contact, message: Message, kind: str, now: datetime
+        self,
+        session: Session,
+        contact: Contact,
+        text: str,
+        kind: str,
+        now: datetime,
+        message_id: int,
     ) -> CodeStep | None:
         """On a channel without phone numbers, a typed number or code links the seeker."""
-        if kind != "text" or contact.channel not in CODE_LINKED or contact.seeker.opted_out:
+        if kind != "text" or contact.channel not in CODE_LINKED or outbox.opted_out(contact):
             return None
         return phone_codes.step(
             session,
             contact,
-            message.text,
+            text,
             now,
             self.settings.phone_region,
             lambda phone: find_or_create_contact(session, "sms", phone, self.settings, now),
-            message.id,
+            message_id,
         )
 
     def _commit_turn(
@@ -389,7 +393,6 @@ class Jobline:
         session: Session,
         contact: Contact,
         seeker: Seeker,
-        conversation: Conversation,
         turn: Turn,
         received: Received,
         now: datetime,
@@ -397,11 +400,6 @@ class Jobline:
         effect_ctx = EffectContext(session, contact, seeker, now)
         for effect in turn.effects:
             apply(effect_ctx, effect)
-        conversation.flow = turn.state.flow
-        conversation.step = turn.state.step
-        conversation.answers = turn.state.stored()
-        conversation.misses = turn.state.misses
-        conversation.updated_at = now
         contact.last_inbound_at = now
         outbox.release_held(session, contact.id, now)
         message = session.get(Message, received.message_id)
@@ -418,17 +416,50 @@ class Jobline:
             )
 
 
-def _state_of(conversation: Conversation | None) -> State:
-    if conversation is None:
-        return State()
-    return State.from_stored(
-        conversation.flow, conversation.step, conversation.answers or {}, conversation.misses
+@dataclass(frozen=True)
+class Seen:
+    """A contact's conversation as the turn read it, once: the state, its version, its age."""
+
+    state: State
+    version: int | None = None  # None: no conversation row yet
+    updated_at: datetime | None = None
+
+    @classmethod
+    def of(cls, conversation: Conversation | None) -> Seen:
+        """The state a conversation row keeps (none yet: a fresh state)."""
+        if conversation is None:
+            return cls(State())
+        state = State.from_stored(
+            conversation.flow, conversation.step, conversation.answers or {}, conversation.misses
+        )
+        return cls(state, conversation.version, conversation.updated_at)
+
+    def idle_for(self, now: datetime) -> timedelta | None:
+        """How long an active flow has waited for the seeker; None when no flow is active."""
+        if self.state.flow is None or self.updated_at is None:
+            return None
+        return now - self.updated_at
+
+
+def save_state(session: Session, contact_id: int, seen: Seen, state: State, now: datetime) -> None:
+    """Write the new state over the version the turn read (else take_turn decides again)."""
+    # Another turn wrote meanwhile: StaleDataError; another created the row first: IntegrityError.
+    values = {
+        "flow": state.flow,
+        "step": state.step,
+        "answers": state.stored(),
+        "misses": state.misses,
+        "updated_at": now,
+    }
+    if seen.version is None:
+        session.add(Conversation(contact_id=contact_id, **values))
+        session.flush()
+        return
+    written = session.execute(
+        update(Conversation)
+        .where(Conversation.contact_id == contact_id, Conversation.version == seen.version)
+        .values(version=seen.version + 1, **values)
+        .execution_options(synchronize_session=False)
     )
-
-
-def _not_text(state: State) -> Turn:
-    return Turn(state, (Reply("send_text_only"),))
-
-
-def _row_locks(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    if written.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleDataError(f"conversation {contact_id} changed during the turn")

@@ -12,6 +12,7 @@ from db.models import (
     Application,
     Broadcast,
     Contact,
+    ContactStop,
     FairSubscription,
     Handoff,
     JobFair,
@@ -49,11 +50,14 @@ def apply(ctx: EffectContext, effect: Effect) -> None:
         case SaveProfile():
             save_profile(ctx, effect)
         case OptOut():
-            # Nothing more but the confirmation (queued after this, so it is not cancelled).
+            # Nothing more but the confirmation (queued after this, so it is not cancelled);
+            # this contact stays stopped until it says START itself (notify/outbox.py).
             ctx.seeker.opted_out = True
+            ctx.contact.stopped = ContactStop.STOP
             outbox.cancel_queued(ctx.session, ctx.seeker.id)
         case OptIn():
             ctx.seeker.opted_out = False
+            ctx.contact.stopped = None
         case OpenHandoff(reason=reason):
             open_handoff(ctx, reason)
         case AttendFair():

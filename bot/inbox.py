@@ -36,11 +36,9 @@ class Inbox:
         return await asyncio.to_thread(self.jobline.receive, inbound)
 
     def turn_later(self, received: Received, kind: str = "text") -> BackgroundTask:
-        """The turn, to run after the webhook's response.
-
-        A provider's retry of a stored message takes its turn again only if the turn never
-        finished (take_turn skips a handled message): a lost turn is recovered, never doubled.
-        """
+        """The turn, to run after the webhook's response."""
+        # A provider's retry of a stored message takes its turn again only if the turn never
+        # finished (take_turn skips a handled message): a lost turn is recovered, never doubled.
         return BackgroundTask(self.take_turn, received, kind)
 
     async def take_turn(self, received: Received, kind: str = "text") -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Application, Contact, FairSubscription, Seeker
+from nlu.parse import Entity, Parse
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,15 @@ class Linked:
 
     outcome: str
     phone: str
+
+
+def link_shared_phone(session: Session, contact: Contact, parse: Parse) -> Parse:
+    """Link the chat to the seeker of a shared phone; the parse says how (entity "linked")."""
+    phone = parse.entity("phone") if parse.intent == "share_phone" else None
+    if not phone:
+        return parse
+    linked = link_phone(session, contact, phone)
+    return replace(parse, entities=(*parse.entities, Entity("linked", linked.outcome)))
 
 
 def link_phone(session: Session, contact: Contact, phone: str) -> Linked:

@@ -58,7 +58,7 @@ def step(
     except BadPhone:
         return None
     owner = sms_contact(phone)
-    if owner.seeker.opted_out:
+    if outbox.opted_out(owner):  # the code would go to a number that asked for no texts
         return CodeStep((reply("link_number_stopped"),))
     code = f"{secrets.randbelow(10**6):06d}"
     if pending is not None:

@@ -114,11 +114,11 @@ def draft(
     if text is not None:
         text = text.strip()
     if (fair_id is None) == (not text):
-        raise CaseworkError("Write a message or choose a fair (one of the two).")
+        raise CaseworkError("Write a message or choose a fair (one of the two).", "message_or_fair")
     try:
         chosen = broadcasts.parse_segment(segment)
     except broadcasts.BadSegment as error:
-        raise CaseworkError(str(error)) from None
+        raise CaseworkError(str(error), error.key, **error.values) from None
     if text:
         _check_length(text, settings)
     for wanted in (fair_id, chosen.fair_id):
@@ -126,13 +126,17 @@ def draft(
             continue
         fair = session.get(JobFair, wanted)
         if fair is None:
-            raise CaseworkError(f"No job fair with id {wanted}.")
+            raise CaseworkError(f"No job fair with id {wanted}.", "no_fair", number=wanted)
         if fair.starts_at <= send_at:
             raise CaseworkError(
-                f"Job fair {wanted} starts before the broadcast would go; nothing to announce."
+                f"Job fair {wanted} starts before the broadcast would go; nothing to announce.",
+                "fair_started",
+                name=fair.name,
             )
     if chosen.kind in ("subscribers", "fair") and fair_id is None and chosen.fair_id is None:
-        raise CaseworkError(f"Send to {chosen}: say which fair, e.g. {chosen}=3.")
+        raise CaseworkError(
+            f"Send to {chosen}: say which fair, e.g. {chosen}=3.", "segment_needs_fair"
+        )
     return Draft(chosen, send_at, text or None, fair_id)
 
 
@@ -146,7 +150,11 @@ def _check_length(text: str, settings: NotifyConfig) -> None:
         raise CaseworkError(
             f"The message is {len(text)} characters: {longest} text messages for each person. "
             f"A broadcast may be at most {MAX_SEGMENTS} (about 400 letters or 180 Chinese "
-            "characters). Shorten it."
+            "characters). Shorten it.",
+            "broadcast_long",
+            length=len(text),
+            count=longest,
+            limit=MAX_SEGMENTS,
         )
 
 
@@ -168,7 +176,7 @@ def preview(session: Session, chosen: Draft, settings: NotifyConfig) -> Broadcas
     try:
         found = broadcasts.preview(session, chosen.as_row(), settings)
     except broadcasts.BadSegment as error:
-        raise CaseworkError(str(error)) from None
+        raise CaseworkError(str(error), error.key, **error.values) from None
     goes_at = quiet_hours(settings).hold(broadcasts.OUTBOX_KIND[found.kind], found.send_at)
     return BroadcastPreview(found, goes_at)
 

@@ -9,8 +9,9 @@ import segno
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from caseworker.casework import CaseworkError
+from caseworker.casework import CaseworkError, real_seeker
 from db.models import FairSubscription, JobFair, Seeker
+from db.problems import Problem
 from notify.broadcasts import fair_when
 from notify.fairs import add_fair, local_time
 from reference import Reference
@@ -43,21 +44,41 @@ def check_fair(
 ) -> CheckedFair:
     """The stored form of a fair, or a CaseworkError saying what to change."""
     name, venue = " ".join(form.name.split()), " ".join(form.venue.split())
-    for label, value in (("name", name), ("venue", venue)):
-        if not value:
-            raise CaseworkError(f"The fair's {label} is empty.")
-        if len(value) > LIMITS[label]:
-            raise CaseworkError(f"The fair's {label} is longer than {LIMITS[label]} characters.")
+    if not name:
+        raise CaseworkError("The fair's name is empty.", "fair_name_empty")
+    if len(name) > LIMITS["name"]:
+        raise CaseworkError(
+            f"The fair's name is longer than {LIMITS['name']} characters.",
+            "fair_name_long",
+            limit=LIMITS["name"],
+        )
+    if not venue:
+        raise CaseworkError("The fair's venue is empty.", "fair_venue_empty")
+    if len(venue) > LIMITS["venue"]:
+        raise CaseworkError(
+            f"The fair's venue is longer than {LIMITS['venue']} characters.",
+            "fair_venue_long",
+            limit=LIMITS["venue"],
+        )
     try:
         starts_at = local_time(form.starts.replace("T", " "), timezone)
-    except ValueError as error:
-        raise CaseworkError(str(error)) from None
+    except Problem as error:
+        raise CaseworkError(str(error), error.key, **error.values) from None
     if starts_at <= now:
-        raise CaseworkError(f"{form.starts.strip()} is in the past; a fair must start later.")
+        raise CaseworkError(
+            f"{form.starts.strip()} is in the past; a fair must start later.",
+            "fair_in_past",
+            given=form.starts.strip().replace("T", " "),
+        )
     place = reference.match_place(form.district)
     if place.value is None or not place.exact:
         hint = f" Did you mean {', '.join(place.suggestions[:3])}?" if place.suggestions else ""
-        raise CaseworkError(f"Unknown district {form.district.strip()!r}.{hint}")
+        raise CaseworkError(
+            f"Unknown district {form.district.strip()!r}.{hint}",
+            "unknown_place_hint" if place.suggestions else "unknown_place",
+            given=form.district.strip(),
+            hint=", ".join(place.suggestions[:3]),
+        )
     return CheckedFair(name, starts_at, venue, place.value)
 
 
@@ -83,7 +104,7 @@ def save_fair(
         )
     fair = session.get(JobFair, fair_id)
     if fair is None:
-        raise CaseworkError(f"No job fair with id {fair_id}.")
+        raise CaseworkError(f"No job fair with id {fair_id}.", "no_fair", number=fair_id)
     fair.name, fair.starts_at = checked.name, checked.starts_at
     fair.venue, fair.district = checked.venue, checked.district
     session.flush()
@@ -112,8 +133,7 @@ def fair_totals(session: Session, *fair_ids: int) -> dict[int, tuple[int, int]]:
             func.count(),
             func.sum(case((FairSubscription.attending.is_(True), 1), else_=0)),
         )
-        .join(Seeker, Seeker.id == FairSubscription.seeker_id)
-        .where(Seeker.is_test.is_(False))
+        .where(real_seeker(FairSubscription.seeker_id))
         .group_by(FairSubscription.fair_id)
     )
     if fair_ids:
@@ -157,15 +177,30 @@ class FairPerson:
     joined_at: datetime
 
 
-def fair_people(session: Session, fair_id: int, limit: int | None = None) -> list[FairPerson]:
-    """The fair's subscribers, those coming first, then by when they joined."""
-    query = (
-        select(Seeker, FairSubscription)
-        .join(FairSubscription, FairSubscription.seeker_id == Seeker.id)
-        .where(FairSubscription.fair_id == fair_id, Seeker.is_test.is_(False))
-        .order_by(FairSubscription.attending.desc(), FairSubscription.created_at, Seeker.id)
+def fair_people(
+    session: Session, fair_id: int, limit: int | None = None, offset: int = 0
+) -> list[FairPerson]:
+    """The fair's subscribers, those coming first, then by when they joined (index order)."""
+    order = (
+        FairSubscription.attending.desc(),
+        FairSubscription.created_at,
+        FairSubscription.seeker_id,
     )
-    rows = session.execute(query.limit(limit) if limit is not None else query).all()
+    # The page is found in the fair's index alone; only its people are joined.
+    shown = (
+        select(FairSubscription.seeker_id)
+        .where(FairSubscription.fair_id == fair_id, real_seeker(FairSubscription.seeker_id))
+        .order_by(*order)
+        .offset(offset)
+    )
+    page = (shown.limit(limit) if limit is not None else shown).subquery()
+    rows = session.execute(
+        select(Seeker, FairSubscription)
+        .join(page, page.c.seeker_id == Seeker.id)
+        .join(FairSubscription, FairSubscription.seeker_id == Seeker.id)
+        .where(FairSubscription.fair_id == fair_id)
+        .order_by(*order)
+    ).all()
     return [
         FairPerson(
             seeker.id,

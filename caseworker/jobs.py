@@ -13,6 +13,7 @@ from caseworker.casework import CaseworkError
 from db.job_import import (
     OPTIONAL,
     REQUIRED,
+    BadCell,
     BadJobFile,
     ImportReport,
     add_post,
@@ -106,17 +107,19 @@ def save_post(
     """Add a post, or change the one with post_id, from cells named as the CSV columns."""
     try:
         row = read_row({name: values.get(name, "") for name in POST_FIELDS}, reference)
-    except ValueError as error:
-        raise CaseworkError(str(error)) from None
+    except BadCell as error:
+        raise CaseworkError(str(error), error.key, **error.values) from None
     same_code = session.scalar(select(JobPost).where(JobPost.code == row.code))
     if same_code is not None and same_code.id != post_id:
-        raise CaseworkError(f"code {row.code} is already used by another post")
+        raise CaseworkError(
+            f"code {row.code} is already used by another post", "code_used", code=row.code
+        )
     if post_id is None:
         post = add_post(session, row, reference, now)
     else:
         found = session.get(JobPost, post_id)
         if found is None:
-            raise CaseworkError(f"no job post with id {post_id}")
+            raise CaseworkError(f"no job post with id {post_id}", "no_post")
         post = found
         update_post(post, row, reference)
     session.flush()
@@ -127,7 +130,9 @@ def close_post(session: Session, code: str) -> JobPost:
     """Withdraw a post: seekers no longer see it; its applications stay."""
     post = session.scalar(select(JobPost).where(JobPost.code == code.strip()))
     if post is None:
-        raise CaseworkError(f"no job post with code {code.strip()!r}")
+        raise CaseworkError(
+            f"no job post with code {code.strip()!r}", "no_post_code", code=code.strip()
+        )
     post.status = "withdrawn"
     session.flush()
     return post
@@ -140,7 +145,7 @@ def import_posts(
     try:
         return import_jobs(session, data, reference, now, whole_file=whole_file)
     except BadJobFile as error:
-        raise CaseworkError(f"Nothing imported: {error}") from None
+        raise CaseworkError(f"Nothing imported: {error}", error.key, **error.values) from None
 
 
 def report_lines(report: ImportReport) -> list[str]:

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from db.models import LoginFailure, Staff
+from db.problems import Problem
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -31,7 +32,7 @@ class Role(StrEnum):
     caseworker = "caseworker"
 
 
-class StaffError(ValueError):
+class StaffError(Problem):
     """A staff request that cannot be done; the message says why in one line."""
 
 
@@ -42,7 +43,11 @@ def normal_email(email: str) -> str:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise StaffError(f"the password needs at least {MIN_PASSWORD} characters")
+        raise StaffError(
+            f"the password needs at least {MIN_PASSWORD} characters",
+            "password_short",
+            limit=MIN_PASSWORD,
+        )
 
 
 def add_staff(
@@ -57,12 +62,14 @@ def add_staff(
     """Create an account; the password is stored only as an argon2 hash."""
     email = normal_email(email)
     if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        raise StaffError(f"not an email address: {email!r}")
+        raise StaffError(f"not an email address: {email!r}", "not_email", given=email)
     if language not in LANGUAGES:
-        raise StaffError(f"language must be one of: {', '.join(LANGUAGES)}")
+        raise StaffError(
+            f"language must be one of: {', '.join(LANGUAGES)}", "bad_language", given=language
+        )
     _check_password(password)
     if session.scalar(select(Staff.id).where(Staff.email == email)) is not None:
-        raise StaffError(f"there is already an account for {email}")
+        raise StaffError(f"there is already an account for {email}", "email_taken", given=email)
     staff = Staff(
         email=email,
         name=name.strip(),
@@ -85,7 +92,9 @@ def find_staff(session: Session, email: str) -> Staff:
     """The account with this email, or a StaffError."""
     staff = session.scalar(select(Staff).where(Staff.email == normal_email(email)))
     if staff is None:
-        raise StaffError(f"no account for {normal_email(email)}")
+        raise StaffError(
+            f"no account for {normal_email(email)}", "no_account", given=normal_email(email)
+        )
     return staff
 
 

@@ -54,7 +54,7 @@ def find_test_seeker(session: Session, seeker_id: int) -> Seeker:
     """The test seeker with this id; a real seeker is never simulated."""
     seeker = session.get(Seeker, seeker_id)
     if seeker is None or not seeker.is_test or seeker.phone is None:
-        raise CaseworkError(f"no test seeker with id {seeker_id}")
+        raise CaseworkError(f"no test seeker with id {seeker_id}", "no_test_seeker")
     return seeker
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import JobPost
+from db.problems import Problem
 from reference import Reference
 
 REQUIRED = ("code", "title", "employer", "category", "place", "pay_yuan_month", "hours", "suits")
@@ -34,8 +35,12 @@ STATUSES = {"open", "withdrawn"}
 MAX_PAY = 100_000
 
 
-class BadJobFile(ValueError):
+class BadJobFile(Problem):
     """The file cannot be read at all (encoding, missing columns); the message says why."""
+
+
+class BadCell(Problem):
+    """A row's cell that cannot be stored; `field` names its column."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class RejectedRow:
 
     line: int
     reason: str
+    problem: Problem | None = None
 
 
 @dataclass
@@ -85,18 +91,22 @@ def decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise BadJobFile("the file is neither UTF-8 nor GBK text; save it as CSV UTF-8")
+    raise BadJobFile(
+        "the file is neither UTF-8 nor GBK text; save it as CSV UTF-8", "file_encoding"
+    )
 
 
 def parse(text: str, reference: Reference) -> tuple[list[JobRow], list[RejectedRow]]:
     """Valid rows and rejected rows; a file without the needed columns is refused whole."""
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None:
-        raise BadJobFile("the file is empty")
+        raise BadJobFile("the file is empty", "file_empty")
     reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
     missing = [name for name in REQUIRED if name not in reader.fieldnames]
     if missing:
-        raise BadJobFile(f"missing columns: {', '.join(missing)}")
+        raise BadJobFile(
+            f"missing columns: {', '.join(missing)}", "file_columns", columns=", ".join(missing)
+        )
     rows: list[JobRow] = []
     rejected: list[RejectedRow] = []
     seen: set[str] = set()
@@ -104,11 +114,14 @@ def parse(text: str, reference: Reference) -> tuple[list[JobRow], list[RejectedR
         line = reader.line_num
         try:
             row = read_row(raw, reference)
-        except ValueError as error:
-            rejected.append(RejectedRow(line, str(error)))
+        except BadCell as error:
+            rejected.append(RejectedRow(line, str(error), error))
             continue
         if row.code in seen:
-            rejected.append(RejectedRow(line, f"code {row.code} appears twice in the file"))
+            twice = BadCell(
+                f"code {row.code} appears twice in the file", "code_twice", code=row.code
+            )
+            rejected.append(RejectedRow(line, str(twice), twice))
             continue
         seen.add(row.code)
         rows.append(row)
@@ -121,35 +134,64 @@ def _cell(raw: Mapping[str | None, str | list[str] | None], name: str) -> str:
 
 
 def read_row(raw: Mapping[str | None, str | list[str] | None], reference: Reference) -> JobRow:
-    """One post's cells (named by column) in stored form; a ValueError says what is wrong."""
+    """One post's cells (named by column) in stored form; a BadCell says what is wrong."""
     if raw.get(None):
-        raise ValueError("more cells than columns")
+        raise BadCell("more cells than columns", "cells_extra")
     values = {name: _cell(raw, name) for name in (*REQUIRED, *OPTIONAL)}
     for name in REQUIRED:
         if not values[name]:
-            raise ValueError(f"{name} is empty")
+            raise BadCell(f"{name} is empty", "cell_empty", field=name)
     for name, limit in LIMITS.items():
         if len(values[name]) > limit:
-            raise ValueError(f"{name} is longer than {limit} characters")
+            raise BadCell(
+                f"{name} is longer than {limit} characters", "cell_long", field=name, limit=limit
+            )
     category = reference.match_category(values["category"])
     if category.value is None or not category.exact:
-        raise ValueError(f"unknown kind of work {values['category']!r}")
+        raise BadCell(
+            f"unknown kind of work {values['category']!r}", "unknown_kind", given=values["category"]
+        )
     place = reference.match_place(values["place"])
     if place.value is None or not place.exact:
         hint = f" (did you mean {', '.join(place.suggestions)}?)" if place.suggestions else ""
-        raise ValueError(f"unknown place {values['place']!r}{hint}")
+        raise BadCell(
+            f"unknown place {values['place']!r}{hint}",
+            "unknown_place_hint" if place.suggestions else "unknown_place",
+            given=values["place"],
+            hint=", ".join(place.suggestions),
+        )
     pay_text = values["pay_yuan_month"].lower().replace(",", "").replace("yuan", "").strip()
     if not pay_text.isdigit() or not 0 < int(pay_text) <= MAX_PAY:
-        raise ValueError(f"pay_yuan_month must be yuan a month, like 1800: {pay_text!r}")
+        raise BadCell(
+            f"pay_yuan_month must be yuan a month, like 1800: {pay_text!r}",
+            "bad_pay",
+            field="pay_yuan_month",
+            given=pay_text,
+        )
     welfare = values["public_welfare"].lower()
     if welfare not in YES | NO:
-        raise ValueError(f"public_welfare must be yes or no: {welfare!r}")
+        raise BadCell(
+            f"public_welfare must be yes or no: {welfare!r}",
+            "bad_yes_no",
+            field="public_welfare",
+            given=welfare,
+        )
     openings = values["openings"] or "1"
     if not openings.isdigit() or int(openings) < 1:
-        raise ValueError(f"openings must be a whole number from 1: {openings!r}")
+        raise BadCell(
+            f"openings must be a whole number from 1: {openings!r}",
+            "bad_openings",
+            field="openings",
+            given=openings,
+        )
     status = values["status"].lower() or "open"
     if status not in STATUSES:
-        raise ValueError(f"status must be open or withdrawn: {status!r}")
+        raise BadCell(
+            f"status must be open or withdrawn: {status!r}",
+            "bad_status",
+            field="status",
+            given=status,
+        )
     return JobRow(
         code=values["code"],
         title=values["title"],

@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -45,6 +46,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Partial indexes' conditions: a caseworker's test seeker, and every real one.
+TEST = text("is_test IS true")
+REAL = text("is_test IS false")
 
 
 class Base(DeclarativeBase):
@@ -84,7 +90,18 @@ class Seeker(Base):
     """A person looking for work: the profile shared by all their channels."""
 
     __tablename__ = "seekers"
-    __table_args__ = (Index("ix_seekers_district", "district"),)
+    # Also, on PostgreSQL with pg_trgm: GIN on lower(name) and phone (migration dashperf_1).
+    __table_args__ = (
+        Index("ix_seekers_district", "district"),
+        Index("ix_seekers_test", "id", postgresql_where=TEST, sqlite_where=TEST),
+        Index(
+            "ix_seekers_real_district",
+            "district",
+            "registered_at",
+            postgresql_where=REAL,
+            sqlite_where=REAL,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -106,6 +123,13 @@ class Seeker(Base):
     contacts: Mapped[list[Contact]] = relationship(back_populates="seeker")
 
 
+class ContactStop(StrEnum):
+    """Why one contact gets nothing more while the seeker's other channels still do."""
+
+    STOP = "stop"  # STOP from this number or chat (ours or the carrier's): until it says START
+    BLOCKED = "blocked"  # the provider cannot reach it (Telegram blocked, WeChat unfollowed)
+
+
 class Contact(Base):
     """One channel address (an SMS number, a Telegram chat) that reaches a seeker."""
 
@@ -120,6 +144,8 @@ class Contact(Base):
     last_inbound_at: Mapped[datetime | None]
     # The office phone (SMS gateway device) this contact last wrote to; replies go through it.
     device: Mapped[str | None] = mapped_column(String(40))
+    # A ContactStop when this contact is opted out on its own (None: it is reachable).
+    stopped: Mapped[str | None] = mapped_column(String(10))
 
     seeker: Mapped[Seeker] = relationship(back_populates="contacts")
 
@@ -199,7 +225,7 @@ class Application(Base):
     __tablename__ = "applications"
     __table_args__ = (
         UniqueConstraint("seeker_id", "job_id"),
-        Index("ix_applications_stage_changed", "stage", "stage_changed_at"),
+        Index("ix_applications_board", "stage", "stage_changed_at", "id", "seeker_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,7 +261,15 @@ class FairSubscription(Base):
     """A seeker who asked for alerts about a fair (JOIN), and whether they will attend."""
 
     __tablename__ = "fair_subscriptions"
-    __table_args__ = (Index("ix_fair_subscriptions_fair", "fair_id"),)
+    __table_args__ = (
+        Index(
+            "ix_fair_subscriptions_people",
+            "fair_id",
+            text("attending DESC"),
+            "created_at",
+            "seeker_id",
+        ),
+    )
 
     seeker_id: Mapped[int] = mapped_column(ForeignKey("seekers.id"), primary_key=True)
     fair_id: Mapped[int] = mapped_column(ForeignKey("job_fairs.id"), primary_key=True)
@@ -318,6 +352,21 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class EarlyReport(Base):
+    """A provider's delivery report that came before its message's provider id was stored.
+
+    The dispatcher applies it when it records the send with that id (notify/outbox.py).
+    """
+
+    __tablename__ = "early_reports"
+
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str] = mapped_column(Text, default="")
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Staff(Base):

@@ -105,11 +105,9 @@ class QuestionFlow(ABC):
         return self.ask_next(ctx, state.at(self.name, None))
 
     def ask_next(self, ctx: Context, state: State) -> Turn:
-        """Ask the first question not answered yet (nor skipped); finish when none is left.
-
-        As rasa-sdk's FormValidationAction: the answers decide what comes next, so clearing an
-        answer is all it takes to ask that question again.
-        """
+        """Ask the first question not answered yet (nor skipped); finish when none is left."""
+        # As rasa-sdk's FormValidationAction: the answers decide what comes next, so clearing an
+        # answer is all it takes to ask that question again.
         for question in self.questions:
             if state.answers.get(question.slot) is not None:
                 continue

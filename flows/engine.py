@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
+from flows import chat
 from flows.base import Flow, missed
 from flows.effects import OptIn, OptOut
 from flows.fair_alerts import FairRsvp
@@ -18,7 +20,7 @@ from flows.local_names import JOINERS
 from flows.menu import MENU, MENU_OFFERS, RESUME, offering, show_menu
 from flows.registration import Registration
 from flows.status import ApplicationStatus
-from flows.types import Context, Reply, State, Turn, reply
+from flows.types import Context, Reply, State, Suspended, Turn, reply
 from nlu.keywords import normalize
 from nlu.parse import Parse
 
@@ -55,9 +57,38 @@ register_flow(FairRsvp(), "fair_rsvp")
 register_flow(Language(), "change_language")
 
 
+def expecting(state: State) -> str | None:
+    """What the active flow's question expects (text, choice, yesno, year, place), if any."""
+    flow = FLOWS.get(state.flow or "")
+    return flow.expecting(state) if flow is not None else None
+
+
+def _chat_start(ctx: Context, state: State, parse: Parse) -> Turn:
+    """/start: the menu for a known seeker; a chat without a phone is offered registration."""
+    if ctx.profile.opted_out or ctx.profile.registered:
+        return run_turn(ctx, state, replace(parse, intent="start"), None)
+    if ctx.profile.phone:
+        return run_turn(ctx, state, replace(parse, intent="greet"), None)
+    return chat.welcome(state)
+
+
+# What chat apps send besides typed text, answered before any other routing (an opted-out
+# seeker's are not answered, but for /start).
+PRE_ROUTES: dict[str, Callable[[Context, State, Parse], Turn]] = {
+    "chat_start": _chat_start,
+    "share_phone": chat.phone_shared,
+    "foreign_contact": chat.foreign_contact,
+    "location": chat.location,
+    "not_text": chat.not_text,
+}
+
+
 def run_turn(ctx: Context, state: State, parse: Parse, idle_for: timedelta | None) -> Turn:
     """Decide the replies and effects for one inbound message."""
     profile = ctx.profile
+    pre_route = PRE_ROUTES.get(parse.intent)
+    if pre_route is not None and (parse.intent == "chat_start" or not profile.opted_out):
+        return pre_route(ctx, state, parse)
     if profile.opted_out:
         if parse.intent == "start" or (
             parse.intent == "affirm" and normalize(parse.text) in OPT_IN_AFFIRMS
@@ -104,7 +135,7 @@ def _in_flow(ctx: Context, state: State, parse: Parse) -> Turn:
         return _switch(ctx, state, parse)
     turn = flow.answer(ctx, state, parse)
     if turn is not None and not turn.missed:
-        return turn
+        return _take_detour(ctx, turn)
     if _switches(state, parse, ctx.settings.nlu.threshold):
         return _switch(ctx, state, parse)
     if turn is None:
@@ -119,14 +150,35 @@ def _switches(state: State, parse: Parse, threshold: float) -> bool:
     return target is not None and target != state.flow and parse.confidence >= threshold
 
 
+def suspend(state: State, auto: bool = False) -> State:
+    """An idle state that keeps the active flow to come back to (at once when auto)."""
+    assert state.flow is not None
+    return State(suspended=Suspended(state.flow, state.step, dict(state.answers), auto))
+
+
+def start_flow(ctx: Context, state: State, name: str, parse: Parse) -> Turn:
+    """Start the named flow from this state; a detour it asks for is taken at once."""
+    return _take_detour(ctx, FLOWS[name].start(ctx, state, parse))
+
+
+def _take_detour(ctx: Context, turn: Turn) -> Turn:
+    """Keep the flow that asked to come back to, and start the one it asked for."""
+    detour = turn.detour
+    if detour is None:
+        return turn
+    kept = suspend(turn.state, detour.auto)
+    started = start_flow(ctx, kept, detour.flow, Parse(detour.intent, detour.intent))
+    return Turn(started.state, turn.replies or started.replies, (*turn.effects, *started.effects))
+
+
 def _switch(ctx: Context, state: State, parse: Parse) -> Turn:
     """Leave the current flow for another topic, keeping it to come back to."""
-    kept = state.suspend() if state.flow in SUSPENDABLE else State()
+    kept = suspend(state) if state.flow in SUSPENDABLE else State()
     return _start(ctx, kept, parse)
 
 
 def _start(ctx: Context, state: State, parse: Parse) -> Turn:
-    return FLOWS[ROUTES[parse.intent]].start(ctx, state, parse)
+    return start_flow(ctx, state, ROUTES[parse.intent], parse)
 
 
 def _route(ctx: Context, state: State, parse: Parse) -> Turn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +13,7 @@ from flows.base import missed
 from flows.catalogue import render
 from flows.effects import ApplyJob
 from flows.local_names import joined, local_name, place_name
-from flows.registration import Registration
-from flows.types import Context, Reply, State, Turn, reply
+from flows.types import Context, Detour, Reply, State, Turn, reply
 from flows.views import JobView, Lookup
 from nlu.keywords import normalize
 from nlu.parse import Parse
@@ -363,10 +361,9 @@ class Jobs:
         return Turn(state.at(self.name, "list"), (done,), (effect,))
 
     def _register_first(self, ctx: Context, state: State) -> Turn:
-        """Keep the job to come back to, and start registration."""
-        kept = state.at(self.name, "details").suspend(auto=True)
-        registering = Registration().start(ctx, kept, Parse("register", "register"))
-        return replace(registering, replies=(Reply("apply_register_first"),))
+        """Keep the job to come back to (at once after), and start registration."""
+        detour = Detour("registration", "register", auto=True)
+        return Turn(state.at(self.name, "details"), (Reply("apply_register_first"),), detour=detour)
 
     def _by_title(
         self, ctx: Context, parse: Parse, place: str | None, category: str | None

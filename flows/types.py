@@ -69,11 +69,6 @@ class State:
         """No active flow; only a suspended flow is kept."""
         return State(suspended=self.suspended)
 
-    def suspend(self, auto: bool = False) -> State:
-        """An idle state that keeps this flow to come back to (at once when auto)."""
-        assert self.flow is not None
-        return State(suspended=Suspended(self.flow, self.step, dict(self.answers), auto))
-
     def stored(self) -> dict[str, Any]:
         """The answers as a conversation row keeps them, with the state's own fields inside."""
         stored = dict(self.answers)
@@ -139,13 +134,23 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Detour:
+    """A flow asks the engine to keep it to come back to, and to start another flow."""
+
+    flow: str  # the flow to start
+    intent: str  # what the seeker asked for, as the started flow reads it
+    auto: bool = False  # come back at once when the other flow ends, without asking
+
+
+@dataclass(frozen=True)
 class Turn:
-    """The outcome of one turn."""
+    """The outcome of one turn (a detour's own replies stand for the started flow's first)."""
 
     state: State
     replies: tuple[Reply, ...] = ()
     effects: tuple[Effect, ...] = ()
     missed: bool = False
+    detour: Detour | None = None
 
 
 @dataclass(frozen=True)

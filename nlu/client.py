@@ -23,11 +23,12 @@ class RasaBadAnswer(RasaError):
 
 @dataclass(frozen=True)
 class RasaResult:
-    """Rasa's answer to one message: the top intent, its confidence, raw entities."""
+    """Rasa's answer to one message: the top intent, its confidence, raw entities, runners-up."""
 
     intent: str
     confidence: float
     entities: tuple[tuple[str, str], ...]
+    ranking: tuple[tuple[str, float], ...] = ()
 
 
 class RasaClient:
@@ -94,4 +95,18 @@ def result_from_json(body: Any) -> RasaResult:
             entity, value = item.get("entity"), item.get("value")
             if isinstance(entity, str) and isinstance(value, str | int | float):
                 entities.append((entity, str(value)))
-    return RasaResult(intent=name, confidence=float(confidence), entities=tuple(entities))
+    ranking: list[tuple[str, float]] = []
+    raw_ranking = body.get("intent_ranking") or []
+    if isinstance(raw_ranking, list):
+        for item in raw_ranking:
+            if not isinstance(item, dict):
+                continue
+            other, score = item.get("name"), item.get("confidence")
+            if isinstance(other, str) and isinstance(score, int | float) and score == score:
+                ranking.append((other, float(score)))
+    return RasaResult(
+        intent=name,
+        confidence=float(confidence),
+        entities=tuple(entities),
+        ranking=tuple(ranking),
+    )

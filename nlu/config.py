@@ -26,6 +26,15 @@ class NluSettings(BaseModel):
     threshold: float = Field(
         default=0.5, description="Below this Rasa confidence a message is out_of_scope."
     )
+    domain_confidence: float = Field(
+        default=0.95,
+        description="A job intent with no sign of work (a job word, place, kind of work or menu)"
+        " needs this Rasa confidence, else it is out_of_scope; 0 turns the gate off.",
+    )
+    ambiguity: float = Field(
+        default=0.0,
+        description="Out_of_scope when the top two intents are closer than this (0: off).",
+    )
     managed: bool = Field(
         default=True, description="Start a Rasa server from .venv-rasa when url is empty."
     )

@@ -13,7 +13,7 @@ import yaml
 
 from nlu.gazetteer import Gazetteer, default_gazetteer
 from nlu.parse import Entity, Parse
-from nlu.understand import JOB_INTENTS
+from nlu.understand import JOB_INTENTS, OUT_OF_SCOPE
 
 # [shown text](entity) or [shown text]{"entity": "x", "value": "y"}
 _ANNOTATION = re.compile(r"\[([^\]]+)\](\(([^)]+)\)|\{[^}]*\})")
@@ -67,7 +67,14 @@ class Report:
 
 
 def load_examples(path: Path, gazetteer: Gazetteer | None = None) -> list[Example]:
-    """Read labelled messages from Rasa NLU YAML (intent blocks) or CSV (text,intent)."""
+    """Read labelled messages from Rasa NLU YAML, CSV (text,intent) or out-of-domain TSV lines."""
+    if path.suffix == ".tsv":  # text<TAB>where it came from; '#' lines are comments
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [
+            Example(line.split("\t")[0], OUT_OF_SCOPE)
+            for line in lines
+            if line.strip() and not line.startswith("#")
+        ]
     if path.suffix == ".csv":
         with path.open(encoding="utf-8", newline="") as handle:
             return [Example(row["text"], row["intent"]) for row in csv.DictReader(handle)]

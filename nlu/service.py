@@ -19,6 +19,8 @@ def understander_for(settings: NluSettings, client: RasaClient) -> Understander:
     return Understander(
         client,
         threshold=settings.threshold,
+        domain_confidence=settings.domain_confidence,
+        ambiguity=settings.ambiguity,
         max_chars=settings.max_chars,
         retry_after_seconds=settings.retry_after_seconds,
     )

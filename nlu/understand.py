@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from nlu.client import RasaError, RasaResult
+from nlu.domain import about_work
 from nlu.fallback import guess_intent
 from nlu.gazetteer import Gazetteer, default_gazetteer
 from nlu.keywords import fast_path as keyword_fast_path
@@ -80,6 +81,8 @@ class Understander:
         retry_after_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         guess: Callable[[str], str | None] = guess_intent,
+        domain_confidence: float = 0.0,
+        ambiguity: float = 0.0,
     ) -> None:
         self.client = client
         self.threshold = threshold
@@ -89,6 +92,10 @@ class Understander:
         self.retry_after_seconds = retry_after_seconds
         self.clock = clock
         self.guess = guess
+        # A job intent with no sign of work (word, place, kind of work, a menu) needs this much.
+        self.domain_confidence = domain_confidence
+        # Like Rasa's FallbackClassifier ambiguity_threshold: top two this close are unsure.
+        self.ambiguity = ambiguity
         self.last_error: str | None = None if client is not None else "no Rasa server configured"
         self._skip_rasa_until = 0.0
         self._lock = threading.Lock()
@@ -109,7 +116,7 @@ class Understander:
                 result = self.client.parse(cleaned[: self.max_chars])
             except RasaError as error:
                 return self._rasa_failed(cleaned, error)
-            return self._after_rasa(cleaned, result)
+            return self._after_rasa(cleaned, result, expecting)
         except Exception:  # the seeker must get an answer whatever went wrong here
             log.exception("understanding failed; answering from menus")
             return Parse(str(text)[:MAX_TEXT], OUT_OF_SCOPE, 0.0, (), "error")
@@ -143,16 +150,30 @@ class Understander:
             self.last_error = str(error) or type(error).__name__
         return self._without_rasa(cleaned)
 
-    def _after_rasa(self, cleaned: str, result: RasaResult) -> Parse:
+    def _after_rasa(self, cleaned: str, result: RasaResult, expecting: str | None) -> Parse:
         with self._lock:
             if self.last_error is not None:
                 log.warning("Rasa is answering again")
             self.last_error = None
             self._skip_rasa_until = 0.0
         intent = result.intent if result.intent in INTENTS else OUT_OF_SCOPE
-        if result.confidence < self.threshold:
+        if result.confidence < self.threshold or self._ambiguous(result):
             intent = OUT_OF_SCOPE
-        return Parse(cleaned, intent, result.confidence, self._entities(cleaned, result), "rasa")
+        entities = self._entities(cleaned, result)
+        if (
+            intent in JOB_INTENTS
+            and expecting is None
+            and result.confidence < self.domain_confidence
+            and not entities
+            and not about_work(cleaned)
+        ):
+            intent = OUT_OF_SCOPE  # no sign the text is about work: an everyday request
+        return Parse(cleaned, intent, result.confidence, entities, "rasa")
+
+    def _ambiguous(self, result: RasaResult) -> bool:
+        """True when the runner-up intent is within `ambiguity` of the top one."""
+        others = [score for name, score in result.ranking if name != result.intent]
+        return bool(others) and result.confidence - max(others) < self.ambiguity
 
     def _entities(self, cleaned: str, result: RasaResult) -> tuple[Entity, ...]:
         """Rasa's entities in canonical form, plus any known name Rasa missed (e.g. Chinese)."""

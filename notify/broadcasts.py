@@ -24,6 +24,7 @@ from db.models import (
     OutboxStatus,
     Seeker,
 )
+from db.problems import Problem
 from db.session import transaction
 from flows.catalogue import render
 from flows.dates import date_and_time
@@ -42,7 +43,7 @@ RSVP_OFFERS = {"1": "fair_rsvp", "yes": "fair_rsvp"}
 STATUSES = tuple(OutboxStatus)
 
 
-class BadSegment(ValueError):
+class BadSegment(Problem):
     """A segment the CLI or dashboard cannot understand; the message says what works."""
 
 
@@ -82,7 +83,9 @@ def parse_segment(text: str) -> Segment:
         return Segment(value.lower())
     raise BadSegment(
         f"unknown segment {text!r}: use all, district=NAME, interest=SLUG, group=4050, "
-        "group=card, subscribers[=FAIR] or fair[=FAIR]"
+        "group=card, subscribers[=FAIR] or fair[=FAIR]",
+        "unknown_segment",
+        given=text.strip(),
     )
 
 
@@ -92,7 +95,11 @@ def audience_fair(session: Session, segment: Segment, fair: JobFair | None) -> J
         return fair
     named = session.get(JobFair, segment.fair_id)
     if named is None:
-        raise BadSegment(f"segment {segment}: no job fair with id {segment.fair_id}")
+        raise BadSegment(
+            f"segment {segment}: no job fair with id {segment.fair_id}",
+            "no_fair",
+            number=segment.fair_id,
+        )
     return named
 
 
@@ -166,7 +173,7 @@ def seekers_in(segment: Segment, settings: NotifyConfig, today: date, fair: JobF
         wanted = and_(wanted, Seeker.concession_card.is_(True))
     elif segment.kind in ("subscribers", "fair"):
         if fair is None:
-            raise BadSegment(f"segment {segment} needs a fair")
+            raise BadSegment(f"segment {segment} needs a fair", "segment_needs_fair")
         joined = Seeker.id.in_(
             select(FairSubscription.seeker_id).where(FairSubscription.fair_id == fair.id)
         )
@@ -216,7 +223,11 @@ def next_batch(
             Contact.channel,
             Contact.address,
             Contact.last_inbound_at,
-        ).where(Contact.seeker_id.in_(list(languages)))
+        ).where(
+            Contact.seeker_id.in_(list(languages)),
+            # A contact opted out on its own is passed over; the seeker's others still get it.
+            Contact.stopped.is_(None),
+        )
     ).all()
     best: dict[int, Any] = {}
     for contact in contacts:

@@ -68,9 +68,14 @@ class CannotLookUp(Exception):
 
 
 class StopContact(SendError):
-    """Give up on this message and send the seeker nothing more (they blocked or opted out)."""
+    """Give up on this message and send this contact nothing more (the seeker blocked the bot
+    or left the chat); the seeker's other channels still get messages."""
 
     action = "stop"
+
+
+class ContactSaidStop(StopContact):
+    """This number said STOP to the carrier (Twilio 21610): nothing more until it says START."""
 
 
 class HoldForSeeker(SendError):

@@ -24,7 +24,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from sqlalchemy import Text, func, select, type_coerce, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Contact, OutboxMessage, OutboxStatus, Seeker, utcnow
+from db.models import Contact, ContactStop, OutboxMessage, OutboxStatus, Seeker, utcnow
 from db.session import transaction
 from flows.types import Button
 from notify import outbox
@@ -32,6 +32,7 @@ from notify.broadcasts import follow_rows
 from notify.channel import (
     CannotLookUp,
     Channel,
+    ContactSaidStop,
     HoldForSeeker,
     OutgoingMessage,
     Retry,
@@ -231,7 +232,7 @@ class Dispatcher:
         return max(1, min(self.batch_size, int(rate)))
 
     def claim(self) -> list[Claimed]:
-        """Take due rows (replies first), skip opted-out seekers, mark the rest `sending`."""
+        """Take due rows (replies first), skip opted-out seekers and contacts, mark the rest."""
         if not self.channels:
             return []
         now = self.clock()
@@ -258,6 +259,7 @@ class Dispatcher:
                 table.priority,
                 table.attempts,
                 Seeker.opted_out,
+                Contact.stopped,
                 Contact.device,
             )
             .join(Contact, Contact.id == table.contact_id)
@@ -275,8 +277,8 @@ class Dispatcher:
         if self.postgres:
             query = query.with_for_update(skip_locked=True, of=table)
         rows = session.execute(query).all()
-        skipped = [row.id for row in rows if row.opted_out and row.kind not in ALWAYS_SENT]
-        taken = [row for row in rows if not row.opted_out or row.kind in ALWAYS_SENT]
+        skipped = [row.id for row in rows if not _may_send(row)]
+        taken = [row for row in rows if _may_send(row)]
         if skipped:
             session.execute(
                 update(table)
@@ -411,7 +413,7 @@ class Dispatcher:
             outcomes, self.clock(), self.max_attempts, self.backoff, self.backoff_seconds
         )
         with transaction(self.sessions) as session:
-            outbox.write(session, changes)
+            outbox.write(session, changes, self.clock())
         self.sent += sum(1 for outcome in outcomes if outcome.error is None)
 
     # Reconciling ---------------------------------------------------------------------------
@@ -475,12 +477,18 @@ class Dispatcher:
 
     def _settle(self, changes: list[outbox.Change]) -> None:
         with transaction(self.sessions) as session:
-            outbox.write(session, changes)
+            outbox.write(session, changes, self.clock())
 
     def follow_broadcasts(self) -> None:
         """Broadcasts whose rows are all settled are `done` (each time the outbox is idle)."""
         with transaction(self.sessions) as session:
             follow_rows(session)
+        self.apply_early_reports()
+
+    def apply_early_reports(self) -> int:
+        """Delivery reports kept while their send was being recorded by another process."""
+        with transaction(self.sessions) as session:
+            return outbox.apply_early_reports(session, self.clock())
 
     # Running -------------------------------------------------------------------------------
 
@@ -528,6 +536,7 @@ class Dispatcher:
             while stop is None or not stop.is_set():
                 if time.monotonic() - last_reconcile > self.lease.total_seconds() / 2:
                     await self.reconcile()  # rows another dispatcher left when it died
+                    await self._in_db(self.apply_early_reports)
                     last_reconcile = time.monotonic()
                 if not claimed:
                     await asyncio.gather(*recording)
@@ -615,8 +624,11 @@ def plan(
             case HoldForSeeker():
                 changes.append(outbox.Change(row.id, OutboxStatus.HELD, error=reason))
             case StopContact():
+                why = (
+                    ContactStop.STOP if isinstance(error, ContactSaidStop) else ContactStop.BLOCKED
+                )
                 changes.append(
-                    outbox.Change(row.id, OutboxStatus.FAILED, error=reason, stop_contact=True)
+                    outbox.Change(row.id, OutboxStatus.FAILED, error=reason, stop_contact=why)
                 )
             case _:
                 changes.append(outbox.Change(row.id, OutboxStatus.FAILED, error=reason))
@@ -644,6 +656,14 @@ def plan_settle(
                 )
             )
     return changes
+
+
+def _may_send(row: Any) -> bool:
+    """Opted out (the seeker, or this contact on its own) gets only answers to its own words;
+    a contact its provider cannot reach (blocked) gets nothing."""
+    if row.stopped == ContactStop.BLOCKED:
+        return False
+    return row.kind in ALWAYS_SENT or not (row.opted_out or row.stopped)
 
 
 def _buttons(raw: str | list[Any] | None) -> tuple[Button, ...]:

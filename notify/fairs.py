@@ -9,12 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Broadcast, JobFair
+from db.problems import Problem
 from db.session import transaction
+from nlu.kinds import FAIR_PAYLOAD
 from notify import broadcasts
 from notify.config import NotifyConfig
-
-# `/start fair_<id>`: a poster's QR code opens the chat at that fair.
-FAIR_PAYLOAD = "fair_"
 
 
 def local_time(text: str, timezone: str) -> datetime:
@@ -22,7 +21,9 @@ def local_time(text: str, timezone: str) -> datetime:
     try:
         naive = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
     except ValueError:
-        raise ValueError(f"{text!r} is not a time like 2026-12-20 09:00") from None
+        raise Problem(
+            f"{text!r} is not a time like 2026-12-20 09:00", "bad_time", given=text.strip()
+        ) from None
     return naive.replace(tzinfo=ZoneInfo(timezone))
 
 

@@ -1,20 +1,23 @@
 """The transactional outbox: every outbound text is a row written with what caused it.
 
 Every change of an outbox row's status is made here: queueing, the dispatcher's results
-(`write`), providers' delivery reports (`apply_report`), cancelling on STOP, and the console.
+(`write`), providers' delivery reports (`apply_report`, kept as an EarlyReport when it comes
+before the send's provider id is stored, and applied when that id is written), cancelling on
+STOP, and the console.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from db.models import Contact, OutboxMessage, OutboxStatus, Seeker
+from db.models import Contact, ContactStop, EarlyReport, OutboxMessage, OutboxStatus
+from db.session import insert_new
 from flows.types import Asks, Button
 from notify.sms import make_sms_safe, segments
 
@@ -28,6 +31,8 @@ STATUS_RANK: dict[str, int] = {
     OutboxStatus.DELIVERED: 3,
 }
 FINAL_FAILURES: set[str] = {OutboxStatus.UNDELIVERED, OutboxStatus.FAILED}
+# An early report whose message never gets its provider id (not ours) is dropped after this.
+EARLY_REPORT_KEPT = timedelta(days=2)
 
 
 def stored_buttons(buttons: Sequence[Button]) -> list[Any]:
@@ -89,7 +94,7 @@ class Change:
     provider_id: str | None = None
     sent_at: datetime | None = None
     not_before: datetime | None = None
-    stop_contact: bool = False
+    stop_contact: ContactStop | None = None  # why this contact gets nothing more
     uncount: bool = False  # the try did not count (the line was down, not the message)
 
     def values(self) -> dict[str, Any]:
@@ -108,8 +113,11 @@ class Change:
         return values
 
 
-def write(session: Session, changes: Sequence[Change]) -> None:
-    """Write planned changes, one statement per shape; only rows still `sending` change."""
+def write(session: Session, changes: Sequence[Change], now: datetime) -> None:
+    """Write planned changes, one statement per shape; only rows still `sending` change.
+
+    A provider id written here may already have a delivery report waiting: it is applied.
+    """
     table = OutboxMessage
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for change in changes:
@@ -132,11 +140,42 @@ def write(session: Session, changes: Sequence[Change]) -> None:
                 update(table).where(owned).values({name: bindparam(f"b_{name}") for name in names})
             )
             connection.execute(statement, rows)
-    stopped = [change.id for change in changes if change.stop_contact]
-    if stopped:
-        contacts = select(table.contact_id).where(table.id.in_(stopped))
-        seekers = select(Contact.seeker_id).where(Contact.id.in_(contacts))
-        session.execute(update(Seeker).where(Seeker.id.in_(seekers)).values(opted_out=True))
+    for why in ContactStop:
+        stopped = [change.id for change in changes if change.stop_contact == why]
+        if stopped:
+            contacts = select(table.contact_id).where(table.id.in_(stopped))
+            stop_contacts(session, contacts, why)
+    with_ids = [change.provider_id for change in changes if change.provider_id is not None]
+    if with_ids:
+        apply_early_reports(session, now, with_ids)
+
+
+# Who gets texts: the opt-out rule (README, "Opting out").
+# - STOP typed on any channel (or passed on by the carrier: Twilio's OptOutType) is the
+#   seeker's own word: the seeker gets nothing more on any channel, and that contact is
+#   `stopped` (stop) as carriers require of that number.
+# - START, UNSTOP or YES from a contact opts the seeker back in and clears that contact. A
+#   number that said STOP stays stopped until it says START itself (the carrier keeps
+#   blocking it: Twilio 21610), so START in Telegram does not restart texts to that phone.
+# - A provider that says one contact is gone stops that contact only, never the seeker:
+#   Telegram 403 (blocked, deactivated) and a WeChat unfollow mark it blocked; Twilio 21610
+#   (the number said STOP to Twilio) marks it stop. The seeker's other channels still get
+#   messages. A blocked contact that writes again is reachable again.
+# - An opted-out seeker or a stopped contact gets only answers to its own words (the STOP
+#   confirmation, HELP); a blocked contact gets nothing.
+
+
+def opted_out(contact: Contact) -> bool:
+    """Whether this contact gets only answers to its own words (the seeker's STOP, or its own)."""
+    return contact.seeker.opted_out or contact.stopped is not None
+
+
+def stop_contacts(session: Session, contact_ids: Any, why: ContactStop) -> None:
+    """These contacts get nothing more (a STOP they said outranks a block the provider saw)."""
+    keep = Contact.stopped.is_(None) | (Contact.stopped != ContactStop.STOP)
+    session.execute(
+        update(Contact).where(Contact.id.in_(contact_ids), keep).values(stopped=why.value)
+    )
 
 
 def cancel_queued(session: Session, seeker_id: int) -> None:
@@ -178,12 +217,20 @@ class DeliveryReport:
 
 
 def apply_report(session: Session, report: DeliveryReport, now: datetime) -> bool:
-    """Move the outbox row to its reported state; False when no row has that provider id."""
+    """Move the outbox row to its reported state; False when no row has that provider id yet
+    (then the report is kept, and applied when the dispatcher writes that id)."""
     row = session.scalar(
         select(OutboxMessage).where(OutboxMessage.provider_id == report.provider_id).limit(1)
     )
     if row is None:
+        keep_early(session, report, now)
         return False
+    _move(session, row, report, now)
+    return True
+
+
+def _move(session: Session, row: OutboxMessage, report: DeliveryReport, now: datetime) -> None:
+    """A report moves a row forward only: a late `sent` never undoes `delivered`."""
     if report.status in FINAL_FAILURES:
         if row.status != OutboxStatus.DELIVERED:
             row.status = report.status
@@ -194,8 +241,59 @@ def apply_report(session: Session, report: DeliveryReport, now: datetime) -> boo
             row.status = report.status
             if report.status in (OutboxStatus.SENT, OutboxStatus.DELIVERED) and row.sent_at is None:
                 row.sent_at = now
-    if report.opted_out:
-        contact = session.get(Contact, row.contact_id)
-        if contact is not None:
-            contact.seeker.opted_out = True
-    return True
+    if report.opted_out:  # Twilio 21610: this number said STOP; the seeker's other channels not
+        stop_contacts(session, [row.contact_id], ContactStop.STOP)
+
+
+def _later(report: DeliveryReport, kept: EarlyReport) -> bool:
+    """Whether a report says more than the one kept (the same order `_move` follows)."""
+    if kept.status == OutboxStatus.DELIVERED:
+        return False
+    if report.status in FINAL_FAILURES or report.status == OutboxStatus.DELIVERED:
+        return True
+    if kept.status in FINAL_FAILURES:
+        return False
+    return STATUS_RANK.get(report.status, -1) > STATUS_RANK.get(kept.status, -1)
+
+
+def keep_early(session: Session, report: DeliveryReport, now: datetime) -> None:
+    """Keep a report whose message has no provider id yet; the furthest state wins."""
+    values = {
+        "provider_id": report.provider_id,
+        "status": report.status,
+        "error": report.error,
+        "opted_out": report.opted_out,
+        "received_at": now,
+    }
+    if insert_new(session, EarlyReport, values, ["provider_id"]):
+        return
+    kept = session.get(EarlyReport, report.provider_id, with_for_update=True)
+    if kept is None:  # applied meanwhile; that row has its id now
+        apply_report(session, report, now)
+        return
+    if _later(report, kept):
+        kept.status, kept.error = report.status, report.error
+    kept.opted_out = kept.opted_out or report.opted_out
+
+
+def apply_early_reports(
+    session: Session, now: datetime, provider_ids: Sequence[str] | None = None
+) -> int:
+    """Apply kept reports whose message now has its provider id (these ids, or any); count."""
+    query = select(EarlyReport, OutboxMessage).join(
+        OutboxMessage, OutboxMessage.provider_id == EarlyReport.provider_id
+    )
+    if provider_ids is not None:
+        query = query.where(EarlyReport.provider_id.in_(provider_ids))
+    applied = 0
+    for kept, row in session.execute(query.with_for_update(of=EarlyReport, skip_locked=True)):
+        report = DeliveryReport(kept.provider_id, kept.status, kept.error, kept.opted_out)
+        _move(session, row, report, now)
+        session.delete(kept)
+        applied += 1
+    if provider_ids is None:
+        session.execute(
+            delete(EarlyReport).where(EarlyReport.received_at < now - EARLY_REPORT_KEPT)
+        )
+    session.flush()
+    return applied

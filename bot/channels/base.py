@@ -23,6 +23,11 @@ def printable(text: str) -> str:
     )
 
 
+# The kind of an inbound event saying the seeker left this chat (a WeChat unfollow): only this
+# contact stops getting messages, not the seeker (notify/outbox.py has the rule).
+LEFT = "left"
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     """One message from a seeker, as a channel received it."""

@@ -29,7 +29,14 @@ from bot.channels.base import InboundMessage
 from bot.inbox import Inbox
 from bot.settings import Settings, SettingsError
 from db.phones import BadPhone, mask_phone
-from notify.channel import Fail, OutgoingMessage, Retry, SendError, SendResult, StopContact
+from notify.channel import (
+    ContactSaidStop,
+    Fail,
+    OutgoingMessage,
+    Retry,
+    SendError,
+    SendResult,
+)
 from notify.outbox import DeliveryReport
 
 log = logging.getLogger(__name__)
@@ -113,8 +120,8 @@ def classify(error: Exception, retry_after: float | None = None) -> SendError:
     status = getattr(error, "status", None)
     code = getattr(error, "code", None)
     reason = f"twilio {status} code {code}: {getattr(error, 'msg', '') or error}"
-    if code == OPTED_OUT:
-        return StopContact(reason)
+    if code == OPTED_OUT:  # this number sent STOP to Twilio: only this contact stops
+        return ContactSaidStop(reason)
     if code in BAD_NUMBERS:
         return Fail(reason)
     if status == 429 or (isinstance(status, int) and status >= 500) or status is None:
@@ -273,13 +280,20 @@ class TwilioWebhooks:
         self.signed_form = self.signature.signed_form
         self.inbox = inbox
 
-    async def message(self, request: Request) -> Response:
-        """Store the seeker's message, answer Twilio at once, take the turn afterwards."""
+    async def checked_form(self, request: Request) -> FormData | Response:
+        """The form of a signed request of fair size, else the answer refusing it."""
         if await self.signature.oversized(request):
             return PlainTextResponse("too large", status_code=413)
         form = await self.signed_form(request)
         if form is None:
             return PlainTextResponse("bad signature", status_code=403)
+        return form
+
+    async def message(self, request: Request) -> Response:
+        """Store the seeker's message, answer Twilio at once, take the turn afterwards."""
+        form = await self.checked_form(request)
+        if isinstance(form, Response):
+            return form
         try:
             inbound = inbound_from_form(form)
             received = await self.inbox.store(inbound)
@@ -299,16 +313,13 @@ class TwilioWebhooks:
 
     async def status(self, request: Request) -> Response:
         """Move a sent message to sent / delivered / undelivered / failed."""
-        if await self.signature.oversized(request):
-            return PlainTextResponse("too large", status_code=413)
-        form = await self.signed_form(request)
-        if form is None:
-            return PlainTextResponse("bad signature", status_code=403)
+        form = await self.checked_form(request)
+        if isinstance(form, Response):
+            return form
         try:
             update = status_from_form(form)
         except BadForm as error:
             return PlainTextResponse(str(error), status_code=400)
-
         try:
             found = await self.inbox.report(update)
         except Exception:  # storage down: a 503 makes Twilio's retry worth something

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels.base import InboundMessage
+from bot.channels.base import LEFT, InboundMessage
 from bot.channels.wechat_crypto import BadMessage, SafeMode, signed
 from bot.channels.wechat_token import AccessTokens, fetcher
 from bot.inbox import Inbox
@@ -116,7 +116,8 @@ def inbound_from_xml(root: ElementTree.Element) -> InboundMessage | None:
         if event == "SCAN":
             return InboundMessage("wechat", sender, f"/start {key}", external_id, kind="command")
         if event == "unsubscribe":
-            return InboundMessage("wechat", sender, "STOP", external_id, kind="stop")
+            # Unfollowing is not STOP: this chat is gone, the seeker's texts go on.
+            return InboundMessage("wechat", sender, "(unfollowed)", external_id, kind=LEFT)
         if event == "LOCATION":
             lat, lon = _text(root, "Latitude"), _text(root, "Longitude")
             return _location(sender, lat, lon, external_id)

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from caseworker.dashboard import audit
-from caseworker.dashboard.web import PREFIX, admin, now, render, unit_of_work
+from caseworker.dashboard.web import PREFIX, admin, explain, now, render, unit_of_work
 from caseworker.staff import (
     LANGUAGES,
     Role,
@@ -81,7 +81,7 @@ async def staff_add(request: Request) -> Response:
             )
             audit.record(session, me, "staff.add", staff.email, now(request), None, _account(staff))
     except StaffError as error:
-        return _staff_page(request, 400, problem_text=str(error), entered=entered)
+        return _staff_page(request, 400, problem_text=explain(request, error), entered=entered)
     return RedirectResponse(f"{PREFIX}/staff", status_code=303)
 
 
@@ -104,7 +104,7 @@ async def staff_active(request: Request) -> Response:
                 {"active": enable},
             )
     except StaffError as error:
-        return _staff_page(request, 400, problem_text=str(error))
+        return _staff_page(request, 400, problem_text=explain(request, error))
     return RedirectResponse(f"{PREFIX}/staff", status_code=303)
 
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from caseworker import broadcasting
 from caseworker.casework import CaseworkError
 from caseworker.dashboard import audit
-from caseworker.dashboard.web import PREFIX, context, me, now, render, unit_of_work
+from caseworker.dashboard.web import PREFIX, context, explain, me, now, render, unit_of_work
 from db.models import Broadcast, JobFair, OutboxStatus
 from notify import broadcasts
 from reference import load_reference
@@ -52,7 +52,7 @@ async def _composed(request: Request) -> Composed:
 def _draft(request: Request, composed: Composed) -> broadcasting.Draft:
     """Check the form; a CaseworkError says what to change."""
     if composed.fair_id and not composed.fair_id.isdigit():
-        raise CaseworkError("Choose a fair from the list.")
+        raise CaseworkError("Choose a fair from the list.", "choose_fair")
     with unit_of_work(request) as session:
         return broadcasting.draft(
             session,
@@ -109,7 +109,7 @@ async def preview(request: Request) -> Response:
 
         shown = await anyio.to_thread.run_sync(look)
     except CaseworkError as error:
-        return _compose_page(request, composed, 400, problem_text=str(error))
+        return _compose_page(request, composed, 400, problem_text=explain(request, error))
     zone = ZoneInfo(context(request).settings.notify.timezone)
     goes = f"{shown.goes_at.astimezone(zone):%Y-%m-%d %H:%M}"
     return _compose_page(request, composed, shown=shown, goes=goes)
@@ -122,7 +122,7 @@ async def send(request: Request) -> Response:
     try:
         chosen = _draft(request, composed)
     except CaseworkError as error:
-        return _compose_page(request, composed, 400, problem_text=str(error))
+        return _compose_page(request, composed, 400, problem_text=explain(request, error))
     with unit_of_work(request) as session:
         broadcast = broadcasting.start(session, chosen, now(request))
         audit.record(

@@ -12,7 +12,16 @@ from starlette.routing import Route
 
 from caseworker.casework import CaseworkError
 from caseworker.dashboard import audit
-from caseworker.dashboard.web import PREFIX, context, me, now, render, unit_of_work
+from caseworker.dashboard.web import (
+    PREFIX,
+    context,
+    explain,
+    me,
+    now,
+    page_number,
+    render,
+    unit_of_work,
+)
 from caseworker.fairs import (
     FairForm,
     fair_people,
@@ -27,8 +36,8 @@ from notify.fairs import fair_link
 from reference import load_reference
 
 FIELDS = ("name", "starts", "venue", "district")
-# A fair may have thousands of subscribers: the page lists the first (those coming first).
-PEOPLE_SHOWN = 200
+# A fair may have thousands of subscribers: the page lists them 50 at a time, coming first.
+PEOPLE_SHOWN = 50
 
 
 def _timezone(request: Request) -> str:
@@ -79,8 +88,10 @@ def fair_page(request: Request, status: int = 200, **values: Any) -> Response:
         fair = session.get(JobFair, fair_id)
         if fair is None:
             return render(request, "message.html", 404, message="not_found")
-        people = fair_people(session, fair_id, PEOPLE_SHOWN)
         subscribers, coming = fair_totals(session, fair_id).get(fair_id, (0, 0))
+        pages = max(1, -(-subscribers // PEOPLE_SHOWN))
+        page = min(page_number(request), pages)
+        people = fair_people(session, fair_id, PEOPLE_SHOWN, (page - 1) * PEOPLE_SHOWN)
         stored = _fair_values(fair, timezone)
         when = fair_when(fair, timezone)
     username = bot_username(request)
@@ -95,6 +106,8 @@ def fair_page(request: Request, status: int = 200, **values: Any) -> Response:
         fair_name=stored["name"],
         when=when,
         people=people,
+        page=page,
+        pages=pages,
         subscribers=subscribers,
         coming=coming,
         link=fair_link(username, fair_id) if username else None,
@@ -132,8 +145,8 @@ async def save(request: Request) -> Response:
             saved_id = fair.id
     except CaseworkError as error:
         if fair_id is None:
-            return fairs_page(request, 400, entered=entered, problem_text=str(error))
-        return fair_page(request, 400, entered=entered, problem_text=str(error))
+            return fairs_page(request, 400, entered=entered, problem_text=explain(request, error))
+        return fair_page(request, 400, entered=entered, problem_text=explain(request, error))
     return RedirectResponse(f"{PREFIX}/fairs/{saved_id}?saved=1", status_code=303)
 
 

@@ -10,36 +10,45 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from caseworker.casework import CaseworkError, close, open_handoffs, reply
+from caseworker.casework import CaseworkError, close, open_handoffs, reply, waiting_count
 from caseworker.dashboard import audit
-from caseworker.dashboard.web import PREFIX, in_thread, me, now, render, unit_of_work
+from caseworker.dashboard.web import (
+    PREFIX,
+    explain,
+    in_thread,
+    me,
+    now,
+    page_number,
+    render,
+    unit_of_work,
+)
 from caseworker.seekers import seeker_story
 from db.models import Handoff, Seeker
 
 LAST_MESSAGES = 20
 POLL_SECONDS = 5
+PER_PAGE = 50
+
+
+def _waiting(request: Request) -> dict[str, Any]:
+    """One page of the waiting list, oldest first, with how many wait in all."""
+    with unit_of_work(request) as session:
+        count = waiting_count(session)
+        pages = max(1, -(-count // PER_PAGE))
+        page = min(page_number(request), pages)
+        waiting = open_handoffs(session, PER_PAGE, (page - 1) * PER_PAGE)
+    return {"waiting": waiting, "count": count, "page": page, "pages": pages, "poll": POLL_SECONDS}
 
 
 def waiting_list(request: Request) -> Response:
     """The waiting list alone (htmx polls it so new handoffs appear without a reload)."""
-    with unit_of_work(request) as session:
-        waiting = open_handoffs(session)
-    return render(request, "handoffs_waiting.html", waiting=waiting, poll=POLL_SECONDS)
+    return render(request, "handoffs_waiting.html", **_waiting(request))
 
 
 def handoffs_page(request: Request) -> Response:
-    """Everyone waiting for a person, oldest first."""
-    with unit_of_work(request) as session:
-        waiting = open_handoffs(session)
+    """Everyone waiting for a person, oldest first, 50 a page."""
     closed = request.query_params.get("closed") == "1"
-    return render(
-        request,
-        "handoffs.html",
-        title="handoffs",
-        waiting=waiting,
-        poll=POLL_SECONDS,
-        closed=closed,
-    )
+    return render(request, "handoffs.html", title="handoffs", closed=closed, **_waiting(request))
 
 
 def _conversation(request: Request, status: int = 200, **values: Any) -> Response:
@@ -101,7 +110,7 @@ def _send_reply(request: Request, text: str) -> Response:
                 {"text": " ".join(text.split())},
             )
     except CaseworkError as error:
-        return _conversation(request, 400, problem_text=str(error), typed=text)
+        return _conversation(request, 400, problem_text=explain(request, error), typed=text)
     return RedirectResponse(f"{PREFIX}/handoffs/{seeker_id}?sent=1", status_code=303)
 
 
@@ -125,7 +134,7 @@ def close_request(request: Request) -> Response:
                 {"status": "closed"},
             )
     except CaseworkError as error:
-        return _conversation(request, 400, problem_text=str(error))
+        return _conversation(request, 400, problem_text=explain(request, error))
     return RedirectResponse(f"{PREFIX}/handoffs?closed=1", status_code=303)
 
 

@@ -11,7 +11,17 @@ from starlette.routing import Route
 
 from caseworker.casework import CaseworkError
 from caseworker.dashboard import audit
-from caseworker.dashboard.web import PREFIX, me, now, render, unit_of_work
+from caseworker.dashboard.web import (
+    PREFIX,
+    explain,
+    language,
+    me,
+    now,
+    page_number,
+    render,
+    unit_of_work,
+)
+from caseworker.dashboard.words import problem, word
 from caseworker.jobs import (
     POST_FIELDS,
     JobFilter,
@@ -19,23 +29,14 @@ from caseworker.jobs import (
     find_posts,
     import_posts,
     post_fields,
-    report_lines,
     save_post,
 )
-from db.job_import import STATUSES
+from db.job_import import STATUSES, ImportReport
 from db.models import JobPost
 from reference import load_reference
 
 # A CSV larger than this is refused before it is read (the guard allows 8 MB bodies in all).
 MAX_CSV_BYTES = 4 * 1024 * 1024
-
-
-def page_number(request: Request) -> int:
-    """The ?page= number, 1 when missing or not a number."""
-    try:
-        return max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def _choices() -> dict[str, Any]:
@@ -133,7 +134,7 @@ async def save_job(request: Request) -> Response:
             audit.record(session, staff, action, post.code, now(request), before, post_fields(post))
             code = post.code
     except CaseworkError as error:
-        return _form(request, post_id, entered, 400, problem_text=str(error))
+        return _form(request, post_id, entered, 400, problem_text=explain(request, error))
     return RedirectResponse(f"{PREFIX}/jobs?saved={code}", status_code=303)
 
 
@@ -154,9 +155,37 @@ async def close_job(request: Request) -> Response:
     return RedirectResponse(f"{PREFIX}/jobs?closed={code}", status_code=303)
 
 
+def _report_lines(lang: str, report: ImportReport) -> list[str]:
+    """The CLI's import report (caseworker.jobs.report_lines) in the staff member's words."""
+    if report.held_back:
+        head = word(lang, "import_held_back", rejected=len(report.rejected), held=report.held_back)
+    else:
+        head = word(
+            lang,
+            "import_done",
+            added=report.added,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=len(report.rejected),
+        )
+    return [
+        head,
+        *(
+            word(
+                lang,
+                "import_line",
+                line=row.line,
+                why=problem(lang, row.problem) if row.problem is not None else row.reason,
+            )
+            for row in report.rejected
+        ),
+    ]
+
+
 async def import_jobs_csv(request: Request) -> Response:
     """Import an uploaded CSV whole, or nothing of it, with the CLI's row-by-row report."""
     staff = me(request)
+    lang = language(request)
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -178,8 +207,9 @@ async def import_jobs_csv(request: Request) -> Response:
                     {"added": report.added, "updated": report.updated},
                 )
     except CaseworkError as error:
-        return _list(request, 400, report=[str(error)], report_ok=False)
-    lines = report_lines(report)
+        why = word(lang, "nothing_imported", why=explain(request, error))
+        return _list(request, 400, report=[why], report_ok=False)
+    lines = _report_lines(lang, report)
     return _list(
         request, 400 if report.rejected else 200, report=lines, report_ok=not report.rejected
     )

@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from caseworker.dashboard.visit import Visit
-from caseworker.dashboard.words import from_accept_language, word
+from caseworker.dashboard.words import from_accept_language, problem, word
 from caseworker.tryit import Conversations
+from db.problems import Problem
 from db.session import transaction
 
 T = TypeVar("T")
@@ -123,11 +124,24 @@ def language(request: Request) -> str:
     )
 
 
+def explain(request: Request, error: Problem) -> str:
+    """What is wrong with a request, in the staff member's language and words."""
+    return problem(language(request), error)
+
+
 @contextmanager
 def unit_of_work(request: Request) -> Iterator[Session]:
     """One transaction on the Jobline database."""
     with transaction(context(request).sessions) as session:
         yield session
+
+
+def page_number(request: Request) -> int:
+    """The ?page= number, 1 when missing or not a number."""
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
 
 
 def now(request: Request) -> datetime:

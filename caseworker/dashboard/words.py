@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from db.problems import Problem
+
 WORDS_DIR = Path(__file__).resolve().parent / "words"
 LANGUAGES = ("zh", "en")
 
@@ -40,3 +42,11 @@ def from_accept_language(header: str) -> str:
         if primary in LANGUAGES and quality > 0:
             ranked.append((-quality, position, primary))
     return min(ranked)[2] if ranked else "zh"
+
+
+def problem(language: str, error: Problem) -> str:
+    """What is wrong, in the staff member's words: `problem_<key>`, a column by its human name."""
+    values = dict(error.values)
+    if "field" in values:
+        values["field"] = word(language, f"field_{values['field']}")
+    return word(language, f"problem_{error.key}", **values)

@@ -10,9 +10,9 @@ from bot.channels.base import InboundMessage
 from bot.channels.telegram import inbound_from_update
 from bot.conversation import Jobline
 from bot.database import Database
-from bot.extras import parse_command, parse_kind
 from db.models import OutboxMessage
 from flows.nearby import km_text
+from nlu.kinds import parse_command, parse_kind
 from nlu.parse import Parse
 from nlu.understand import Understander
 from notify.fairs import fair_link

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -134,3 +135,16 @@ def test_wrong_token_means_fail(api: FakeBotApi) -> None:
     bot = Bot("999:wrong", base_url=f"{api.base_url}/bot")
     error = send_error(api, question(), bot)
     assert error.action == "fail"
+
+
+def test_the_token_never_reaches_the_logs(
+    api: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # the level `jobline run` logs at (bot/logs.py)
+    send(api, question())  # httpx logs each request's URL at INFO, and it holds the token
+    api.blocked.add(str(CHAT))
+    error = send_error(api, question())
+    logging.getLogger("notify.dispatcher").warning("send failed: %s", error.reason)
+    assert caplog.records  # something was logged, and none of it is the token
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+    assert TOKEN not in caplog.text and TOKEN not in error.reason

@@ -199,10 +199,15 @@ def test_location_far_from_every_post_still_lists_the_nearest(telegram: Telegram
     assert answer.splitlines()[1].startswith("1 Road cleaner, Mudanjiang")
 
 
-def test_group_chat_is_ignored(telegram: Telegram, database: Database) -> None:
-    update = text("hello")
-    update["message"]["chat"] = {"id": -100123, "type": "group", "title": "Family"}
-    assert telegram.post(update) == 200
+def test_groups_and_channels_are_ignored(telegram: Telegram, database: Database) -> None:
+    for kind in ("group", "supergroup", "channel"):
+        update = text("hello")
+        update["message"]["chat"] = {"id": -100123, "type": kind, "title": "Family"}
+        assert telegram.post(update) == 200, kind
+    post = text("news")
+    post["channel_post"] = post.pop("message")
+    post["channel_post"]["chat"] = {"id": -100456, "type": "channel", "title": "Jobs"}
+    assert telegram.post(post) == 200
     assert stored_messages(database) == 0
 
 

@@ -12,10 +12,10 @@ from bot.app import Runtime, create_app
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
 from bot.database import Database
-from bot.extras import parse_command
 from bot.lookup import StoreLookup
 from bot.settings import Settings
 from db.models import Message, OutboxMessage
+from nlu.kinds import parse_command
 from nlu.parse import Parse
 from tests.conftest import Clock
 

@@ -31,7 +31,7 @@ from bot.channels.wechat_crypto import SafeMode, signature
 from bot.conversation import Jobline
 from bot.database import Database
 from bot.settings import Settings, load_settings
-from db.models import Contact, JobFair, Message, OutboxMessage, Seeker
+from db.models import Contact, ContactStop, JobFair, Message, OutboxMessage, Seeker
 from db.session import transaction
 from notify import broadcasts, outbox
 from notify.dispatcher import Dispatcher
@@ -216,9 +216,17 @@ def test_events_subscribe_menu_click_location_unsubscribe(
     before = len(replies(database))
     assert wechat.event("LOCATION", Latitude="45.7580", Longitude="126.6200", Precision="30") == 200
     assert len(replies(database)) > before
+    before = len(replies(database))
     assert wechat.event("unsubscribe") == 200
+    assert len(replies(database)) == before  # nobody is there to read an answer
     with database.sessions() as session:
-        assert session.scalars(select(Seeker)).one().opted_out
+        contact = session.scalars(select(Contact)).one()
+        # Unfollowing stops this chat, not the seeker (their texts go on).
+        assert contact.stopped == ContactStop.BLOCKED and not contact.seeker.opted_out
+    assert wechat.event("subscribe") == 200  # following again makes the chat reachable
+    assert len(replies(database)) == before + 1
+    with database.sessions() as session:
+        assert session.scalars(select(Contact)).one().stopped is None
 
 
 def test_a_poster_qr_code_opens_its_fair(wechat: WeChat, database: Database) -> None:
@@ -350,7 +358,8 @@ def test_unsubscribed_stops_the_contact(
     deliver(settings, database, clock)
     assert statuses(database)[-1][0] == "failed"
     with database.sessions() as session:
-        assert session.scalars(select(Seeker)).one().opted_out
+        contact = session.scalars(select(Contact)).one()
+        assert contact.stopped == ContactStop.BLOCKED and not contact.seeker.opted_out
 
 
 def test_the_menu_offers_the_text_menus_numbers() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from bot.conversation import Jobline
@@ -12,16 +14,12 @@ from db.models import OutboxMessage, Seeker
 from db.session import transaction
 from tests.conftest import Clock
 from tests.conftest import Seeker as Texter
-from tests.fakes.seekers import REFERENCE, register
+from tests.fakes.seekers import apply_for, register
 
 
 def apply(texter: Texter) -> str:
     register(texter)
-    texter.send("jobs")
-    texter.send("2")
-    found = REFERENCE.search(texter.says("1"))
-    assert found is not None
-    return found.group(1)
+    return apply_for(texter, "2")
 
 
 def test_the_board_has_a_column_per_stage_and_leaves_out_test_seekers(
@@ -66,3 +64,28 @@ def test_a_test_seeker_talks_to_jobline_on_the_phone_screen(
     assert seekers == 2  # the console phone found its test seeker; no new seeker
     assert screen[0].direction == "in" and screen[0].text == "hello"
     assert "\n".join(line.text for line in screen[1:]) == answer and delivered == len(screen) - 1
+
+
+def test_each_column_of_the_board_pages_by_itself(
+    jobline: Jobline, database: Database, clock: Clock
+) -> None:
+    references = [apply(Texter(jobline, f"+86139000001{n:02d}")) for n in range(5)]
+    with transaction(database.sessions) as session:
+        for minutes, reference in enumerate(references):
+            set_stage(session, reference, "seen", clock.now + timedelta(minutes=minutes))
+        pretend = new_test_seeker(session, "en", clock.now).phone
+    assert pretend is not None
+    hidden = apply(Texter(jobline, pretend))
+    with transaction(database.sessions) as session:
+        set_stage(session, hidden, "seen", clock.now + timedelta(hours=1))
+    with database.sessions() as session:
+        pages = [board(session, 2, {"seen": page}) for page in (1, 2, 3, 99)]
+    seen = [[card.reference for card in columns[1].cards] for columns in pages]
+    newest = references[::-1]
+    assert seen == [newest[:2], newest[2:4], newest[4:], newest[4:]]  # 99 is the last page
+    assert [(columns[1].page, columns[1].pages, columns[1].total) for columns in pages] == [
+        (1, 3, 5),
+        (2, 3, 5),
+        (3, 3, 5),
+        (3, 3, 5),
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -89,3 +89,22 @@ def test_the_poster_qr_code_holds_the_deep_link() -> None:
     assert link == "https://t.me/jobline_test_bot?start=fair_7"
     svg = poster_qr_svg(link)
     assert svg.startswith("<svg") and "<path" in svg and link in svg
+
+
+def test_a_fairs_people_come_a_page_at_a_time_in_order(database: Database) -> None:
+    fair_id = save(database, FORM)
+    add_seekers(database.sessions, 7)
+    with transaction(database.sessions) as session:
+        seekers = list(session.scalars(select(Seeker).order_by(Seeker.id)))
+        seekers[0].is_test = True
+        for number, seeker in enumerate(seekers):
+            joined = NOW + timedelta(minutes=10 - number)  # the later seekers joined earlier
+            session.add(
+                FairSubscription(
+                    seeker_id=seeker.id, fair_id=fair_id, attending=number == 5, created_at=joined
+                )
+            )
+    with database.sessions() as session:
+        pages = [fair_people(session, fair_id, 2, offset) for offset in (0, 2, 4, 6)]
+    phones = [[person.phone[-1:] for person in page if person.phone] for page in pages]
+    assert phones == [["5", "6"], ["4", "3"], ["2", "1"], []]  # coming first; no test seeker

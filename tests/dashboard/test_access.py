@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
 from bot.database import Database
+from bot.settings import Settings
 from caseworker.dashboard.guard import PUBLIC
 from caseworker.staff import disable_staff, set_password
-from db.models import AuditEntry, Staff
+from db.models import AuditEntry, LoginFailure, Staff
 from db.session import transaction
 from tests.conftest import Clock
 from tests.dashboard.conftest import ADMIN, CASEWORKER, PASSWORD, form_token, signed_in
@@ -241,3 +242,22 @@ def test_a_too_large_change_is_refused(client: TestClient) -> None:
     signed_in(client)
     answer = client.post("/dashboard/language", content=b"x" * (9 * 1024 * 1024))
     assert answer.status_code == 413
+
+
+def test_failures_count_across_app_processes(
+    client: TestClient, dashboard_settings: Settings, dashboard_database: Database
+) -> None:
+    from bot.runtime import build_runtime
+
+    second_app = build_runtime(dashboard_settings, dashboard_database)
+    other = TestClient(second_app, follow_redirects=False)
+    for number in range(5):  # the failures alternate between two apps on one database
+        each = client if number % 2 else other
+        wrong = {"email": ADMIN, "password": "x" * 9, "csrf": form_token(each)}
+        answer = each.post("/dashboard/login", data=wrong)
+        assert answer.status_code == (401 if number < 4 else 429)  # the fifth refuses it
+    for each in (client, other):
+        assert signed_in_fails(each, ADMIN)
+    with dashboard_database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(LoginFailure)) == 5
+    other.close()

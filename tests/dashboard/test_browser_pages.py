@@ -141,7 +141,7 @@ def test_create_a_job(admin_page: Page, live: Live) -> None:
     page.get_by_label("Hours", exact=True).fill("Daily 6-14")
     page.get_by_label("Suits", exact=True).fill("Anyone strong")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("alert")).to_contain_text("pay_yuan_month must be yuan a month")
+    expect(page.get_by_role("alert")).to_contain_text("Pay (yuan a month): write yuan a month")
     page.get_by_label("Pay (yuan a month)").fill("2400")
     screenshot(page, "job-form")
     page.get_by_role("button", name="Save").click()
@@ -165,7 +165,7 @@ def test_a_csv_with_bad_rows_imports_nothing(admin_page: Page, live: Live, tmp_p
     page.get_by_role("button", name="Upload").click()
     report = page.get_by_role("alert")
     expect(report).to_contain_text("Nothing imported: 1 rejected, 1 good rows held back.")
-    expect(report).to_contain_text("line 3: unknown place 'Atlantis'")
+    expect(report).to_contain_text("Line 3: There is no place called “Atlantis”.")
     screenshot(page, "jobs-bad-csv")
     with live.database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(JobPost)) == before

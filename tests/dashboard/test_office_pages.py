@@ -97,7 +97,7 @@ def test_answer_and_close_a_handoff(
     again = client.post(
         f"/dashboard/handoffs/{seeker.id}/reply", data={"reply": "hello?", "csrf": token}
     )
-    assert again.status_code == 400 and "no open request for a person" in again.text
+    assert again.status_code == 400 and "This seeker is not waiting for a person now." in again.text
     assert client.get("/dashboard/handoffs/999999").status_code == 404
 
 
@@ -183,3 +183,20 @@ def test_a_seeker_page_shows_profile_applications_and_the_conversation(
     assert "You are registered" in page.text and "&lt;img src=x onerror=alert(1)&gt;" in page.text
     assert XSS not in page.text
     assert client.get("/dashboard/seekers/424242").status_code == 404
+
+
+def test_the_overview_leaves_out_a_test_seeker_waiting_for_a_person(
+    app: Starlette, dashboard_database: Database
+) -> None:
+    jobline = app.state.runtime.jobline
+    with transaction(dashboard_database.sessions) as session:
+        pretend = new_test_seeker(session, "en", utcnow()).phone
+    assert pretend is not None
+    ask_for_a_person(jobline, pretend, channel="console")
+    with dashboard_database.sessions() as session:
+        assert figures(session, utcnow(), "Asia/Harbin").handoffs_waiting == 0
+        assert session.scalar(select(Handoff.status)) == "open"  # it waits, but is not counted
+    ask_for_a_person(jobline, "+8613800000001")
+    with dashboard_database.sessions() as session:
+        found = figures(session, utcnow(), "Asia/Harbin")
+    assert found.handoffs_waiting == 1 and found.oldest_wait is not None

@@ -106,7 +106,7 @@ def test_a_bad_post_is_refused_on_the_page_and_nothing_stored(
     before = count(dashboard_database, JobPost)
     answer = post(client, "/dashboard/jobs/new", **{**POST, "place": "Atlantis"})
     assert answer.status_code == 400
-    assert "unknown place &#39;Atlantis&#39;" in answer.text
+    assert "There is no place called “Atlantis”." in answer.text
     assert 'value="Goose keeper"' in answer.text  # what was typed stays in the form
     assert count(dashboard_database, JobPost) == before and actions(dashboard_database) == []
 
@@ -124,7 +124,7 @@ def test_a_csv_with_bad_rows_imports_nothing_and_says_why(
     )
     assert answer.status_code == 400
     assert "Nothing imported: 1 rejected, 1 good rows held back." in answer.text
-    assert "line 3: unknown place &#39;Atlantis&#39;" in answer.text
+    assert "Line 3: There is no place called “Atlantis”." in answer.text
     assert count(dashboard_database, JobPost) == before
     good = BAD_CSV.replace(b"Atlantis", b"Gannan").replace(b"GN-2", b"GN-3")
     answer = client.post(
@@ -148,7 +148,9 @@ def test_a_fair_in_the_past_is_refused_then_one_is_added_and_changed(
     before = count(dashboard_database, JobFair)
     fair = {"name": "Daoli Fair", "venue": "Daoli Hall", "district": "Daoli"}
     past = post(client, "/dashboard/fairs", starts="2020-05-01T09:00", **fair)
-    assert past.status_code == 400 and "is in the past; a fair must start later" in past.text
+    assert (
+        past.status_code == 400 and "is in the past. A fair must start later than now." in past.text
+    )
     assert count(dashboard_database, JobFair) == before
     added = post(client, "/dashboard/fairs", starts="2099-05-01T09:00", **fair)
     assert added.status_code == 303
@@ -261,7 +263,7 @@ def test_moving_an_application_texts_the_seeker_once(
     page = client.get(moved.headers["location"]).text
     assert f"{reference} is now at Interview." in page
     wrong = post(client, f"/dashboard/applications/{reference}/stage", stage="promoted")
-    assert wrong.status_code == 400 and "unknown stage" in wrong.text
+    assert wrong.status_code == 400 and "is not a stage. Pick one from the list." in wrong.text
     assert count(dashboard_database, OutboxMessage) == before + 1
     assert actions(dashboard_database) == ["application.stage"]
 

@@ -51,6 +51,38 @@ ANSWERS: dict[str, tuple[int, str, bytes]] = {
             }
         ).encode(),
     ),
+    # Rasa sure of a job search whatever the words (as it was of "a table for 3 at olive garden").
+    "sure_find_jobs": (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                "intent": {"name": "find_jobs", "confidence": 0.9},
+                "entities": [],
+                "intent_ranking": [
+                    {"name": "find_jobs", "confidence": 0.9},
+                    {"name": "register", "confidence": 0.06},
+                    "garbage",
+                    {"name": "greet", "confidence": "high"},
+                ],
+            }
+        ).encode(),
+    ),
+    # Rasa torn between two intents.
+    "torn": (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                "intent": {"name": "find_jobs", "confidence": 0.55},
+                "entities": [],
+                "intent_ranking": [
+                    {"name": "find_jobs", "confidence": 0.55},
+                    {"name": "register", "confidence": 0.41},
+                ],
+            }
+        ).encode(),
+    ),
     "server_error": (500, "text/plain", b"Internal Server Error"),
     "truncated": (200, "application/json", b'{"intent": {"name": "find_j'),
 }

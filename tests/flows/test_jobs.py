@@ -5,16 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select, update
 
-from bot.conversation import Jobline
-from bot.database import Database
-from bot.settings import Settings
-from db.models import Application, JobPost
 from nlu.keywords import fast_path
 from nlu.parse import Entity, Parse
 from nlu.understand import Understander
-from tests.conftest import Clock, Seeker
+from tests.conftest import Clock
+from tests.fakes.engine import EngineSeeker
 from tests.fakes.seekers import REFERENCE, register
 
 
@@ -56,17 +52,14 @@ class RasaLike(Understander):
 
 
 @pytest.fixture
-def talker(settings: Settings, database: Database, clock: Clock) -> Seeker:
+def talker(clock: Clock) -> EngineSeeker:
     """A seeker whose free text is understood as Rasa would."""
-    return Seeker(Jobline(settings, database.sessions, understander=RasaLike(), clock=clock))
+    return EngineSeeker(clock, understander=RasaLike())
 
 
-def applications(database: Database) -> list[Application]:
-    with database.sessions() as session:
-        return list(session.scalars(select(Application)))
-
-
-def test_registered_seeker_sees_jobs_in_their_district_three_at_a_time(seeker: Seeker) -> None:
+def test_registered_seeker_sees_jobs_in_their_district_three_at_a_time(
+    seeker: EngineSeeker,
+) -> None:
     register(seeker)
     first = seeker.says("jobs")
     assert first.startswith("Jobs in Daoli (1-3 of 5):")
@@ -80,7 +73,7 @@ def test_registered_seeker_sees_jobs_in_their_district_three_at_a_time(seeker: S
     assert "That is all the jobs" in seeker.says("more")
 
 
-def test_a_number_shows_the_details_and_offers_to_apply(seeker: Seeker) -> None:
+def test_a_number_shows_the_details_and_offers_to_apply(seeker: EngineSeeker) -> None:
     register(seeker)
     seeker.send("jobs")
     details = seeker.says("2")
@@ -95,7 +88,7 @@ def test_a_number_shows_the_details_and_offers_to_apply(seeker: Seeker) -> None:
 
 
 def test_apply_in_one_step_gets_a_reference_and_never_twice(
-    seeker: Seeker, database: Database, clock: Clock
+    seeker: EngineSeeker, clock: Clock
 ) -> None:
     register(seeker)
     seeker.send("jobs")
@@ -104,17 +97,17 @@ def test_apply_in_one_step_gets_a_reference_and_never_twice(
     assert "Done, Wang Lei. You applied for Community security guard at Daoli Street" in done
     found = REFERENCE.search(done)
     assert found is not None
-    stored = applications(database)
+    stored = seeker.store.applied
     assert [(a.reference, a.stage) for a in stored] == [(found.group(1), "submitted")]
     clock.advance(hours=20)  # the next day in Harbin
     seeker.send("2")
     again = seeker.says("1")
     assert "You already applied for Community security guard on 2 Dec" in again
     assert found.group(1) in again
-    assert len(applications(database)) == 1
+    assert len(seeker.store.applied) == 1
 
 
-def test_a_number_not_on_the_list(seeker: Seeker) -> None:
+def test_a_number_not_on_the_list(seeker: EngineSeeker) -> None:
     register(seeker)
     seeker.send("jobs")
     assert "no job 7 on this list. Reply 1 to 3" in seeker.says("7")
@@ -124,34 +117,25 @@ def test_a_number_not_on_the_list(seeker: Seeker) -> None:
     assert "Reply 9 to talk to a person" in seeker.says("5")
 
 
-def test_a_withdrawn_job(seeker: Seeker, database: Database) -> None:
+def test_a_withdrawn_job(seeker: EngineSeeker) -> None:
     register(seeker)
     seeker.send("jobs")
-    with database.sessions() as session, session.begin():
-        session.execute(
-            update(JobPost).where(JobPost.code == "HRB-SECURITY-1").values(status="withdrawn")
-        )
+    seeker.store.withdraw("HRB-SECURITY-1")
     assert "no longer open" in seeker.says("2")
     # Withdrawn between seeing it and applying.
     assert seeker.says("3").startswith("Green space worker")
-    with database.sessions() as session, session.begin():
-        session.execute(
-            update(JobPost).where(JobPost.code == "HRB-GREEN-1").values(status="withdrawn")
-        )
+    seeker.store.withdraw("HRB-GREEN-1")
     assert "no longer open" in seeker.says("1")
-    assert applications(database) == []
+    assert seeker.store.applied == []
     # A page shown after a post is withdrawn leaves it out.
-    with database.sessions() as session, session.begin():
-        session.execute(
-            update(JobPost).where(JobPost.code == "HRB-CARWASH-1").values(status="withdrawn")
-        )
+    seeker.store.withdraw("HRB-CARWASH-1")
     page = seeker.says("more")
     assert "Waterless car washer" not in page and "\n2 Vegetable delivery driver" in page
     assert "(1-2 of 2)" in seeker.says("jobs")
 
 
 def test_unregistered_seeker_searches_then_registers_to_apply_and_comes_back(
-    seeker: Seeker, database: Database
+    seeker: EngineSeeker,
 ) -> None:
     assert "Which district or county" in seeker.says("jobs")
     assert seeker.says("daoli").startswith("Jobs in Daoli (1-3 of 5)")
@@ -164,17 +148,17 @@ def test_unregistered_seeker_searches_then_registers_to_apply_and_comes_back(
     assert finished[1].startswith("Community security guard") and "Reply 1 to apply" in finished[1]
     assert len(finished) == 2
     assert REFERENCE.search(seeker.says("1")) is not None
-    assert len(applications(database)) == 1
+    assert len(seeker.store.applied) == 1
 
 
-def test_place_and_kind_named_with_no_jobs_widens_to_the_city(talker: Seeker) -> None:
+def test_place_and_kind_named_with_no_jobs_widens_to_the_city(talker: EngineSeeker) -> None:
     answer = talker.says("cleaning jobs in daoli")
     assert answer.startswith("No cleaning jobs in Daoli now. Cleaning jobs in all of Harbin")
     assert "Road cleaner, Nangang, 1,700 yuan a month (public job)" in answer
     assert "Community cleaner" in answer and "Breakfast" not in answer
 
 
-def test_place_and_kind_read_from_the_words_when_rasa_has_no_entities(talker: Seeker) -> None:
+def test_place_and_kind_read_from_the_words_when_rasa_has_no_entities(talker: EngineSeeker) -> None:
     answer = talker.says("security jobs in nangang")
     assert answer.startswith("No security guard jobs in Nangang now. Security guard jobs in all")
     assert "Community security guard, Daoli" in answer
@@ -182,7 +166,7 @@ def test_place_and_kind_read_from_the_words_when_rasa_has_no_entities(talker: Se
     assert county.startswith("Jobs in Fuyu (1-1 of 1)") and "Cattle farm worker" in county
 
 
-def test_a_place_nobody_knows_gets_suggestions(talker: Seeker) -> None:
+def test_a_place_nobody_knows_gets_suggestions(talker: EngineSeeker) -> None:
     answer = talker.says("jobs in atlantis")
     assert "Sorry, I do not know atlantis. Did you mean:" in answer
     assert "Send the name, like Daoli" in answer
@@ -190,7 +174,7 @@ def test_a_place_nobody_knows_gets_suggestions(talker: Seeker) -> None:
     assert talker.says("mudanjang").startswith("Jobs in Mudanjiang (1-1 of 1)")
 
 
-def test_a_city_and_its_districts_and_a_kind_of_work_nowhere(talker: Seeker) -> None:
+def test_a_city_and_its_districts_and_a_kind_of_work_nowhere(talker: EngineSeeker) -> None:
     talker.send("jobs")
     harbin = talker.says("harbin")
     assert harbin.startswith("Jobs in Harbin (1-3 of 8)")
@@ -198,7 +182,7 @@ def test_a_city_and_its_districts_and_a_kind_of_work_nowhere(talker: Seeker) -> 
     assert "Sorry, there are no driver jobs in Heilongjiang now" in nothing
 
 
-def test_jobs_near_me_widens_district_city_province_and_says_so(talker: Seeker) -> None:
+def test_jobs_near_me_widens_district_city_province_and_says_so(talker: EngineSeeker) -> None:
     city = talker.says("cleaning jobs in songbei")
     assert city.startswith(
         "No cleaning jobs in Songbei now. Cleaning jobs in all of Harbin (1-2 of 2)"
@@ -210,17 +194,16 @@ def test_jobs_near_me_widens_district_city_province_and_says_so(talker: Seeker) 
     assert "Home care helper, Shuangyashan" in province
 
 
-def test_apply_by_name(talker: Seeker, database: Database) -> None:
+def test_apply_by_name(talker: EngineSeeker) -> None:
     register(talker)
     details = talker.says("apply for road cleaner")
     assert details.startswith("Road cleaner\nEmployer: Nangang Sanitation Team")
     assert REFERENCE.search(talker.says("1")) is not None
-    with database.sessions() as session:
-        job = session.scalar(select(JobPost).join(Application, Application.job_id == JobPost.id))
-        assert job is not None and job.code == "HRB-CLEAN-1"
+    [applied] = talker.store.applied
+    assert talker.store.posts[applied.job_id].code == "HRB-CLEAN-1"
 
 
-def test_apply_keyword_on_the_list_asks_for_the_number(seeker: Seeker) -> None:
+def test_apply_keyword_on_the_list_asks_for_the_number(seeker: EngineSeeker) -> None:
     register(seeker)
     seeker.send("jobs")
     assert "Reply its number" in seeker.says("apply")
@@ -228,24 +211,23 @@ def test_apply_keyword_on_the_list_asks_for_the_number(seeker: Seeker) -> None:
     assert "Your reference is" in seeker.says("apply")
 
 
-def test_references_avoid_look_alike_characters(database: Database) -> None:
-    from bot.lookup import REFERENCE_ALPHABET, StoreLookup
+def test_references_avoid_look_alike_characters() -> None:
+    from bot.lookup import REFERENCE_ALPHABET, random_reference
 
     assert not set("0O1I") & set(REFERENCE_ALPHABET)
-    with database.sessions() as session:
-        codes = {StoreLookup(session).new_reference() for _ in range(200)}
+    codes = {random_reference() for _ in range(200)}
     assert all(re.fullmatch(r"[A-HJ-NP-Z2-9]{4}", code) for code in codes)
     assert len(codes) > 190
 
 
-def test_a_new_kind_of_work_keeps_the_place_being_looked_at(talker: Seeker) -> None:
+def test_a_new_kind_of_work_keeps_the_place_being_looked_at(talker: EngineSeeker) -> None:
     talker.send("jobs")
     assert talker.says("nangang").startswith("Jobs in Nangang (1-3 of 3)")
     answer = talker.says("cleaning jobs")
     assert answer.startswith("Cleaning jobs in Nangang (1-2 of 2)")
 
 
-def test_change_one_answer_without_registering_again(talker: Seeker, database: Database) -> None:
+def test_change_one_answer_without_registering_again(talker: EngineSeeker) -> None:
     register(talker)
     assert "Which answer do you want to change?" in talker.says("I want to change my district")
     assert "Which district" in talker.says("4")

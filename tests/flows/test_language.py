@@ -4,32 +4,28 @@ from __future__ import annotations
 
 import yaml
 
-from bot.database import Database
 from flows.catalogue import TEXTS, catalogue, placeholders
 from flows.language import named_language
 from flows.local_names import local_name
 from reference import load_reference
-from tests.conftest import Seeker
-from tests.fakes.seekers import stored
+from tests.fakes.engine import EngineSeeker
 
 ENGLISH_MENU = "Jobline menu. Reply a number:"
 CHINESE_MENU = "就业助手菜单，回复数字："
 
 
-def test_chinese_switches_at_once_and_english_switches_back(
-    seeker: Seeker, database: Database
-) -> None:
+def test_chinese_switches_at_once_and_english_switches_back(seeker: EngineSeeker) -> None:
     assert ENGLISH_MENU in seeker.says("menu")
     answer = seeker.says("中文")
     assert answer.startswith("好的，以后用中文给您发短信。") and CHINESE_MENU in answer
     assert CHINESE_MENU in seeker.says("menu")
-    assert stored(database).language == "zh"
+    assert seeker.profile.language == "zh"
     answer = seeker.says("english")
     assert answer.startswith("OK, I will text you in English.") and ENGLISH_MENU in answer
-    assert stored(database).language == "en"
+    assert seeker.profile.language == "en"
 
 
-def test_asks_which_language_when_none_is_named(seeker: Seeker, database: Database) -> None:
+def test_asks_which_language_when_none_is_named(seeker: EngineSeeker) -> None:
     seeker.says("menu")
     asked = seeker.send("language")
     assert asked == ["Which language do you want? 您要哪种语言？\n1 English\n2 中文"]
@@ -38,18 +34,16 @@ def test_asks_which_language_when_none_is_named(seeker: Seeker, database: Databa
     assert ENGLISH_MENU in seeker.says("1")
 
 
-def test_a_chinese_first_message_gets_chinese(seeker: Seeker, database: Database) -> None:
+def test_a_chinese_first_message_gets_chinese(seeker: EngineSeeker) -> None:
     assert seeker.says("你好").startswith("您好，我是就业助手")
-    assert stored(database).language == "zh"
+    assert seeker.profile.language == "zh"
 
 
-def test_chinese_text_does_not_change_a_registered_seekers_language(
-    seeker: Seeker, database: Database
-) -> None:
+def test_chinese_text_does_not_change_a_registered_seekers_language(seeker: EngineSeeker) -> None:
     for answer in ("register", "wang lei", "1972", "1", "daoli", "1 4", "yes", "1", "1"):
         seeker.send(answer)
     assert "Sorry" in seeker.says("你好吗")
-    assert stored(database).language == "en"
+    assert seeker.profile.language == "en"
 
 
 CHINESE_REGISTRATION = [
@@ -64,13 +58,13 @@ CHINESE_REGISTRATION = [
 ]
 
 
-def test_registers_in_chinese(seeker: Seeker, database: Database) -> None:
+def test_registers_in_chinese(seeker: EngineSeeker) -> None:
     for sent, expected in CHINESE_REGISTRATION:
         assert expected in seeker.says(sent), sent
-    row = stored(database)
+    row = seeker.profile
     assert (row.name, row.birth_year, row.gender, row.district) == ("王磊", 1972, "woman", "Daoli")
-    assert row.interests == ["cleaning", "cooking"]
-    assert row.concession_card is None and row.alerts is True and row.registered_at is not None
+    assert row.interests == ("cleaning", "cooking")
+    assert row.concession_card is None and row.alerts is True and row.registered
     assert row.language == "zh"
 
 

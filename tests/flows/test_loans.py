@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from bot.database import Database
-from db.models import Seeker as SeekerRow
-from tests.conftest import Seeker
+from tests.fakes.engine import EngineSeeker
 from tests.fakes.seekers import register
 
 
 def test_registered_4050_seeker_is_asked_only_about_the_business(
-    seeker: Seeker,
+    seeker: EngineSeeker,
 ) -> None:
     register(seeker)  # Wang Lei, a man born 1972; the card does not matter for him
     first = seeker.says("loan")
@@ -23,9 +19,7 @@ def test_registered_4050_seeker_is_asked_only_about_the_business(
     assert "Bring ID card" in answer and "88 Zhongshan Road" in answer
 
 
-def test_someone_in_no_group_is_told_why_and_answers_are_kept(
-    seeker: Seeker, database: Database
-) -> None:
+def test_someone_in_no_group_is_told_why_and_answers_are_kept(seeker: EngineSeeker) -> None:
     seeker.send("4")
     assert "registered as laid off" in seeker.says("1")
     assert "concession card" in seeker.says("no")
@@ -33,15 +27,13 @@ def test_someone_in_no_group_is_told_why_and_answers_are_kept(
     answer = seeker.says("2")
     assert answer.startswith("Sorry, you cannot get the small business loan now.")
     assert "you are not registered as out of work and you have no concession card" in answer
-    with database.sessions() as session:
-        row = session.scalar(select(SeekerRow))
-        assert row is not None and (row.laid_off, row.concession_card) == (False, False)
+    assert (seeker.profile.laid_off, seeker.profile.concession_card) == (False, False)
     # Next time only the business and 4050 questions remain.
     seeker.send("loan")
     assert "woman aged 40" in seeker.says("1")
 
 
-def test_no_business_idea_is_answered_at_once(seeker: Seeker) -> None:
+def test_no_business_idea_is_answered_at_once(seeker: EngineSeeker) -> None:
     seeker.send("loan")
     answer = seeker.says("2")
     assert "cannot get" in answer and "you need a business idea that can work" in answer
@@ -49,14 +41,14 @@ def test_no_business_idea_is_answered_at_once(seeker: Seeker) -> None:
     assert "re-employment concession card gives you" in seeker.says("6")
 
 
-def test_not_sure_gives_probably_and_what_the_office_checks(seeker: Seeker) -> None:
+def test_not_sure_gives_probably_and_what_the_office_checks(seeker: EngineSeeker) -> None:
     register(seeker)
     answer = seeker.says("loan") and seeker.says("not sure")
     assert answer.startswith("You can probably get a business loan")
     assert "The office will check that you have a business idea." in answer
 
 
-def test_back_and_wrong_answers_in_the_loan_questions(seeker: Seeker) -> None:
+def test_back_and_wrong_answers_in_the_loan_questions(seeker: EngineSeeker) -> None:
     seeker.send("loan")
     seeker.send("1")
     assert "business idea" in seeker.says("0")

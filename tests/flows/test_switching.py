@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.conftest import Seeker
+from tests.fakes.engine import EngineSeeker
 from tests.fakes.seekers import register
 
 
-def test_a_detour_from_browsing_jobs_costs_no_extra_text(seeker: Seeker) -> None:
+def test_a_detour_from_browsing_jobs_costs_no_extra_text(seeker: EngineSeeker) -> None:
     """Browsing is not a task left half done: no "go on where you were?" text after it."""
     register(seeker)
     seeker.send("jobs")
@@ -17,7 +17,7 @@ def test_a_detour_from_browsing_jobs_costs_no_extra_text(seeker: Seeker) -> None
     assert seeker.says("jobs").startswith("Jobs in Daoli (1-3 of 5)")
 
 
-def test_registration_then_status_then_back_to_the_question(seeker: Seeker) -> None:
+def test_registration_then_status_then_back_to_the_question(seeker: EngineSeeker) -> None:
     seeker.send("register")
     seeker.send("Wang Lei")
     assert "man or a woman" in seeker.says("1972")
@@ -27,7 +27,7 @@ def test_registration_then_status_then_back_to_the_question(seeker: Seeker) -> N
     assert "Which district" in seeker.says("1")
 
 
-def test_loan_questions_then_fairs_then_back(seeker: Seeker) -> None:
+def test_loan_questions_then_fairs_then_back(seeker: EngineSeeker) -> None:
     seeker.send("loan")
     assert "registered as laid off" in seeker.says("1")
     assert "Job fairs coming up" in seeker.says("fairs")

@@ -9,6 +9,7 @@ import pytest
 
 from nlu.config import REPO_ROOT, NluSettings
 from nlu.server import ManagedRasa
+from nlu.service import understander_for
 from nlu.understand import Understander
 
 
@@ -41,5 +42,5 @@ def rasa_server(rasa_settings: NluSettings) -> Iterator[ManagedRasa]:
 def understander(rasa_server: ManagedRasa, rasa_settings: NluSettings) -> Iterator[Understander]:
     """An Understander talking to the real Rasa server, as the bot uses it."""
     client = rasa_server.client(rasa_settings.timeout_seconds)
-    yield Understander(client, threshold=rasa_settings.threshold)
+    yield understander_for(rasa_settings, client)
     client.close()

@@ -41,3 +41,20 @@ def test_odd_entities_are_skipped() -> None:
     )
     assert result.intent == "find_jobs"
     assert result.entities == (("location", "Daoli"),)
+
+
+def test_the_runners_up_are_kept_and_odd_ones_skipped() -> None:
+    result = result_from_json(
+        {
+            "intent": {"name": "find_jobs", "confidence": 0.6},
+            "intent_ranking": [
+                {"name": "find_jobs", "confidence": 0.6},
+                {"name": "register", "confidence": 0.3},
+                {"name": "greet"},
+                {"name": "stop", "confidence": float("nan")},
+                "garbage",
+            ],
+        }
+    )
+    assert result.ranking == (("find_jobs", 0.6), ("register", 0.3))
+    assert result_from_json({"intent": {"name": "greet", "confidence": 1.0}}).ranking == ()

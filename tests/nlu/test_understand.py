@@ -37,7 +37,10 @@ def test_clean_text_strips_control_characters_and_cuts_long_text() -> None:
     assert clean_text("\x00\x01\x02") == ""
 
 
-@pytest.mark.parametrize("mode", sorted(set(ANSWERS) - {"unknown_intent", "bad_entities"}))
+GOOD_ANSWERS = {"unknown_intent", "bad_entities", "sure_find_jobs", "torn"}
+
+
+@pytest.mark.parametrize("mode", sorted(set(ANSWERS) - GOOD_ANSWERS))
 def test_garbage_from_rasa_gives_the_keyword_guess_and_degraded(mode: str) -> None:
     with FakeRasa(mode) as fake:
         understander = Understander(RasaClient(fake.url), fast_path=digits_only)
@@ -140,3 +143,32 @@ def test_the_default_fast_path_is_the_keyword_module() -> None:
     understander = Understander(None)
     assert understander.fast_path is keywords.fast_path
     assert understander.understand("STOP").intent == "stop"
+
+
+@pytest.mark.parametrize(
+    ("text", "expecting", "intent"),
+    [
+        ("i need a table for 3 at olive garden for 7", None, "out_of_scope"),
+        ("what is on my to-do list", None, "out_of_scope"),
+        ("any work for me", None, "find_jobs"),
+        ("something near daoli", None, "find_jobs"),
+        ("有活吗", None, "find_jobs"),
+        ("the second one", "job_choice", "find_jobs"),
+    ],
+)
+def test_a_job_intent_needs_a_sign_of_work_unless_rasa_is_very_sure(
+    text: str, expecting: str | None, intent: str
+) -> None:
+    with FakeRasa("sure_find_jobs") as fake:
+        gated = Understander(RasaClient(fake.url), fast_path=digits_only, domain_confidence=0.95)
+        sure = Understander(RasaClient(fake.url), fast_path=digits_only, domain_confidence=0.9)
+        assert gated.understand(text, expecting=expecting).intent == intent
+        assert sure.understand(text, expecting=expecting).intent == "find_jobs"
+
+
+def test_two_intents_close_together_are_out_of_scope() -> None:
+    with FakeRasa("torn") as fake:
+        torn = Understander(RasaClient(fake.url), fast_path=digits_only, ambiguity=0.2)
+        plain = Understander(RasaClient(fake.url), fast_path=digits_only)
+        assert torn.understand("jobs or sign up").intent == "out_of_scope"
+        assert plain.understand("jobs or sign up").intent == "find_jobs"

@@ -12,7 +12,7 @@ from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
 from bot.database import Database
 from bot.settings import Settings, load_settings
-from db.models import Contact, OutboxMessage, Seeker
+from db.models import Contact, ContactStop, OutboxMessage, Seeker
 from db.session import transaction
 from notify import outbox
 from notify.channel import OutgoingMessage, SendResult
@@ -104,7 +104,7 @@ def test_quiet_hours_hold_broadcasts_not_replies(
     assert len(claimed) == 3
 
 
-def test_a_blocked_number_opts_the_seeker_out_and_errors_are_classified(
+def test_a_blocked_number_stops_that_contact_only_and_errors_are_classified(
     database: Database, settings: Settings, daytime: DaytimeClock, provider: FakeProvider
 ) -> None:
     add_seekers(database.sessions, 3)
@@ -112,8 +112,9 @@ def test_a_blocked_number_opts_the_seeker_out_and_errors_are_classified(
     queue_to_all(database, "broadcast", daytime)
     drain(database.sessions, settings, provider, daytime)
     with database.sessions() as session:
-        blocked = session.scalar(select(Seeker).where(Seeker.phone == phone(0)))
-        assert blocked is not None and blocked.opted_out
+        blocked = session.scalar(select(Contact).where(Contact.address == phone(0)))
+        assert blocked is not None and blocked.stopped == ContactStop.BLOCKED
+        assert not blocked.seeker.opted_out  # the seeker's other channels still get messages
         failed = session.scalar(select(OutboxMessage).where(OutboxMessage.address == phone(0)))
         assert failed is not None and failed.status == "failed"
         assert failed.last_error == "recipient blocked us"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from db.models import OutboxStatus
-from notify.channel import Fail, Retry, SendResult, StopContact, Wait
+from db.models import ContactStop, OutboxStatus
+from notify.channel import ContactSaidStop, Fail, Retry, SendResult, StopContact, Wait
 from notify.dispatcher import Claimed, Outcome, Unclear, plan, plan_settle
 from notify.outbox import Change
 
@@ -28,14 +28,16 @@ def test_each_result_becomes_one_change() -> None:
         Outcome(claimed(4), error=Fail("bad number")),
         Outcome(claimed(5), error=StopContact("blocked")),
         Outcome(claimed(6), error=Unclear("timeout")),
+        Outcome(claimed(7), error=ContactSaidStop("21610")),
     ]
     assert plan(outcomes, NOW, 6, backoff) == [
         Change(1, OutboxStatus.SENT, provider_id="SM1", sent_at=NOW, clear_error=True),
         Change(2, OutboxStatus.QUEUED, error="429", not_before=NOW + timedelta(seconds=30)),
         Change(3, OutboxStatus.FAILED, error="503"),
         Change(4, OutboxStatus.FAILED, error="bad number"),
-        Change(5, OutboxStatus.FAILED, error="blocked", stop_contact=True),
+        Change(5, OutboxStatus.FAILED, error="blocked", stop_contact=ContactStop.BLOCKED),
         Change(6, error="timeout"),
+        Change(7, OutboxStatus.FAILED, error="21610", stop_contact=ContactStop.STOP),
     ]
 
 

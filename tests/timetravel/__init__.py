@@ -17,6 +17,8 @@ import time_machine
 
 HOUR = "JOBLINE_TEST_HOUR"
 SHIFT = "JOBLINE_TEST_SHIFT_SECONDS"
+# Set by sitecustomize in a process it moved (an xdist worker): moving it again would add twice.
+MOVED_PID = "JOBLINE_TEST_MOVED_PID"
 HERE = Path(__file__).resolve().parent
 
 
@@ -39,6 +41,8 @@ def travel(shift: float) -> time_machine.travel:
 
 def start_from_environment() -> time_machine.travel | None:
     """Move the clock when the environment asks (the test process or a child of it)."""
+    if os.environ.get(MOVED_PID) == str(os.getpid()):
+        return None  # sitecustomize moved this process already
     shift = os.environ.get(SHIFT)
     if shift is None and os.environ.get(HOUR):
         shift = str(shift_for(os.environ[HOUR]))

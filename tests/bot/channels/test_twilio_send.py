@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -150,3 +152,22 @@ def test_status_form() -> None:
     assert update.error == "twilio error 21610"
     sent = status_from_form({"SmsSid": "SM1", "SmsStatus": "sent"})
     assert (sent.error, sent.opted_out) == ("twilio error unknown", False)
+
+
+def test_lookup_finds_a_sent_message_by_recipient_time_and_body(
+    sender: TwilioChannel, fake_twilio: FakeTwilio
+) -> None:
+    claimed = datetime.now(UTC)
+    message = replace(MESSAGE, claimed_at=claimed)
+    sent = asyncio.run(sender.send(message))
+    # Found: the dispatcher marks the orphan `sent` with this sid instead of sending it again.
+    assert asyncio.run(sender.lookup(message)) == sent
+    # Not found: the orphan is queued again.
+    for other in (
+        replace(message, text="Another text"),
+        replace(message, address="+8613800000999"),
+        replace(message, claimed_at=claimed + timedelta(hours=1)),
+    ):
+        assert asyncio.run(sender.lookup(other)) is None, other
+    listed = [r for r in fake_twilio.requests if r.method == "GET"]
+    assert listed and all("From=" in r.path and "To=" in r.path for r in listed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
@@ -10,7 +12,7 @@ from bot.channels.base import InboundMessage
 from bot.channels.twilio_sms import EMPTY_TWIML, MESSAGE_PATH, TwilioChannel
 from bot.conversation import Jobline
 from bot.database import Database
-from db.models import Contact, Message, OutboxMessage, Seeker, utcnow
+from db.models import Contact, EarlyReport, Message, OutboxMessage, Seeker, utcnow
 from db.session import transaction
 from notify import outbox
 from tests.bot.channels.conftest import (
@@ -39,6 +41,17 @@ def replies_to(database: Database, number: str = PHONE) -> list[str]:
 
 
 def opted_out(database: Database, number: str = PHONE) -> bool:
+    """Whether texts to this number stop (the seeker opted out, or this number on its own)."""
+    with database.sessions() as session:
+        contact = session.scalar(
+            select(Contact).where(Contact.channel == "sms", Contact.address == number)
+        )
+        assert contact is not None
+        return outbox.opted_out(contact)
+
+
+def seeker_opted_out(database: Database, number: str = PHONE) -> bool:
+    """Whether the seeker is opted out everywhere (their own STOP)."""
     with database.sessions() as session:
         seeker = session.scalar(select(Seeker).where(Seeker.phone == number))
         assert seeker is not None
@@ -234,7 +247,7 @@ def test_yes_opts_in_a_seeker_stopped_by_twilio_mid_question(
     phone.texts("register")
     fake_twilio.answer_next(twilio_error(400, 21610))
     assert deliver(database, channel, clock) == []
-    assert opted_out(database)
+    assert opted_out(database) and not seeker_opted_out(database)  # this number only
     phone.texts("YES")
     assert not opted_out(database)
     assert "texts again" in "\n".join(replies_to(database)[-2:])
@@ -286,7 +299,7 @@ def test_status_callbacks_in_every_state(
         assert sent_row(database).status == final, callbacks
 
 
-def test_failed_callback_keeps_the_error_and_21610_opts_out(
+def test_failed_callback_keeps_the_error_and_21610_stops_that_number(
     phone: Phone, database: Database, channel: TwilioChannel, clock: Clock
 ) -> None:
     phone.texts("hello")
@@ -298,7 +311,35 @@ def test_failed_callback_keeps_the_error_and_21610_opts_out(
     assert not opted_out(database)
     phone.status(row.provider_id, "failed", ErrorCode="21610")
     assert sent_row(database).status == "failed"
-    assert opted_out(database)
+    # The number said STOP to Twilio: it is stopped; the seeker's other channels are not.
+    assert opted_out(database) and not seeker_opted_out(database)
+
+
+def test_a_callback_that_races_ahead_of_the_send_result_is_applied(
+    phone: Phone, database: Database, channel: TwilioChannel, clock: Clock, fake_twilio: FakeTwilio
+) -> None:
+    phone.texts("hello")
+    fake_twilio.delay = 1.5  # Twilio keeps the message at once but is slow to answer the send
+    early: list[tuple[tuple[int, str], bool]] = []
+
+    def twilio_calls_back() -> None:
+        deadline = time.monotonic() + 10
+        while not fake_twilio.messages and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sid = fake_twilio.messages[-1]["sid"]
+        answer = phone.status(sid, "delivered")
+        with database.sessions() as session:
+            early.append((answer, session.get(EarlyReport, sid) is not None))
+
+    callback = threading.Thread(target=twilio_calls_back)
+    callback.start()
+    deliver(database, channel, clock)
+    callback.join()
+    assert early == [((204, ""), True)]  # it came first, and was kept
+    row = sent_row(database)
+    assert row.status == "delivered" and row.provider_id == fake_twilio.messages[-1]["sid"]
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(EarlyReport)) == 0
 
 
 STATUS_REQUESTS = [

@@ -12,3 +12,5 @@ if _shift:
         from datetime import UTC, datetime, timedelta
 
         time_machine.travel(datetime.now(UTC) + timedelta(seconds=float(_shift)), tick=True).start()
+        # This process is moved now: a pytest in it (an xdist worker) must not move it again.
+        os.environ["JOBLINE_TEST_MOVED_PID"] = str(os.getpid())
