@@ -76,10 +76,15 @@ def _negatives_only(project: Path) -> None:
         (project / name).unlink(missing_ok=True)
 
 
+def _char_1_3_all_data(project: Path) -> None:
+    """Character n-grams 1-3 instead of 1-4, with all the data."""
+    _set_in_config(project, "min_ngram: 1\n    max_ngram: 4\n", "min_ngram: 1\n    max_ngram: 3\n")
+
+
 def _char_1_3(project: Path) -> None:
     """Character n-grams 1-3 instead of 1-4 (with the negatives, before the new seeker data)."""
     _negatives_only(project)
-    _set_in_config(project, "min_ngram: 1\n    max_ngram: 4\n", "min_ngram: 1\n    max_ngram: 3\n")
+    _char_1_3_all_data(project)
 
 
 def _jieba(project: Path) -> None:
@@ -99,6 +104,7 @@ VARIANTS: dict[str, Callable[[Path], None] | None] = {
     "before": _before,
     "negatives-only": _negatives_only,
     "char-1-3": _char_1_3,
+    "char-1-3-all-data": _char_1_3_all_data,
     "jieba": _jieba,
 }
 

@@ -26,7 +26,7 @@ from bot.phone_codes import CODE_LINKED, CodeStep
 from bot.settings import Settings
 from db.models import Contact, ContactStop, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
-from db.session import insert_new, transaction
+from db.session import insert_new, reading, transaction
 from flows.catalogue import local_buttons, render
 from flows.engine import expecting, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
@@ -245,7 +245,7 @@ class Jobline:
         )
         if before is not None:
             query = query.where(Message.created_at < before)
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             pending = list(session.execute(query.order_by(Message.id)))
         for contact_id, message_id, kind in pending:
             try:
@@ -292,7 +292,7 @@ class Jobline:
             wake()
 
     def _done(self, received: Received) -> bool:
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             message = session.get(Message, received.message_id)
             return message is None or message.status != "received"
 
@@ -318,7 +318,7 @@ class Jobline:
                 )
 
     def _turn(self, received: Received, kind: str) -> None:
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             message = session.get(Message, received.message_id)
             if message is None or message.status != "received":
                 return

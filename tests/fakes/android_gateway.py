@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import Hangup, LocalServer, read_body
 
 USERNAME = "sms"
 PASSWORD = "gateway-test-password"
@@ -146,8 +146,7 @@ class FakeGateway:
                 self.wfile.write(data)
 
             def body(self) -> Any:
-                length = int(self.headers.get("Content-Length") or 0)
-                return json.loads(self.rfile.read(length) or b"{}")
+                return json.loads(read_body(self) or b"{}")
 
             def authorized(self) -> bool:
                 if self.headers.get("Authorization") == expected:
@@ -158,7 +157,10 @@ class FakeGateway:
             def do_POST(self) -> None:
                 if not self.authorized():
                     return
-                body = self.body()
+                try:
+                    body = self.body()
+                except Hangup:
+                    return
                 if self.path.split("?")[0] == "/messages":
                     self.answer(*fake.accept(body))
                 elif self.path == "/webhooks":

@@ -40,3 +40,17 @@ class LocalServer:
         """Stop serving and close the port."""
         self._server.shutdown()
         self._server.server_close()
+
+
+class Hangup(Exception):
+    """The client went away before it sent the whole request body."""
+
+
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body; Hangup if the client closed early (a real server never acts on that)."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    body = handler.rfile.read(length) if length else b""
+    if len(body) < length:
+        handler.close_connection = True
+        raise Hangup
+    return body

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import Hangup, LocalServer, read_body
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {
@@ -187,8 +187,10 @@ def _handler_for(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
             self._answer()
 
         def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode("utf-8") if length else ""
+            try:
+                body = read_body(self).decode("utf-8")
+            except Hangup:
+                return
             params = _params(self.headers.get("Content-Type") or "", body)
             parts = self.path.split("?", 1)[0].strip("/").split("/")
             if len(parts) != 2 or parts[0] != f"bot{api.token}":

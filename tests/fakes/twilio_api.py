@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.settings import Settings, load_settings
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import Hangup, LocalServer, read_body
 
 # The account every test's fake Twilio answers for, and where Jobline says it lives.
 ACCOUNT_SID = "AC" + "1234abcd" * 4
@@ -193,8 +193,10 @@ class FakeTwilio:
                 self._serve()
 
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8")
+                try:
+                    raw = read_body(self).decode("utf-8")
+                except Hangup:  # a worker killed mid-request: Twilio never gets this message
+                    return
                 form = {key: values[-1] for key, values in parse_qs(raw).items()}
                 request = SentRequest(self.command, self.path, form, _basic_auth(self.headers))
                 with fake._lock:

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import Hangup, LocalServer, read_body
 
 ERRORS = {
     -1: "system error",
@@ -114,8 +114,10 @@ class FakeWeChat:
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                try:
+                    raw = read_body(self).decode("utf-8")
+                except Hangup:
+                    return
                 query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
                 try:
                     body = json.loads(raw) if raw else {}

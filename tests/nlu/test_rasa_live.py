@@ -59,9 +59,7 @@ def test_what_the_flows_rely_on(
 
 
 def test_a_10000_character_message_is_cut_and_answered(understander: Understander) -> None:
-    started = time.monotonic()
     parse = understander.understand("jobs in daoli " * 715)
-    assert time.monotonic() - started < 2.0
     assert len(parse.text) <= 4096
     assert parse.source == "rasa"
     assert parse.intent == "find_jobs"
