@@ -22,6 +22,7 @@ from caseworker.dashboard.words import from_accept_language, problem, word
 from caseworker.tryit import Conversations
 from db.problems import Problem
 from db.session import transaction
+from notify.config import NotifyConfig
 
 T = TypeVar("T")
 PREFIX = "/dashboard"
@@ -55,10 +56,10 @@ class DashboardContext:
     clock: Callable[[], datetime]
     key: bytes
     phone_region: str
+    # Jobline's settings as delivery reads them (notify, loans), for broadcasts and dates.
+    settings: NotifyConfig
     idle_seconds: float = 8 * 3600.0
     secure_cookies: bool = False
-    # The whole settings object (bot.settings.Settings), for actions that read notify/office.
-    settings: Any = None
     # Try it's phone: takes a test seeker's text through the running Jobline.
     phone: Conversations | None = None
     # The Telegram bot's name once Telegram answered (for a fair's QR code); None without a bot.
