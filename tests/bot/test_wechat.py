@@ -10,9 +10,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,6 +39,7 @@ from notify import broadcasts, outbox
 from notify.dispatcher import Dispatcher
 from tests.conftest import Clock
 from tests.conftest import Seeker as TextingSeeker
+from tests.fakes.delivery import run_until_idle
 from tests.fakes.people import add_seekers, phone
 from tests.fakes.postgres import fresh_postgres_url
 from tests.fakes.provider import FakeProvider, HttpChannel
@@ -244,24 +247,15 @@ def deliver(settings: Settings, database: Database, clock: Clock) -> Dispatcher:
     def ticking() -> datetime:
         return clock.now + timedelta(seconds=time.monotonic() - started)
 
-    async def go() -> Dispatcher:
+    @asynccontextmanager
+    async def wechat() -> AsyncIterator[dict[str, Any]]:
         api = wechat_api(settings, database.sessions, ticking)
-        dispatcher = Dispatcher(
-            database.sessions,
-            {"wechat": WeChatChannel(api, settings.wechat.templates)},
-            settings,
-            clock=ticking,
-            poll_seconds=0.02,
-            backoff_seconds=0.01,
-        )
         try:
-            await asyncio.wait_for(dispatcher.run(until_idle=True), timeout=30)
+            yield {"wechat": WeChatChannel(api, settings.wechat.templates)}
         finally:
             await api.close()
-            dispatcher.close()
-        return dispatcher
 
-    return asyncio.run(go())
+    return run_until_idle(database.sessions, settings, ticking, wechat, timeout=30)
 
 
 def statuses(database: Database) -> list[tuple[str, str | None]]:

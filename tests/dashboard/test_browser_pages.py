@@ -24,10 +24,10 @@ class SmsSeeker:
         self.live = live
         self.phone = phone
 
-    def send(self, text: str) -> list[str]:
+    def send(self, message: str, kind: str = "text") -> list[str]:
         """Text Jobline; the replies to this message."""
         jobline = self.live.app.state.runtime.jobline
-        received = jobline.handle(InboundMessage("sms", self.phone, text))
+        received = jobline.handle(InboundMessage("sms", self.phone, message, kind=kind))
         with self.live.database.sessions() as session:
             rows = session.scalars(
                 select(OutboxMessage.text)
@@ -36,8 +36,9 @@ class SmsSeeker:
             )
             return list(rows)
 
-    def says(self, text: str) -> str:
-        return "\n".join(self.send(text))
+    def says(self, message: str, kind: str = "text") -> str:
+        """Text Jobline; the replies as one string."""
+        return "\n".join(self.send(message, kind))
 
     def wait_until_all_sent(self) -> None:
         """Until the fake Twilio has every text queued for this phone (the dispatcher runs)."""
@@ -99,7 +100,7 @@ def test_move_an_application_and_the_seeker_gets_exactly_one_text(
     admin_page: Page, live: Live
 ) -> None:
     seeker = SmsSeeker(live)
-    register(seeker)  # type: ignore[arg-type]
+    register(seeker)
     seeker.send("jobs")
     seeker.send("2")
     found = REFERENCE.search(seeker.says("1"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings, load_settings
 from notify.dispatcher import Dispatcher
+from tests.fakes.delivery import run_until_idle
 from tests.fakes.people import DaytimeClock
 from tests.fakes.provider import FakeProvider, HttpChannel
 
@@ -51,22 +52,12 @@ def drain(
 ) -> Dispatcher:
     """Run a dispatcher over the fake provider until nothing is left to send."""
 
-    async def go() -> Dispatcher:
+    @asynccontextmanager
+    async def sms() -> AsyncIterator[dict[str, Any]]:
         channel = HttpChannel(provider.url)
-        dispatcher = Dispatcher(
-            sessions,
-            {"sms": channel},
-            settings,
-            clock=clock,
-            poll_seconds=0.02,
-            backoff_seconds=0.01,
-            **options,
-        )
         try:
-            await asyncio.wait_for(dispatcher.run(until_idle=True), timeout=60)
+            yield {"sms": channel}
         finally:
             await channel.close()
-            dispatcher.close()
-        return dispatcher
 
-    return asyncio.run(go())
+    return run_until_idle(sessions, settings, clock, sms, **options)

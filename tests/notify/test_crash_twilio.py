@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -74,9 +74,9 @@ def statuses(database: Database) -> dict[str, int]:
         return {status: int(n) for status, n in rows}
 
 
-def wait_for(check: object, seconds: float) -> None:
+def wait_for(check: Callable[[], bool], seconds: float) -> None:
     deadline = time.monotonic() + seconds
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
 
