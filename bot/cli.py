@@ -43,16 +43,24 @@ class Format(StrEnum):
 def run(
     host: str | None = typer.Option(None, help="Address to listen on."),
     port: int | None = typer.Option(None, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=1, help="App processes on the one port (more than 1 needs PostgreSQL)."
+    ),
 ) -> None:
     """Run Jobline: the web app, its channels and background services."""
     import uvicorn
 
     from bot.runtime import build_runtime, check_settings
+    from bot.workers import share_rasa, sqlite_refusal
     from nlu.service import nlu_service
 
     settings = settings_or_exit()
+    refusal = sqlite_refusal(settings, workers)
+    if refusal is not None:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(2)
     configure_logging()
-    database = database_or_exit(settings)
+    database = database_or_exit(settings)  # migrated once, here, before any worker starts
     try:
         check_settings(settings)  # before Rasa starts: a bad setting is told at once
     except SettingsError as error:
@@ -60,6 +68,21 @@ def run(
         raise typer.Exit(2) from None
     # The managed Rasa server (nlu.url empty) runs as long as the web app does.
     with nlu_service(settings.nlu, announce=logging.getLogger("jobline.nlu").info) as understander:
+        if workers > 1:
+            # Each worker process builds its own app and runs its own dispatcher (claims skip
+            # rows another holds); they share this process's Rasa server.
+            share_rasa(settings)
+            database.engine.dispose()
+            uvicorn.run(
+                "bot.workers:app",
+                factory=True,
+                workers=workers,
+                host=host or settings.host,
+                port=port or settings.port,
+                log_level="info",
+                log_config=None,
+            )
+            return
         web = build_runtime(settings, database, understander)
         uvicorn.run(
             web,
