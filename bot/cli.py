@@ -23,6 +23,9 @@ from bot.settings import SettingsError
 from caseworker.csv_safe import write_csv
 from db.phones import BadPhone, normalize_phone
 
+# How long a worker process may take to answer uvicorn's ping before it is restarted.
+WORKER_PING_SECONDS = 30
+
 app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
 seekers_app = typer.Typer(help="Seekers: export, import.", no_args_is_help=True)
 app.add_typer(seekers_app, name="seekers")
@@ -77,6 +80,9 @@ def run(
                 "bot.workers:app",
                 factory=True,
                 workers=workers,
+                # uvicorn restarts a worker that does not answer its ping in time; a worker
+                # still importing on a busy machine must not count as hung.
+                timeout_worker_healthcheck=WORKER_PING_SECONDS,
                 host=host or settings.host,
                 port=port or settings.port,
                 log_level="info",

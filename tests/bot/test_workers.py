@@ -218,3 +218,35 @@ def test_more_than_one_process_long_polling_telegram_is_refused(postgres_server:
         "--workers 3 needs Telegram's webhook (public_base_url): only one process may long-poll "
         "a bot."
     ]
+
+
+def children(pid: int) -> list[int]:
+    """The processes this one started (uvicorn's workers, its resource tracker)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"  # exited, not yet reaped
+
+
+def test_sigterm_stops_every_worker_process(
+    database_url: str, fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    port = free_port()
+    command = ["run", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    env = environment(database_url, fake_twilio)
+    with started(command, env, tmp_path / "run.log") as parent:
+        wait_for(lambda: healthy(port), 120, "jobline run --workers 2")
+        log = tmp_path / "run.log"
+        wait_for(lambda: log.read_text().count("worker process") == 2, 60, "both workers")
+        workers = children(parent.pid)
+        assert len(workers) >= 2
+        parent.terminate()
+        assert parent.wait(timeout=30) == 0
+    wait_for(lambda: all(gone(pid) for pid in workers), 10, "the workers to stop")
+    assert not healthy(port)
