@@ -51,13 +51,13 @@ def run(
     import uvicorn
 
     from bot.runtime import build_runtime, check_settings
-    from bot.workers import share_rasa, sqlite_refusal
+    from bot.workers import refusal, share_rasa
     from nlu.service import nlu_service
 
     settings = settings_or_exit()
-    refusal = sqlite_refusal(settings, workers)
-    if refusal is not None:
-        typer.echo(refusal, err=True)
+    refused = refusal(settings, workers)
+    if refused is not None:
+        typer.echo(refused, err=True)
         raise typer.Exit(2)
     configure_logging()
     database = database_or_exit(settings)  # migrated once, here, before any worker starts

@@ -15,12 +15,21 @@ log = logging.getLogger(__name__)
 _held = ExitStack()
 
 
-def sqlite_refusal(settings: Settings, workers: int) -> str | None:
+def refusal(settings: Settings, workers: int) -> str | None:
     """Why these settings cannot run `workers` app processes (None: they can)."""
-    if workers > 1 and settings.database_url.startswith("sqlite"):
+    from bot.channels.telegram import telegram_mode
+
+    if workers < 2:
+        return None
+    if settings.database_url.startswith("sqlite"):
         return (
             f"--workers {workers} needs PostgreSQL (database_url): SQLite serves one process; "
             "use --workers 1."
+        )
+    if settings.telegram.token and telegram_mode(settings) == "polling":
+        return (
+            f"--workers {workers} needs Telegram's webhook (public_base_url): only one process "
+            "may long-poll a bot."
         )
     return None
 

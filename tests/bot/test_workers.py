@@ -202,3 +202,19 @@ def test_more_than_one_process_on_sqlite_is_refused(tmp_path: Path) -> None:
         "--workers 2 needs PostgreSQL (database_url): SQLite serves one process; use --workers 1."
     ]
     assert not (tmp_path / "one.db").exists()  # refused before anything was opened
+
+
+def test_more_than_one_process_long_polling_telegram_is_refused(postgres_server: str) -> None:
+    env = {
+        **os.environ,
+        "JOBLINE_DATABASE_URL": postgres_server,
+        "JOBLINE_TELEGRAM__TOKEN": "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi",
+        "JOBLINE_PUBLIC_BASE_URL": "",
+    }
+    command = [sys.executable, "-m", "bot.cli", "run", "--workers", "3"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "--workers 3 needs Telegram's webhook (public_base_url): only one process may long-poll "
+        "a bot."
+    ]
