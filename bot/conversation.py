@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -50,6 +50,20 @@ PROVIDER_KEYWORDS = {"stop", "start", "help"}
 FIRST_LANGUAGE = {"wechat": "zh"}
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
+
+
+# A contact's oldest message still waiting for its turn, up to a given one.
+OLDEST_UNANSWERED = (
+    select(Message.id, Message.kind)
+    .where(
+        Message.contact_id == bindparam("contact_id"),
+        Message.direction == "in",
+        Message.status == "received",
+        Message.id <= bindparam("message_id"),
+    )
+    .order_by(Message.id)
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -255,12 +269,12 @@ class Jobline:
         return len(pending)
 
     @contextmanager
-    def _contact_lock(self, contact_id: int) -> Iterator[None]:
+    def _contact_lock(self, contact_id: int) -> Iterator[Connection | None]:
         with self._locks_guard:
             lock = self._locks.setdefault(contact_id, threading.Lock())
         # The database lock makes the turns of one contact one at a time in every process.
-        with lock, held(self.sessions, CONTACT_TURNS, contact_id):
-            yield
+        with lock, held(self.sessions, CONTACT_TURNS, contact_id) as connection:
+            yield connection
 
     def take_turn(self, received: Received, kind: str = "text") -> None:
         """Take the turns of a contact's unanswered messages up to this one, oldest first.
@@ -270,8 +284,8 @@ class Jobline:
         """
         for attempt in range(STORE_ATTEMPTS):
             try:
-                with self._contact_lock(received.contact_id):
-                    self._take_in_order(received, kind)
+                with self._contact_lock(received.contact_id) as locked:
+                    self._take_in_order(received, kind, locked)
                 break
             except OperationalError:  # the lock or the look-up lost its connection: again
                 if attempt == STORE_ATTEMPTS - 1:
@@ -280,10 +294,10 @@ class Jobline:
         for wake in self.on_reply:
             wake()
 
-    def _take_in_order(self, received: Received, kind: str) -> None:
+    def _take_in_order(self, received: Received, kind: str, locked: Connection | None) -> None:
         """Under the contact's lock: its older unanswered messages, then this one."""
         tried: set[int] = set()
-        while (oldest := self._oldest_unanswered(received)) is not None:
+        while (oldest := self._oldest_unanswered(received, locked)) is not None:
             message_id, stored_kind = oldest
             if message_id in tried:  # its failure could not be stored: resume retries it
                 return
@@ -293,21 +307,16 @@ class Jobline:
                 return
             self._take_one(Received(received.contact_id, message_id), stored_kind)
 
-    def _oldest_unanswered(self, received: Received) -> tuple[int, str] | None:
+    def _oldest_unanswered(
+        self, received: Received, locked: Connection | None
+    ) -> tuple[int, str] | None:
         """The contact's oldest message still waiting for its turn, up to this one."""
-        query = (
-            select(Message.id, Message.kind)
-            .where(
-                Message.contact_id == received.contact_id,
-                Message.direction == "in",
-                Message.status == "received",
-                Message.id <= received.message_id,
-            )
-            .order_by(Message.id)
-            .limit(1)
-        )
-        with reading(self.sessions) as session:
-            row = session.execute(query).first()
+        values = {"contact_id": received.contact_id, "message_id": received.message_id}
+        if locked is not None:  # read on the lock's own connection: no second one
+            row = locked.execute(OLDEST_UNANSWERED, values).first()
+        else:
+            with reading(self.sessions) as session:
+                row = session.execute(OLDEST_UNANSWERED, values).first()
         return None if row is None else (row.id, row.kind)
 
     def _take_one(self, received: Received, kind: str) -> None:

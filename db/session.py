@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,7 @@ READ_ONLY = "jobline_read_only"
 # Any fixed numbers: the first key of Jobline's advisory locks on PostgreSQL (see `held`).
 CONTACT_TURNS = 5_201_315
 RESUMING = 5_201_316
+LOCK = text("SELECT pg_advisory_xact_lock(:kind, :key)")
 
 
 def make_engine(url: str) -> Engine:
@@ -78,21 +79,20 @@ def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys:
 
 
 @contextmanager
-def held(factory: sessionmaker[Session], kind: int, key: int = 0) -> Iterator[None]:
+def held(factory: sessionmaker[Session], kind: int, key: int = 0) -> Iterator[Connection | None]:
     """Hold a lock shared by every process on this PostgreSQL until the block ends.
 
-    A transaction advisory lock on a connection of its own: a failed block or a dropped
-    connection releases it too. SQLite serves one process, so it needs none.
+    A transaction advisory lock on a connection of its own, which the block may read through;
+    a failed block or a dropped connection releases it too. SQLite serves one process, so it
+    needs none (None).
     """
     engine = factory.kw["bind"]
     if engine.dialect.name != "postgresql":
-        yield
+        yield None
         return
     with engine.connect() as connection:
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": kind, "key": key % 2**31}
-        )
-        yield  # the connection rolls back as it goes back to the pool: the lock is released
+        connection.execute(LOCK, {"kind": kind, "key": key % 2**31})
+        yield connection  # it rolls back as it goes back to the pool: the lock is released
 
 
 @contextmanager
