@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,7 +26,7 @@ from bot.phone_codes import CODE_LINKED, CodeStep
 from bot.settings import Settings
 from db.models import Contact, ContactStop, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
-from db.session import insert_new, reading, transaction
+from db.session import CONTACT_TURNS, held, insert_new, reading, transaction
 from flows.catalogue import local_buttons, render
 from flows.engine import expecting, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
@@ -50,6 +50,20 @@ PROVIDER_KEYWORDS = {"stop", "start", "help"}
 # A new seeker on these channels is answered in this language until they choose (WeChat is
 # mainland China's chat app).
 FIRST_LANGUAGE = {"wechat": "zh"}
+
+
+# A contact's oldest message still waiting for its turn, up to a given one.
+OLDEST_UNANSWERED = (
+    select(Message.id, Message.kind)
+    .where(
+        Message.contact_id == bindparam("contact_id"),
+        Message.direction == "in",
+        Message.status == "received",
+        Message.id <= bindparam("message_id"),
+    )
+    .order_by(Message.id)
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -253,43 +267,91 @@ class Jobline:
         return len(pending)
 
     @contextmanager
-    def _contact_lock(self, contact_id: int) -> Iterator[None]:
+    def _contact_lock(self, contact_id: int) -> Iterator[Connection | None]:
         with self._locks_guard:
             lock = self._locks.setdefault(contact_id, threading.Lock())
-        with lock:
-            yield
+        # The database lock makes the turns of one contact one at a time in every process.
+        with lock, held(self.sessions, CONTACT_TURNS, contact_id) as connection:
+            yield connection
 
     def take_turn(self, received: Received, kind: str = "text") -> None:
-        """Run one turn for a stored message, serialized per contact; a failure is caught.
+        """Take the turns of a contact's unanswered messages up to this one, oldest first.
+
+        One contact's turns run one at a time in every process (`_contact_lock`), so a text that
+        reached another process first is answered first, and a message is answered once.
+        """
+        queued = True  # unless every turn's replies went out at once (notify/express.py)
+        try:
+            for attempt in range(STORE_ATTEMPTS):
+                try:
+                    with self._contact_lock(received.contact_id) as locked:
+                        queued = self._take_in_order(received, kind, locked)
+                    break
+                except OperationalError:  # the lock or the look-up lost its connection: again
+                    if attempt == STORE_ATTEMPTS - 1:
+                        raise
+                    time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
+        finally:
+            if queued:
+                for wake in self.on_reply:
+                    wake()
+
+    def _take_in_order(self, received: Received, kind: str, locked: Connection | None) -> bool:
+        """Under the contact's lock: its older unanswered messages, then this one; whether any
+        left rows for the dispatcher."""
+        tried: set[int] = set()
+        queued = False
+        while (oldest := self._oldest_unanswered(received, locked)) is not None:
+            message_id, stored_kind = oldest
+            if message_id in tried:  # its failure could not be stored: resume retries it
+                return True
+            tried.add(message_id)
+            if message_id == received.message_id:
+                return self._take_one(received, kind) or queued
+            older = Received(received.contact_id, message_id)
+            queued = self._take_one(older, stored_kind) or queued
+        return queued
+
+    def _oldest_unanswered(
+        self, received: Received, locked: Connection | None
+    ) -> tuple[int, str] | None:
+        """The contact's oldest message still waiting for its turn, up to this one."""
+        values = {"contact_id": received.contact_id, "message_id": received.message_id}
+        if locked is not None:  # read on the lock's own connection: no second one
+            row = locked.execute(OLDEST_UNANSWERED, values).first()
+        else:
+            with reading(self.sessions) as session:
+                row = session.execute(OLDEST_UNANSWERED, values).first()
+        return None if row is None else (row.id, row.kind)
+
+    def _take_one(self, received: Received, kind: str) -> bool:
+        """Run one turn; a failure is caught. Whether it left rows for the dispatcher.
 
         A race (another process took a turn for this contact) or a dropped database
         connection is retried; any other failure marks the message `failed` with its reason
         and tells the seeker to try again, so one bad message never stops the others.
         """
         queued = True  # whether the dispatcher has rows to send (a failed turn's apology)
-        with self._contact_lock(received.contact_id):
-            failure: Exception | None = None
-            for attempt in range(TURN_ATTEMPTS):
-                try:
-                    queued = self._turn(received, kind)
-                    failure = None
-                    break
-                except (StaleDataError, IntegrityError, OperationalError) as error:
-                    # Another process took a turn for this contact (or created its first
-                    # conversation row) meanwhile, or the connection dropped: read the
-                    # state again and decide again.
-                    log.info("turn retried (attempt %d): %s", attempt, type(error).__name__)
-                    failure = error
-                    if isinstance(error, OperationalError):
-                        time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
-                except Exception as error:  # a bug or a poison message: this turn only
-                    failure = error
-                    break
-            if failure is not None and not self._done(received):
-                self._fail(received, failure)
-        if queued or failure is not None:
-            for wake in self.on_reply:
-                wake()
+        failure: Exception | None = None
+        for attempt in range(TURN_ATTEMPTS):
+            try:
+                queued = self._turn(received, kind)
+                failure = None
+                break
+            except (StaleDataError, IntegrityError, OperationalError) as error:
+                # Another process took a turn for this contact (or created its first
+                # conversation row) meanwhile, or the connection dropped: read the
+                # state again and decide again.
+                log.info("turn retried (attempt %d): %s", attempt, type(error).__name__)
+                failure = error
+                if isinstance(error, OperationalError):
+                    time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
+            except Exception as error:  # a bug or a poison message: this turn only
+                failure = error
+                break
+        if failure is not None and not self._done(received):
+            self._fail(received, failure)
+        return queued or failure is not None
 
     def _done(self, received: Received) -> bool:
         with reading(self.sessions) as session:
