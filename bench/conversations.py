@@ -12,6 +12,8 @@ memory of the app plus its Rasa server. The peer, a plain Rasa 3.6 bot doing the
 and the ratio Jobline / peer is printed.
 
     .venv/bin/python bench/conversations.py [--database sqlite|postgresql] [--no-peer]
+        [--workers 1,2]   (app processes, `jobline run --workers N`; each count on a fresh
+                           database, the ratio to the first count printed; >1 needs PostgreSQL)
 """
 
 from __future__ import annotations
@@ -159,6 +161,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def app_cpu_seconds(pid: int) -> float:
+    """CPU so far of the app: its process and its worker processes, not the Rasa server."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            if b".venv-rasa" in Path(f"/proc/{current}/cmdline").read_bytes():
+                continue
+            total += cpu_seconds(current)
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pending += [int(child) for child in children]
+    return total
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants."""
     total = 0
@@ -177,7 +196,9 @@ def tree_rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def jobline(database_url: str, fake: FakeTwilio, work: Path) -> Iterator[tuple[int, int]]:
+def jobline(
+    database_url: str, fake: FakeTwilio, work: Path, workers: int = 1
+) -> Iterator[tuple[int, int]]:
     port = free_port()
     # The fake has no sending limit; a real office would use a Messaging Service sized for this.
     env = {
@@ -186,10 +207,19 @@ def jobline(database_url: str, fake: FakeTwilio, work: Path) -> Iterator[tuple[i
         # Its own Rasa port, so a bench never talks to another checkout's server.
         "JOBLINE_NLU__MANAGED_PORT": str(free_port()),
     }
-    log = work / "jobline.log"
+    log = work / f"jobline-{workers}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -197,6 +227,8 @@ def jobline(database_url: str, fake: FakeTwilio, work: Path) -> Iterator[tuple[i
         )
         try:
             wait_healthy(port, process, log)
+            if workers > 1:
+                wait_workers(log, workers)
             wait_nlu(port)
             yield port, process.pid
         finally:
@@ -206,6 +238,15 @@ def jobline(database_url: str, fake: FakeTwilio, work: Path) -> Iterator[tuple[i
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def wait_workers(log: Path, workers: int) -> None:
+    """Wait until every worker process has built its app."""
+    deadline = time.monotonic() + 120
+    while log.read_text(errors="replace").count("worker process") < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not all {workers} worker processes started:\n{log.read_text()}")
+        time.sleep(0.2)
 
 
 def wait_nlu(port: int) -> None:
@@ -274,32 +315,22 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, help="py-spy samples of the app under load (collapsed stacks)"
     )
+    parser.add_argument(
+        "--workers", default="1", help="app processes, one count or several (1,2), each measured"
+    )
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="jobline-conversations-"))
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    replies = Replies(fake)
-    with contextmanager_for(args.database, work) as url, jobline(url, fake, work) as (port, pid):
-        expected = calibrate(port, replies)
-        load(port, replies, expected, 10, 10, first=900_000)  # warm-up
-        alone = load(port, replies, expected, 10, 1, first=800_000)
-        cpu = cpu_seconds(pid)
-        with profiled(pid, args.profile):
-            busy = load(port, replies, expected, args.conversations, args.parallel, first=0)
-        cpu_per_turn = (cpu_seconds(pid) - cpu) / busy.turns * 1000
-        memory = tree_rss_mb(pid)
-    fake.stop()
-    sent = len(fake.sent)
-    per_text = dict(zip(TEXTS, expected, strict=True))
-    print(f"== Jobline ({args.database}), replies per text {per_text} ==")
-    print(
-        f"{args.conversations} conversations, {args.parallel} at a time: {busy.rate:.0f} turns/s, "
-        f"p50 {busy.percentile(50):.0f} ms, p99 {busy.percentile(99):.0f} ms"
-    )
-    print(
-        f"one at a time: p50 {alone.percentile(50):.1f} ms, p99 {alone.percentile(99):.1f} ms; "
-        f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB; "
-        f"{sent} texts sent"
-    )
+    counts = [int(count) for count in args.workers.split(",")]
+    if args.profile is not None and counts != [1]:
+        raise SystemExit("--profile samples one process: use it with --workers 1")
+    measured = [measure(args, workers) for workers in counts]
+    first = measured[0]
+    for run in measured[1:]:
+        print(
+            f"ratio {run.workers} / {first.workers} processes: throughput "
+            f"{run.busy.rate / first.busy.rate:.2f}x, p99 "
+            f"{run.busy.percentile(99) / first.busy.percentile(99):.2f}x, CPU per turn "
+            f"{run.cpu_per_turn / first.cpu_per_turn:.2f}x, memory {run.memory / first.memory:.2f}x"
+        )
     if args.no_peer:
         return
     found = peer(free_port())
@@ -308,10 +339,57 @@ def main() -> None:
         return
     rate, p50, p99, peak = found
     print(f"== Rasa peer: {rate:.0f} turns/s, p50 {p50:.0f} ms, p99 {p99:.0f} ms, {peak:.0f} MB ==")
+    for run in measured:
+        print(
+            f"ratio Jobline ({run.workers} app process{'es' if run.workers > 1 else ''}) / peer: "
+            f"throughput {run.busy.rate / rate:.2f}x, p99 {run.busy.percentile(99) / p99:.2f}x, "
+            f"memory {run.memory / peak:.2f}x"
+        )
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One Jobline run: under load, one at a time, CPU per turn and memory."""
+
+    workers: int
+    busy: Figures
+    alone: Figures
+    cpu_per_turn: float
+    memory: float
+
+
+def measure(args: argparse.Namespace, workers: int) -> Measured:
+    """The workload against `jobline run --workers N` on a fresh database; prints its figures."""
+    work = Path(tempfile.mkdtemp(prefix="jobline-conversations-"))
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    replies = Replies(fake)
+    database = contextmanager_for(args.database, work)
+    with database as url, jobline(url, fake, work, workers) as (port, pid):
+        sent_before = len(fake.sent)
+        expected = calibrate(port, replies)
+        load(port, replies, expected, 10, 10, first=900_000)  # warm-up
+        alone = load(port, replies, expected, 10, 1, first=800_000)
+        cpu = app_cpu_seconds(pid)
+        with profiled(pid, args.profile):
+            busy = load(port, replies, expected, args.conversations, args.parallel, first=0)
+        cpu_per_turn = (app_cpu_seconds(pid) - cpu) / busy.turns * 1000
+        memory = tree_rss_mb(pid)
+    fake.stop()
+    sent = len(fake.sent) - sent_before
+    per_text = dict(zip(TEXTS, expected, strict=True))
+    processes = f"{workers} app process{'es' if workers > 1 else ''}"
+    print(f"== Jobline ({args.database}, {processes}), replies per text {per_text} ==")
     print(
-        f"ratio Jobline / peer: throughput {busy.rate / rate:.2f}x, "
-        f"p99 {busy.percentile(99) / p99:.2f}x, memory {memory / peak:.2f}x"
+        f"{args.conversations} conversations, {args.parallel} at a time: {busy.rate:.0f} turns/s, "
+        f"p50 {busy.percentile(50):.0f} ms, p99 {busy.percentile(99):.0f} ms"
     )
+    print(
+        f"one at a time: p50 {alone.percentile(50):.1f} ms, p99 {alone.percentile(99):.1f} ms; "
+        f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB; "
+        f"{sent} texts sent",
+        flush=True,
+    )
+    return Measured(workers, busy, alone, cpu_per_turn, memory)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ from bot.settings import SettingsError
 from caseworker.csv_safe import write_csv
 from db.phones import BadPhone, normalize_phone
 
+# How long a worker process may take to answer uvicorn's ping before it is restarted.
+WORKER_PING_SECONDS = 30
+
 app = typer.Typer(help="Jobline: a text-message job assistant.", no_args_is_help=True)
 seekers_app = typer.Typer(help="Seekers: export, import.", no_args_is_help=True)
 app.add_typer(seekers_app, name="seekers")
@@ -43,16 +46,24 @@ class Format(StrEnum):
 def run(
     host: str | None = typer.Option(None, help="Address to listen on."),
     port: int | None = typer.Option(None, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=1, help="App processes on the one port (more than 1 needs PostgreSQL)."
+    ),
 ) -> None:
     """Run Jobline: the web app, its channels and background services."""
     import uvicorn
 
     from bot.runtime import build_runtime, check_settings
+    from bot.workers import refusal, share_rasa
     from nlu.service import nlu_service
 
     settings = settings_or_exit()
+    refused = refusal(settings, workers)
+    if refused is not None:
+        typer.echo(refused, err=True)
+        raise typer.Exit(2)
     configure_logging()
-    database = database_or_exit(settings)
+    database = database_or_exit(settings)  # migrated once, here, before any worker starts
     try:
         check_settings(settings)  # before Rasa starts: a bad setting is told at once
     except SettingsError as error:
@@ -60,6 +71,24 @@ def run(
         raise typer.Exit(2) from None
     # The managed Rasa server (nlu.url empty) runs as long as the web app does.
     with nlu_service(settings.nlu, announce=logging.getLogger("jobline.nlu").info) as understander:
+        if workers > 1:
+            # Each worker process builds its own app and runs its own dispatcher (claims skip
+            # rows another holds); they share this process's Rasa server.
+            share_rasa(settings)
+            database.engine.dispose()
+            uvicorn.run(
+                "bot.workers:app",
+                factory=True,
+                workers=workers,
+                # uvicorn restarts a worker that does not answer its ping in time; a worker
+                # still importing on a busy machine must not count as hung.
+                timeout_worker_healthcheck=WORKER_PING_SECONDS,
+                host=host or settings.host,
+                port=port or settings.port,
+                log_level="info",
+                log_config=None,
+            )
+            return
         web = build_runtime(settings, database, understander)
         uvicorn.run(
             web,

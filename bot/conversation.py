@@ -26,7 +26,7 @@ from bot.phone_codes import CODE_LINKED, CodeStep
 from bot.settings import Settings
 from db.models import Contact, ContactStop, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
-from db.session import insert_new, reading, transaction
+from db.session import CONTACT_TURNS, held, insert_new, reading, transaction
 from flows.catalogue import local_buttons, render
 from flows.engine import expecting, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
@@ -258,38 +258,84 @@ class Jobline:
     def _contact_lock(self, contact_id: int) -> Iterator[None]:
         with self._locks_guard:
             lock = self._locks.setdefault(contact_id, threading.Lock())
-        with lock:
+        # The database lock makes the turns of one contact one at a time in every process.
+        with lock, held(self.sessions, CONTACT_TURNS, contact_id):
             yield
 
     def take_turn(self, received: Received, kind: str = "text") -> None:
-        """Run one turn for a stored message, serialized per contact; a failure is caught.
+        """Take the turns of a contact's unanswered messages up to this one, oldest first.
+
+        One contact's turns run one at a time in every process (`_contact_lock`), so a text that
+        reached another process first is answered first, and a message is answered once.
+        """
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                with self._contact_lock(received.contact_id):
+                    self._take_in_order(received, kind)
+                break
+            except OperationalError:  # the lock or the look-up lost its connection: again
+                if attempt == STORE_ATTEMPTS - 1:
+                    raise
+                time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
+        for wake in self.on_reply:
+            wake()
+
+    def _take_in_order(self, received: Received, kind: str) -> None:
+        """Under the contact's lock: its older unanswered messages, then this one."""
+        tried: set[int] = set()
+        while (oldest := self._oldest_unanswered(received)) is not None:
+            message_id, stored_kind = oldest
+            if message_id in tried:  # its failure could not be stored: resume retries it
+                return
+            tried.add(message_id)
+            if message_id == received.message_id:
+                self._take_one(received, kind)
+                return
+            self._take_one(Received(received.contact_id, message_id), stored_kind)
+
+    def _oldest_unanswered(self, received: Received) -> tuple[int, str] | None:
+        """The contact's oldest message still waiting for its turn, up to this one."""
+        query = (
+            select(Message.id, Message.kind)
+            .where(
+                Message.contact_id == received.contact_id,
+                Message.direction == "in",
+                Message.status == "received",
+                Message.id <= received.message_id,
+            )
+            .order_by(Message.id)
+            .limit(1)
+        )
+        with reading(self.sessions) as session:
+            row = session.execute(query).first()
+        return None if row is None else (row.id, row.kind)
+
+    def _take_one(self, received: Received, kind: str) -> None:
+        """Run one turn; a failure is caught.
 
         A race (another process took a turn for this contact) or a dropped database
         connection is retried; any other failure marks the message `failed` with its reason
         and tells the seeker to try again, so one bad message never stops the others.
         """
-        with self._contact_lock(received.contact_id):
-            failure: Exception | None = None
-            for attempt in range(TURN_ATTEMPTS):
-                try:
-                    self._turn(received, kind)
-                    failure = None
-                    break
-                except (StaleDataError, IntegrityError, OperationalError) as error:
-                    # Another process took a turn for this contact (or created its first
-                    # conversation row) meanwhile, or the connection dropped: read the
-                    # state again and decide again.
-                    log.info("turn retried (attempt %d): %s", attempt, type(error).__name__)
-                    failure = error
-                    if isinstance(error, OperationalError):
-                        time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
-                except Exception as error:  # a bug or a poison message: this turn only
-                    failure = error
-                    break
-            if failure is not None and not self._done(received):
-                self._fail(received, failure)
-        for wake in self.on_reply:
-            wake()
+        failure: Exception | None = None
+        for attempt in range(TURN_ATTEMPTS):
+            try:
+                self._turn(received, kind)
+                failure = None
+                break
+            except (StaleDataError, IntegrityError, OperationalError) as error:
+                # Another process took a turn for this contact (or created its first
+                # conversation row) meanwhile, or the connection dropped: read the
+                # state again and decide again.
+                log.info("turn retried (attempt %d): %s", attempt, type(error).__name__)
+                failure = error
+                if isinstance(error, OperationalError):
+                    time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
+            except Exception as error:  # a bug or a poison message: this turn only
+                failure = error
+                break
+        if failure is not None and not self._done(received):
+            self._fail(received, failure)
 
     def _done(self, received: Received) -> bool:
         with reading(self.sessions) as session:

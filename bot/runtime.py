@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
@@ -21,6 +21,7 @@ from bot.settings import Settings
 from caseworker.dashboard.app import dashboard_routes
 from caseworker.dashboard.config import signing_key
 from caseworker.dashboard.web import DashboardContext, no_bot
+from db.session import RESUMING, first_to
 from nlu.understand import Understander
 from notify.channel import Channel
 from notify.dispatcher import Dispatcher
@@ -118,13 +119,19 @@ def build_runtime(
     jobline = Jobline(settings, database.sessions, understander=understander)
     runtime = Runtime(database=database, jobline=jobline)
 
+    def resume(before: datetime) -> None:
+        """Take lost turns; of the processes sharing a PostgreSQL, one at a time does it."""
+        with first_to(database.sessions, RESUMING) as mine:
+            if mine:
+                jobline.resume(before)
+
     async def resume_unhandled() -> None:
         """At start, turns a stopped process left; then, now and again, turns lost meanwhile."""
-        await asyncio.to_thread(jobline.resume, jobline.clock())
+        await asyncio.to_thread(resume, jobline.clock())
         while True:
             await asyncio.sleep(RESUME_EVERY_SECONDS)
             try:
-                await asyncio.to_thread(jobline.resume, jobline.clock() - RESUME_AFTER)
+                await asyncio.to_thread(resume, jobline.clock() - RESUME_AFTER)
             except Exception:  # the database is away: the next round tries again
                 log.exception("resuming unanswered messages failed")
 

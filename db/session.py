@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 # The execution option that marks a read-only unit of work (see `reading`).
 READ_ONLY = "jobline_read_only"
+# Any fixed numbers: the first key of Jobline's advisory locks on PostgreSQL (see `held`).
+CONTACT_TURNS = 5_201_315
+RESUMING = 5_201_316
 
 
 def make_engine(url: str) -> Engine:
@@ -72,3 +75,35 @@ def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys:
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
     key = next(iter(model.__table__.primary_key))
     return session.execute(statement.returning(key)).first() is not None
+
+
+@contextmanager
+def held(factory: sessionmaker[Session], kind: int, key: int = 0) -> Iterator[None]:
+    """Hold a lock shared by every process on this PostgreSQL until the block ends.
+
+    A transaction advisory lock on a connection of its own: a failed block or a dropped
+    connection releases it too. SQLite serves one process, so it needs none.
+    """
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": kind, "key": key % 2**31}
+        )
+        yield  # the connection rolls back as it goes back to the pool: the lock is released
+
+
+@contextmanager
+def first_to(factory: sessionmaker[Session], kind: int) -> Iterator[bool]:
+    """True for the one process (of those sharing this PostgreSQL) that holds the lock now."""
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as connection:
+        taken = connection.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:kind, 0)"), {"kind": kind}
+        )
+        yield bool(taken)

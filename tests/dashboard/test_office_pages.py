@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from bot.database import Database
 from caseworker.dashboard.figures import figures
 from caseworker.tryit import new_test_seeker
-from db.models import AuditEntry, Handoff, OutboxMessage, Seeker, utcnow
+from db.models import AuditEntry, Contact, Handoff, OutboxMessage, Seeker, utcnow
 from db.session import transaction
 from tests.dashboard.conftest import ask_for_a_person, form_token, signed_in
 from tests.fakes.seekers import HAPPY_PATH
@@ -200,3 +200,23 @@ def test_the_overview_leaves_out_a_test_seeker_waiting_for_a_person(
     with dashboard_database.sessions() as session:
         found = figures(session, utcnow(), "Asia/Harbin")
     assert found.handoffs_waiting == 1 and found.oldest_wait is not None
+
+
+def test_a_wechat_seeker_and_a_stopped_number_show_on_their_pages(
+    app: Starlette, client: TestClient, dashboard_database: Database
+) -> None:
+    jobline = app.state.runtime.jobline
+    ask_for_a_person(jobline, "oWeChatOpenId0001", channel="wechat")
+    ask_for_a_person(jobline, "+8613800000002")
+    with transaction(dashboard_database.sessions) as session:
+        texted = session.scalar(select(Contact).where(Contact.address == "+8613800000002"))
+        assert texted is not None
+        texted.stopped = "stop"
+        ids = {c.channel: c.seeker_id for c in session.scalars(select(Contact))}
+    signed_in(client)
+    waiting = client.get("/dashboard/handoffs")
+    assert waiting.status_code == 200 and "WeChat" in waiting.text
+    wechat = client.get(f"/dashboard/seekers/{ids['wechat']}")
+    assert wechat.status_code == 200 and "<dd>WeChat</dd>" in wechat.text
+    stopped = client.get(f"/dashboard/seekers/{ids['sms']}")
+    assert "<dd>SMS (sent STOP)</dd>" in stopped.text

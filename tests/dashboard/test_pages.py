@@ -256,12 +256,14 @@ def test_moving_an_application_texts_the_seeker_once(
     reference = apply(Texter(app.state.runtime.jobline))
     board = client.get("/dashboard/applications").text
     assert f'id="application-{reference}"' in board
+    assert '<option value="seen" selected>' in board  # the next stage is the default
     before = count(dashboard_database, OutboxMessage)
     moved = post(client, f"/dashboard/applications/{reference}/stage", stage="interview")
     assert moved.status_code == 303
     assert count(dashboard_database, OutboxMessage) == before + 1
     page = client.get(moved.headers["location"]).text
     assert f"{reference} is now at Interview." in page
+    assert '<option value="hired" selected>' in page
     wrong = post(client, f"/dashboard/applications/{reference}/stage", stage="promoted")
     assert wrong.status_code == 400 and "is not a stage. Pick one from the list." in wrong.text
     assert count(dashboard_database, OutboxMessage) == before + 1
