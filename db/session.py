@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 # The execution option that marks a read-only unit of work (see `reading`).
 READ_ONLY = "jobline_read_only"
+# SQLite: this process's writers queue on a lock of their own for the file's one write lock.
+# Waiting in SQLite's busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, so under load
+# a writer waited far longer than the writer before it took; a lock hands over at once. Past
+# this many seconds a writer goes ahead anyway and waits in SQLite (another process's turn).
+WRITER_WAIT_SECONDS = 30.0
+_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 # Any fixed numbers: the first key of Jobline's advisory locks on PostgreSQL (see `held`).
 CONTACT_TURNS = 5_201_315
 RESUMING = 5_201_316
+LOCK = text("SELECT pg_advisory_xact_lock(:kind, :key)")
 
 
 def make_engine(url: str) -> Engine:
@@ -42,6 +51,7 @@ def make_engine(url: str) -> Engine:
             read = conn.get_execution_options().get(READ_ONLY)
             conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
+        _writers[engine] = threading.RLock()
         return engine
     return create_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
@@ -64,8 +74,19 @@ def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    bind = factory.kw.get("bind")
+    writer = _writers.get(bind) if isinstance(bind, Engine) else None
+    if writer is None:
+        with factory() as session, session.begin():
+            yield session
+        return
+    taken = writer.acquire(timeout=WRITER_WAIT_SECONDS)
+    try:
+        with factory() as session, session.begin():
+            yield session
+    finally:
+        if taken:
+            writer.release()
 
 
 def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys: list[str]) -> bool:
@@ -78,21 +99,20 @@ def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys:
 
 
 @contextmanager
-def held(factory: sessionmaker[Session], kind: int, key: int = 0) -> Iterator[None]:
+def held(factory: sessionmaker[Session], kind: int, key: int = 0) -> Iterator[Connection | None]:
     """Hold a lock shared by every process on this PostgreSQL until the block ends.
 
-    A transaction advisory lock on a connection of its own: a failed block or a dropped
-    connection releases it too. SQLite serves one process, so it needs none.
+    A transaction advisory lock on a connection of its own, which the block may read through;
+    a failed block or a dropped connection releases it too. SQLite serves one process, so it
+    needs none (None).
     """
     engine = factory.kw["bind"]
     if engine.dialect.name != "postgresql":
-        yield
+        yield None
         return
     with engine.connect() as connection:
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": kind, "key": key % 2**31}
-        )
-        yield  # the connection rolls back as it goes back to the pool: the lock is released
+        connection.execute(LOCK, {"kind": kind, "key": key % 2**31})
+        yield connection  # it rolls back as it goes back to the pool: the lock is released
 
 
 @contextmanager

@@ -250,3 +250,20 @@ def test_sigterm_stops_every_worker_process(
         assert parent.wait(timeout=30) == 0
     wait_for(lambda: all(gone(pid) for pid in workers), 10, "the workers to stop")
     assert not healthy(port)
+
+
+def test_worker_processes_are_pointed_at_the_parents_rasa(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.settings import load_settings
+    from bot.workers import share_rasa
+
+    monkeypatch.delenv("JOBLINE_NLU__URL", raising=False)
+    monkeypatch.delenv("JOBLINE_NLU__AUTH_TOKEN", raising=False)
+    nlu = {"managed": True, "managed_port": 5999, "models_dir": str(tmp_path / "models")}
+    (tmp_path / "rasa-5999.token").write_text("the-managed-token")  # as ManagedRasa keeps it
+    share_rasa(load_settings(database_url="postgresql://x/y", nlu=nlu))
+    # What a worker process reads from the environment it inherits: that server, not its own.
+    worker = load_settings(nlu={"managed_port": 5999, "models_dir": str(tmp_path / "models")})
+    assert worker.nlu.url == "http://127.0.0.1:5999"
+    assert worker.nlu.auth_token == "the-managed-token"
