@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot import phone_codes
+from bot import turn_rows as rows
 from bot.channels.base import LEFT, InboundMessage, printable
 from bot.effects import EffectContext, apply
 from bot.linking import link_shared_phone
@@ -34,6 +34,8 @@ from nlu.kinds import parse_kind
 from nlu.parse import Parse
 from nlu.understand import Understander
 from notify import outbox
+from notify.dispatcher import Claimed
+from notify.express import Express
 from reference import Reference, load_reference
 
 log = logging.getLogger(__name__)
@@ -48,8 +50,6 @@ PROVIDER_KEYWORDS = {"stop", "start", "help"}
 # A new seeker on these channels is answered in this language until they choose (WeChat is
 # mainland China's chat app).
 FIRST_LANGUAGE = {"wechat": "zh"}
-# Chinese characters: a message with any is taken as written in Chinese.
-CJK = re.compile("[\u3400-\u9fff]")
 
 
 # A contact's oldest message still waiting for its turn, up to a given one.
@@ -101,12 +101,6 @@ def render_reply(item: Reply, language: str) -> str:
         for key, value in item.values.items()
     }
     return render(item.key, language, **values)
-
-
-def first_language(seeker: Seeker, text: str, default: str) -> None:
-    """A new seeker who writes in Chinese gets Chinese, until they choose a language."""
-    if seeker.registered_at is None and seeker.language == default and CJK.search(text):
-        seeker.language = "zh"
 
 
 def find_or_create_contact(
@@ -165,6 +159,9 @@ class Jobline:
         self.reference = reference or load_reference()
         self.lookup_factory = lookup_factory or StoreLookup
         self.on_reply: list[Callable[[], None]] = []
+        # Sends a turn's replies as soon as it commits (notify/express.py), when delivery runs
+        # in this process; without it the dispatcher sends them.
+        self.express: Express | None = None
         self._locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -198,49 +195,50 @@ class Jobline:
         try:
             with transaction(self.sessions) as session:
                 if inbound.external_id is not None:
-                    seen = session.scalar(
-                        select(Message).where(
-                            Message.channel == inbound.channel,
-                            Message.provider_id == inbound.external_id,
-                        )
-                    )
+                    seen = rows.seen_message(session, inbound.channel, inbound.external_id)
                     if seen is not None:
                         return Received(seen.contact_id, seen.id, duplicate=True)
-                contact = find_or_create_contact(
-                    session, inbound.channel, address, self.settings, now
-                )
-                if inbound.device is not None:
-                    contact.device = inbound.device
+                contact = rows.contact_by_address(session, inbound.channel, address)
+                if contact is None:  # a new address: the ORM's cold path makes it
+                    made = find_or_create_contact(
+                        session, inbound.channel, address, self.settings, now
+                    )
+                    contact_id, stopped, device = made.id, made.stopped, made.device
+                else:
+                    contact_id, stopped, device = contact.id, contact.stopped, contact.device
+                changes: dict[str, Any] = {}
+                if inbound.device is not None and inbound.device != device:
+                    changes["device"] = inbound.device
                 status = "received"
                 if inbound.kind == LEFT:
                     # The seeker left this chat: only this contact stops (a STOP it said stays).
                     status = "handled"
-                    if contact.stopped != ContactStop.STOP:
-                        contact.stopped = ContactStop.BLOCKED
-                elif contact.stopped == ContactStop.BLOCKED:
-                    contact.stopped = None  # its provider brought its words: it can bring ours
-                message = Message(
-                    contact_id=contact.id,
-                    channel=inbound.channel,
-                    direction="in",
-                    provider_id=inbound.external_id,
-                    text=printable(inbound.text[:MAX_STORED_TEXT]),
-                    status=status,
-                    kind=inbound.kind,
-                    created_at=now,
+                    if stopped not in (ContactStop.STOP, ContactStop.BLOCKED):
+                        changes["stopped"] = ContactStop.BLOCKED
+                elif stopped == ContactStop.BLOCKED:
+                    changes["stopped"] = None  # its provider brought its words: it can bring ours
+                rows.change_contact(session, contact_id, changes)
+                message_id = rows.add_message(
+                    session,
+                    {
+                        "contact_id": contact_id,
+                        "channel": inbound.channel,
+                        "direction": "in",
+                        "provider_id": inbound.external_id,
+                        "text": printable(inbound.text[:MAX_STORED_TEXT]),
+                        "status": status,
+                        "kind": inbound.kind,
+                        "segments": 1,
+                        "created_at": now,
+                    },
                 )
-                session.add(message)
-                session.flush()
-                return Received(contact.id, message.id)
+                return Received(contact_id, message_id)
         except IntegrityError:
             # The same provider id arrived twice at once; the other request stored it.
+            if inbound.external_id is None:
+                raise
             with transaction(self.sessions) as session:
-                seen = session.scalar(
-                    select(Message).where(
-                        Message.channel == inbound.channel,
-                        Message.provider_id == inbound.external_id,
-                    )
-                )
+                seen = rows.seen_message(session, inbound.channel, inbound.external_id)
                 if seen is None:
                     raise
                 return Received(seen.contact_id, seen.id, duplicate=True)
@@ -282,30 +280,37 @@ class Jobline:
         One contact's turns run one at a time in every process (`_contact_lock`), so a text that
         reached another process first is answered first, and a message is answered once.
         """
-        for attempt in range(STORE_ATTEMPTS):
-            try:
-                with self._contact_lock(received.contact_id) as locked:
-                    self._take_in_order(received, kind, locked)
-                break
-            except OperationalError:  # the lock or the look-up lost its connection: again
-                if attempt == STORE_ATTEMPTS - 1:
-                    raise
-                time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
-        for wake in self.on_reply:
-            wake()
+        queued = True  # unless every turn's replies went out at once (notify/express.py)
+        try:
+            for attempt in range(STORE_ATTEMPTS):
+                try:
+                    with self._contact_lock(received.contact_id) as locked:
+                        queued = self._take_in_order(received, kind, locked)
+                    break
+                except OperationalError:  # the lock or the look-up lost its connection: again
+                    if attempt == STORE_ATTEMPTS - 1:
+                        raise
+                    time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
+        finally:
+            if queued:
+                for wake in self.on_reply:
+                    wake()
 
-    def _take_in_order(self, received: Received, kind: str, locked: Connection | None) -> None:
-        """Under the contact's lock: its older unanswered messages, then this one."""
+    def _take_in_order(self, received: Received, kind: str, locked: Connection | None) -> bool:
+        """Under the contact's lock: its older unanswered messages, then this one; whether any
+        left rows for the dispatcher."""
         tried: set[int] = set()
+        queued = False
         while (oldest := self._oldest_unanswered(received, locked)) is not None:
             message_id, stored_kind = oldest
             if message_id in tried:  # its failure could not be stored: resume retries it
-                return
+                return True
             tried.add(message_id)
             if message_id == received.message_id:
-                self._take_one(received, kind)
-                return
-            self._take_one(Received(received.contact_id, message_id), stored_kind)
+                return self._take_one(received, kind) or queued
+            older = Received(received.contact_id, message_id)
+            queued = self._take_one(older, stored_kind) or queued
+        return queued
 
     def _oldest_unanswered(
         self, received: Received, locked: Connection | None
@@ -319,17 +324,18 @@ class Jobline:
                 row = session.execute(OLDEST_UNANSWERED, values).first()
         return None if row is None else (row.id, row.kind)
 
-    def _take_one(self, received: Received, kind: str) -> None:
-        """Run one turn; a failure is caught.
+    def _take_one(self, received: Received, kind: str) -> bool:
+        """Run one turn; a failure is caught. Whether it left rows for the dispatcher.
 
         A race (another process took a turn for this contact) or a dropped database
         connection is retried; any other failure marks the message `failed` with its reason
         and tells the seeker to try again, so one bad message never stops the others.
         """
+        queued = True  # whether the dispatcher has rows to send (a failed turn's apology)
         failure: Exception | None = None
         for attempt in range(TURN_ATTEMPTS):
             try:
-                self._turn(received, kind)
+                queued = self._turn(received, kind)
                 failure = None
                 break
             except (StaleDataError, IntegrityError, OperationalError) as error:
@@ -345,6 +351,7 @@ class Jobline:
                 break
         if failure is not None and not self._done(received):
             self._fail(received, failure)
+        return queued or failure is not None
 
     def _done(self, received: Received) -> bool:
         with reading(self.sessions) as session:
@@ -372,34 +379,33 @@ class Jobline:
                     now=now,
                 )
 
-    def _turn(self, received: Received, kind: str) -> None:
+    def _turn(self, received: Received, kind: str) -> bool:
+        """Take the turn; whether it left rows for the dispatcher (else its replies went)."""
         with reading(self.sessions) as session:
-            message = session.get(Message, received.message_id)
-            if message is None or message.status != "received":
-                return
-            contact = session.get(Contact, received.contact_id)
-            assert contact is not None
-            seen = Seen.of(session.get(Conversation, received.contact_id))
-            language, opted_out, text = (
-                contact.seeker.language,
-                outbox.opted_out(contact),
-                message.text,
-            )
+            before = rows.before_turn(session, received.message_id)
+            if before is None or before.status != "received":
+                return False
+            seen = Seen.of(before)
+            language, text = before.language, before.text
+            opted_out = bool(before.opted_out) or before.stopped is not None
         # An opted-out seeker's words are read as words ("YES" opts back in).
         parse = self._understand(kind, text, language, None if opted_out else expecting(seen.state))
         now = self.clock()
         with transaction(self.sessions) as session:
-            contact = session.get(Contact, received.contact_id)
-            assert contact is not None
-            code = self._phone_code(session, contact, text, kind, now, received.message_id)
+            author = rows.Author(session, received.contact_id)
+            code = self._phone_code(session, author, text, kind, now, received.message_id)
             if code is not None and code.linked is not None:
                 parse = code.linked
-            parse = link_shared_phone(session, contact, parse)
-            seeker = contact.seeker
+            if parse.intent == "share_phone":
+                parse = link_shared_phone(session, author.contact(), parse)
             if kind == "text":
-                first_language(seeker, text, self.settings.default_language)
+                author.first_language(text, self.settings.default_language)
             ctx = Context(
-                profile=profile_of(seeker, contact),
+                profile=(
+                    profile_of(author.contact().seeker, author.contact())
+                    if author.loaded
+                    else author.profile()
+                ),
                 now=now,
                 reference=self.reference,
                 settings=self.settings,
@@ -409,8 +415,11 @@ class Jobline:
                 turn = Turn(seen.state, code.replies)
             else:
                 turn = run_turn(ctx, seen.state, parse, seen.idle_for(now))
-            save_state(session, contact.id, seen, turn.state, now)
-            self._commit_turn(session, contact, seeker, turn, received, now)
+            save_state(session, received.contact_id, seen, turn.state, now)
+            queued, claimed = self._commit_turn(session, author, turn, received, now)
+        if claimed and self.express is not None:
+            self.express.hand(claimed)
+        return queued
 
     def _understand(self, kind: str, text: str, language: str, expecting: str | None) -> Parse:
         """What the message says: typed text, a word the provider matched, or a chat app's kind."""
@@ -424,18 +433,18 @@ class Jobline:
     def _phone_code(
         self,
         session: Session,
-        contact: Contact,
+        author: rows.Author,
         text: str,
         kind: str,
         now: datetime,
         message_id: int,
     ) -> CodeStep | None:
         """On a channel without phone numbers, a typed number or code links the seeker."""
-        if kind != "text" or contact.channel not in CODE_LINKED or outbox.opted_out(contact):
+        if kind != "text" or author.channel not in CODE_LINKED or author.opted_out():
             return None
         return phone_codes.step(
             session,
-            contact,
+            author.contact(),
             text,
             now,
             self.settings.phone_region,
@@ -446,29 +455,64 @@ class Jobline:
     def _commit_turn(
         self,
         session: Session,
-        contact: Contact,
-        seeker: Seeker,
+        author: rows.Author,
         turn: Turn,
         received: Received,
         now: datetime,
-    ) -> None:
-        effect_ctx = EffectContext(session, contact, seeker, now)
-        for effect in turn.effects:
-            apply(effect_ctx, effect)
-        contact.last_inbound_at = now
-        outbox.release_held(session, contact.id, now)
-        message = session.get(Message, received.message_id)
-        assert message is not None
-        message.status = "handled"
-        for index, answer in enumerate(turn.replies):
-            outbox.queue(
-                session,
-                contact=contact,
-                text=render_reply(answer, seeker.language),
-                buttons=local_buttons(answer.buttons, seeker.language),
-                idempotency_key=f"reply:{received.message_id}:{index}",
-                now=now,
+    ) -> tuple[bool, list[Claimed]]:
+        """Write what the turn decided; whether rows wait for the dispatcher, and the replies
+        this turn claimed to send at once."""
+        if turn.effects:
+            contact = author.contact()
+            effect_ctx = EffectContext(session, contact, contact.seeker, now)
+            for effect in turn.effects:
+                apply(effect_ctx, effect)
+        session.flush()  # what the effects changed is written before the Core statements
+        released = outbox.release_held(session, received.contact_id, now)
+        rows.mark_handled(session, received.message_id, received.contact_id, now)
+        language = author.language()
+        replies = [
+            outbox.NewReply(
+                render_reply(answer, language),
+                f"reply:{received.message_id}:{index}",
+                local_buttons(answer.buttons, language),
             )
+            for index, answer in enumerate(turn.replies)
+        ]
+        express = self.express
+        at_once = (
+            express is not None
+            and bool(replies)
+            and not author.blocked()
+            and express.takes(author.channel)
+        )
+        stored = outbox.queue_replies(
+            session,
+            contact_id=received.contact_id,
+            channel=author.channel,
+            address=author.address,
+            replies=replies,
+            now=now,
+            sending_until=now + express.lease if at_once and express is not None else None,
+        )
+        queued = bool(released or turn.effects or (replies and not at_once))
+        if not at_once:
+            return queued, []
+        claimed = [
+            Claimed(
+                id=row.id,
+                channel=author.channel,
+                address=author.address,
+                text=row.text,
+                buttons=row.buttons,
+                kind="reply",
+                priority=outbox.PRIORITY["reply"],
+                attempts=1,
+                device=author.device,
+            )
+            for row in stored
+        ]
+        return queued, claimed
 
 
 @dataclass(frozen=True)
@@ -480,9 +524,9 @@ class Seen:
     updated_at: datetime | None = None
 
     @classmethod
-    def of(cls, conversation: Conversation | None) -> Seen:
-        """The state a conversation row keeps (none yet: a fresh state)."""
-        if conversation is None:
+    def of(cls, conversation: Any) -> Seen:
+        """The state a conversation row keeps (its columns; a version of None: no row yet)."""
+        if conversation is None or conversation.version is None:
             return cls(State())
         state = State.from_stored(
             conversation.flow, conversation.step, conversation.answers or {}, conversation.misses
@@ -496,6 +540,25 @@ class Seen:
         return now - self.updated_at
 
 
+# Built once: building a statement costs about as much as running it on SQLite.
+NEW_STATE = insert(Conversation)
+NEXT_STATE = (
+    update(Conversation)
+    .where(
+        Conversation.contact_id == bindparam("b_contact_id"),
+        Conversation.version == bindparam("b_version"),
+    )
+    .values(
+        version=bindparam("b_next"),
+        flow=bindparam("b_flow"),
+        step=bindparam("b_step"),
+        answers=bindparam("b_answers"),
+        misses=bindparam("b_misses"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+
+
 def save_state(session: Session, contact_id: int, seen: Seen, state: State, now: datetime) -> None:
     """Write the new state over the version the turn read (else take_turn decides again)."""
     # Another turn wrote meanwhile: StaleDataError; another created the row first: IntegrityError.
@@ -506,15 +569,18 @@ def save_state(session: Session, contact_id: int, seen: Seen, state: State, now:
         "misses": state.misses,
         "updated_at": now,
     }
+    connection = session.connection()
     if seen.version is None:
-        session.add(Conversation(contact_id=contact_id, **values))
-        session.flush()
+        connection.execute(NEW_STATE, {"contact_id": contact_id, "version": 1, **values})
         return
-    written = session.execute(
-        update(Conversation)
-        .where(Conversation.contact_id == contact_id, Conversation.version == seen.version)
-        .values(version=seen.version + 1, **values)
-        .execution_options(synchronize_session=False)
+    written = connection.execute(
+        NEXT_STATE,
+        {
+            "b_contact_id": contact_id,
+            "b_version": seen.version,
+            "b_next": seen.version + 1,
+            **{f"b_{name}": value for name, value in values.items()},
+        },
     )
-    if written.rowcount != 1:  # type: ignore[attr-defined]
+    if written.rowcount != 1:
         raise StaleDataError(f"conversation {contact_id} changed during the turn")

@@ -25,6 +25,7 @@ from db.session import RESUMING, first_to
 from nlu.understand import Understander
 from notify.channel import Channel
 from notify.dispatcher import Dispatcher
+from notify.express import Express
 from notify.service import deliver
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
         runtime.database.sessions, channels, settings, clock=runtime.jobline.clock
     )
     runtime.jobline.on_reply.append(dispatcher.wake)
+    runtime.jobline.express = Express(dispatcher)
     runtime.health["delivery"] = lambda: "ok" if dispatcher.healthy else "degraded"
 
     async def service() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,6 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # The execution option that marks a read-only unit of work (see `reading`).
 READ_ONLY = "jobline_read_only"
+# SQLite: this process's writers queue on a lock of their own for the file's one write lock.
+# Waiting in SQLite's busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, so under load
+# a writer waited far longer than the writer before it took; a lock hands over at once. Past
+# this many seconds a writer goes ahead anyway and waits in SQLite (another process's turn).
+WRITER_WAIT_SECONDS = 30.0
+_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 # Any fixed numbers: the first key of Jobline's advisory locks on PostgreSQL (see `held`).
 CONTACT_TURNS = 5_201_315
 RESUMING = 5_201_316
@@ -43,6 +51,7 @@ def make_engine(url: str) -> Engine:
             read = conn.get_execution_options().get(READ_ONLY)
             conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
+        _writers[engine] = threading.RLock()
         return engine
     return create_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
@@ -65,8 +74,19 @@ def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    bind = factory.kw.get("bind")
+    writer = _writers.get(bind) if isinstance(bind, Engine) else None
+    if writer is None:
+        with factory() as session, session.begin():
+            yield session
+        return
+    taken = writer.acquire(timeout=WRITER_WAIT_SECONDS)
+    try:
+        with factory() as session, session.begin():
+            yield session
+    finally:
+        if taken:
+            writer.release()
 
 
 def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys: list[str]) -> bool:

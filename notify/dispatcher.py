@@ -212,6 +212,17 @@ class Dispatcher:
         self.healthy = True
         self.sent = 0
         self.pace = 0.0  # messages per second of the last batches (claim sizes follow it)
+        # Rows a turn claimed and handed to notify/express.py, until their result is written:
+        # ours, so never reconciled while their send may be under way.
+        self.in_flight: set[int] = set()
+        self._running = False
+
+    def running_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop delivery runs on, while it runs."""
+        loop = self._loop
+        if not self._running or loop is None or loop.is_closed():
+            return None
+        return loop
 
     def wake(self) -> None:
         """Send at once (a reply was just written); safe to call from any thread."""
@@ -219,7 +230,7 @@ class Dispatcher:
         if loop is not None and event is not None and not loop.is_closed():
             loop.call_soon_threadsafe(event.set)
 
-    async def _in_db(self, work: Callable[..., T], *args: Any) -> T:
+    async def in_db(self, work: Callable[..., T], *args: Any) -> T:
         """Run storage work on the dispatcher's one database thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._db, work, *args)
@@ -389,7 +400,7 @@ class Dispatcher:
         def flush() -> None:
             nonlocal buffer, flushed
             if buffer:
-                writes.append(asyncio.ensure_future(self._in_db(self.record, buffer)))
+                writes.append(asyncio.ensure_future(self.in_db(self.record, buffer)))
                 buffer = []
             flushed = time.monotonic()
 
@@ -469,7 +480,8 @@ class Dispatcher:
         """Settle orphaned `sending` rows by asking the provider; returns how many settled."""
         if not self.channels:
             return 0
-        rows = await self._in_db(self.orphans, everything)
+        rows = await self.in_db(self.orphans, everything)
+        rows = [row for row in rows if row.id not in self.in_flight]
         if not rows:
             return 0
         found: dict[int, SendResult | None] = {}
@@ -486,7 +498,7 @@ class Dispatcher:
                     continue
             asked.append(row.id)
         changes = plan_settle(asked, found, self.clock())
-        await self._in_db(self._settle, changes)
+        await self.in_db(self._settle, changes)
         settled = Counter(change.status for change in changes)
         log.info(
             "reconciled %d rows: %d already sent, %d queued again, %d unknown",
@@ -538,36 +550,40 @@ class Dispatcher:
         """
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        while True:
-            try:
-                await self._work(stop, until_idle)
-                return
-            except Exception:  # delivery must outlive a dropped connection or a locked file
-                self.healthy = False
-                log.exception("delivery failed; starting again in %.0f s", self.restart_seconds)
-                await asyncio.sleep(self.restart_seconds)
+        self._running = True
+        try:
+            while True:
+                try:
+                    await self._work(stop, until_idle)
+                    return
+                except Exception:  # delivery must outlive a dropped connection or a locked file
+                    self.healthy = False
+                    log.exception("delivery failed; starting again in %.0f s", self.restart_seconds)
+                    await asyncio.sleep(self.restart_seconds)
+        finally:
+            self._running = False
 
     async def _work(self, stop: asyncio.Event | None, until_idle: bool) -> None:
         await self.reconcile(everything=not self.postgres)
         last_reconcile = time.monotonic()
         pending: list[asyncio.Future[Any]] = []
         recording: list[asyncio.Future[Any]] = []
-        claimed = await self._in_db(self.claim)
+        claimed = await self.in_db(self.claim)
         self.healthy = True
         try:
             while stop is None or not stop.is_set():
                 if time.monotonic() - last_reconcile > self.lease.total_seconds() / 2:
                     await self.reconcile()  # rows another dispatcher left when it died
-                    await self._in_db(self.apply_early_reports)
+                    await self.in_db(self.apply_early_reports)
                     last_reconcile = time.monotonic()
                 if not claimed:
                     await asyncio.gather(*recording)
                     recording = []
-                    await self._in_db(self.follow_broadcasts)
-                    if until_idle and await self._in_db(self.waiting) == 0:
+                    await self.in_db(self.follow_broadcasts)
+                    if until_idle and await self.in_db(self.waiting) == 0:
                         return
                     await self._pause(stop)
-                    claimed = await self._in_db(self.claim)
+                    claimed = await self.in_db(self.claim)
                     continue
                 started_all = asyncio.Event()
                 sending = self.send_and_record(claimed, started_all)
@@ -579,7 +595,7 @@ class Dispatcher:
                 # The next claim is taken while the last sends of this one are out, so the
                 # senders never wait for the database; a crash strands one claim (about a
                 # second of sending) and those last few sends, never two whole claims.
-                following = asyncio.ensure_future(self._in_db(self.claim))
+                following = asyncio.ensure_future(self.in_db(self.claim))
                 pending.append(following)
                 writes = await sending
                 self._paced(len(claimed), time.monotonic() - started)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Contact, ContactStop, EarlyReport, OutboxMessage, OutboxStatus
@@ -81,6 +81,81 @@ def queue(
     )
     session.add(row)
     return row
+
+
+# Built once: building a statement costs about as much as running it on SQLite.
+NEW_ROW = insert(OutboxMessage).returning(OutboxMessage.id)
+RELEASE_HELD = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.contact_id == bindparam("b_contact_id"),
+        OutboxMessage.status == OutboxStatus.HELD,
+    )
+    .values(status=OutboxStatus.QUEUED, not_before=bindparam("b_now"))
+)
+
+
+@dataclass(frozen=True)
+class NewReply:
+    """One answer of a turn, before it is an outbox row."""
+
+    text: str
+    idempotency_key: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueuedReply:
+    """An answer as its outbox row keeps it: the id and the SMS-safe text."""
+
+    id: int
+    text: str
+    buttons: tuple[Button, ...]
+
+
+def queue_replies(
+    session: Session,
+    *,
+    contact_id: int,
+    channel: str,
+    address: str,
+    replies: Sequence[NewReply],
+    now: datetime,
+    sending_until: datetime | None = None,
+) -> list[QueuedReply]:
+    """Insert a turn's answers with Core statements, in order; the rows as stored.
+
+    With `sending_until` they are claimed already for a send that starts at once: `sending`,
+    one attempt, leased until then (the exactly-once rule of notify/dispatcher.py).
+    """
+    claimed = sending_until is not None
+    rows = []
+    for reply in replies:
+        safe = make_sms_safe(reply.text)
+        rows.append(
+            {
+                "contact_id": contact_id,
+                "channel": channel,
+                "address": address,
+                "text": safe,
+                "buttons": stored_buttons(reply.buttons),
+                "segments": segments(safe),
+                "kind": "reply",
+                "priority": PRIORITY["reply"],
+                "not_before": sending_until if claimed else now,
+                "attempts": 1 if claimed else 0,
+                "status": OutboxStatus.SENDING if claimed else OutboxStatus.QUEUED,
+                "created_at": now,
+                "idempotency_key": reply.idempotency_key,
+            }
+        )
+    connection = session.connection()
+    statement = NEW_ROW
+    stored = []
+    for row, reply in zip(rows, replies, strict=True):
+        row_id = int(connection.execute(statement, row).scalar_one())
+        stored.append(QueuedReply(row_id, str(row["text"]), reply.buttons))
+    return stored
 
 
 @dataclass(frozen=True)
@@ -196,15 +271,14 @@ def cancel_queued(session: Session, seeker_id: int) -> None:
     )
 
 
-def release_held(session: Session, contact_id: int, now: datetime) -> None:
-    """The seeker wrote: what was kept for them (outside the channel's window) goes now."""
+def release_held(session: Session, contact_id: int, now: datetime) -> int:
+    """The seeker wrote: what was kept for them (outside the channel's window) goes; a count."""
     # Core, not ORM: held rows are never loaded in a turn's session, and the ORM's matching of
     # loaded objects made this the costliest statement of a turn (bench/conversations.py).
-    session.connection().execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.contact_id == contact_id, OutboxMessage.status == OutboxStatus.HELD)
-        .values(status=OutboxStatus.QUEUED, not_before=now)
+    released = session.connection().execute(
+        RELEASE_HELD, {"b_contact_id": contact_id, "b_now": now}
     )
+    return int(released.rowcount)
 
 
 def delivered_here(row: OutboxMessage, now: datetime) -> None:

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.conversation import CJK, render_reply
+from bot.conversation import render_reply
 from bot.lookup import random_reference
 from bot.settings import Settings, load_settings
+from bot.turn_rows import CJK
 from db.demo import CHINESE, POSTS
 from db.models import utcnow
 from flows import effects

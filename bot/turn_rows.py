@@ -1,0 +1,219 @@
+"""A turn's hot reads and writes as Core statements: no ORM identity map on every message's path.
+
+The ORM objects of the contact and seeker are loaded only when a cold path needs them (an effect,
+a shared phone, a linking code); flows may still read through the ORM session.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from db.models import Contact, ContactStop, Conversation, Message, Seeker
+from flows.types import Profile
+
+# Chinese characters: a message with any is taken as written in Chinese.
+CJK = re.compile("[\u3400-\u9fff]")
+# What a turn reads before it understands: the message, who wrote it, and where they are.
+BEFORE_TURN = (
+    select(
+        Message.status,
+        Message.text,
+        Seeker.language,
+        Seeker.opted_out,
+        Contact.stopped,
+        Conversation.flow,
+        Conversation.step,
+        Conversation.answers,
+        Conversation.misses,
+        Conversation.version,
+        Conversation.updated_at,
+    )
+    .join_from(Message, Contact, Contact.id == Message.contact_id)
+    .join(Seeker, Seeker.id == Contact.seeker_id)
+    .outerjoin(Conversation, Conversation.contact_id == Contact.id)
+    .where(Message.id == bindparam("message_id"))
+)
+
+# The contact that wrote and its seeker, as the turn's own transaction reads them.
+AUTHOR = (
+    select(
+        Contact.channel,
+        Contact.address,
+        Contact.stopped,
+        Contact.device,
+        Seeker.id.label("seeker_id"),
+        Seeker.phone,
+        Seeker.name,
+        Seeker.birth_year,
+        Seeker.gender,
+        Seeker.district,
+        Seeker.interests,
+        Seeker.concession_card,
+        Seeker.laid_off,
+        Seeker.language,
+        Seeker.alerts,
+        Seeker.opted_out,
+        Seeker.registered_at,
+    )
+    .join_from(Contact, Seeker, Seeker.id == Contact.seeker_id)
+    .where(Contact.id == bindparam("contact_id"))
+)
+# Statements built once (building one costs about as much as running it on SQLite).
+SEEN_MESSAGE = select(Message.contact_id, Message.id).where(
+    Message.channel == bindparam("channel"), Message.provider_id == bindparam("provider_id")
+)
+CONTACT_BY_ADDRESS = select(Contact.id, Contact.stopped, Contact.device).where(
+    Contact.channel == bindparam("channel"), Contact.address == bindparam("address")
+)
+ADD_MESSAGE = insert(Message).returning(Message.id)
+HANDLED = update(Message).where(Message.id == bindparam("message_id")).values(status="handled")
+LAST_WROTE = (
+    update(Contact)
+    .where(Contact.id == bindparam("contact_id"))
+    .values(last_inbound_at=bindparam("now"))
+)
+
+
+def before_turn(session: Session, message_id: int) -> Row[Any] | None:
+    """The message's status and text, its seeker's language and stops, its conversation row."""
+    return session.connection().execute(BEFORE_TURN, {"message_id": message_id}).first()
+
+
+def seen_message(session: Session, channel: str, provider_id: str) -> Row[int, int] | None:
+    """The stored message with this provider id (its contact_id and id), if any."""
+    found = session.connection().execute(
+        SEEN_MESSAGE, {"channel": channel, "provider_id": provider_id}
+    )
+    return found.first()
+
+
+def contact_by_address(
+    session: Session, channel: str, address: str
+) -> Row[int, str | None, str | None] | None:
+    """A contact's id, stop and office phone by its channel address, if it exists."""
+    found = session.connection().execute(
+        CONTACT_BY_ADDRESS, {"channel": channel, "address": address}
+    )
+    return found.first()
+
+
+def change_contact(session: Session, contact_id: int, values: dict[str, Any]) -> None:
+    """Set some of a contact's columns."""
+    if values:
+        session.connection().execute(update(Contact).where(Contact.id == contact_id).values(values))
+
+
+def add_message(session: Session, values: dict[str, Any]) -> int:
+    """Insert one inbound message; its id."""
+    return int(session.connection().execute(ADD_MESSAGE, values).scalar_one())
+
+
+def mark_handled(session: Session, message_id: int, contact_id: int, now: datetime) -> None:
+    """The turn is done: the message is handled and the contact last wrote now."""
+    connection = session.connection()
+    connection.execute(HANDLED, {"message_id": message_id})
+    connection.execute(LAST_WROTE, {"contact_id": contact_id, "now": now})
+
+
+class Author:
+    """The contact that wrote and its seeker: one Core read, the ORM objects only on demand."""
+
+    def __init__(self, session: Session, contact_id: int) -> None:
+        self.session = session
+        self.contact_id = contact_id
+        found = session.connection().execute(AUTHOR, {"contact_id": contact_id}).one()
+        self.row: dict[str, Any] = found._asdict()
+        self._contact: Contact | None = None
+
+    def contact(self) -> Contact:
+        """The ORM contact (its seeker loads with it): for effects and the cold paths."""
+        if self._contact is None:
+            self._contact = self.session.get(Contact, self.contact_id)
+            assert self._contact is not None
+        return self._contact
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the ORM objects are loaded (they are then what is true)."""
+        return self._contact is not None
+
+    @property
+    def channel(self) -> str:
+        """The contact's channel."""
+        return str(self.row["channel"])
+
+    @property
+    def address(self) -> str:
+        """The contact's address on its channel."""
+        return str(self.row["address"])
+
+    @property
+    def device(self) -> str | None:
+        """The office phone the contact last wrote to."""
+        device: str | None = self.row["device"]
+        return device
+
+    def language(self) -> str:
+        """The seeker's language now (an effect may have changed it)."""
+        if self._contact is not None:
+            return self._contact.seeker.language
+        return str(self.row["language"])
+
+    def stopped(self) -> str | None:
+        """Why this contact gets nothing more now, if it does not."""
+        if self._contact is not None:
+            return self._contact.stopped
+        stopped: str | None = self.row["stopped"]
+        return stopped
+
+    def opted_out(self) -> bool:
+        """Whether this contact gets only answers to its own words (notify/outbox.opted_out)."""
+        if self._contact is not None:
+            return self._contact.seeker.opted_out or self._contact.stopped is not None
+        return bool(self.row["opted_out"]) or self.row["stopped"] is not None
+
+    def blocked(self) -> bool:
+        """Whether its provider said this contact cannot be reached."""
+        return self.stopped() == ContactStop.BLOCKED
+
+    def set_language(self, language: str) -> None:
+        """Answer the seeker in this language from now on."""
+        if self._contact is not None:
+            self._contact.seeker.language = language
+            return
+        self.session.connection().execute(
+            update(Seeker).where(Seeker.id == self.row["seeker_id"]).values(language=language)
+        )
+        self.row["language"] = language
+
+    def first_language(self, text: str, default: str) -> None:
+        """A new seeker who writes in Chinese gets Chinese, until they choose a language."""
+        registered = (
+            self._contact.seeker.registered_at if self._contact else self.row["registered_at"]
+        )
+        if registered is None and self.language() == default and CJK.search(text):
+            self.set_language("zh")
+
+    def profile(self) -> Profile:
+        """A read-only snapshot of the seeker from the Core read (before any ORM load)."""
+        row = self.row
+        return Profile(
+            seeker_id=row["seeker_id"],
+            phone=row["phone"],
+            name=row["name"],
+            birth_year=row["birth_year"],
+            gender=row["gender"],
+            district=row["district"],
+            interests=tuple(row["interests"] or ()),
+            concession_card=row["concession_card"],
+            laid_off=row["laid_off"],
+            language=row["language"],
+            alerts=row["alerts"],
+            opted_out=self.opted_out(),
+            registered=row["registered_at"] is not None,
+        )
