@@ -42,6 +42,7 @@ HELDOUT_ZH = (
 OUT_OF_DOMAIN = (
     REPO_ROOT / "nlu" / "heldout" / "out_of_domain.yml",
     REPO_ROOT / "nlu" / "heldout" / "out_of_domain_2.yml",
+    REPO_ROOT / "nlu" / "heldout" / "out_of_domain_zh.yml",
 )
 LATENCY_MESSAGES = 1000
 

@@ -35,11 +35,13 @@ HELDOUT = REPO_ROOT / "nlu" / "heldout"
 CLINC = HELDOUT / "clinc_ood_test.tsv"
 ENGLISH = tuple(HELDOUT / f"seekers{n}.yml" for n in ("", "_2", "_3", "_4", "_5", "_6"))
 CHINESE = (HELDOUT / "seekers_zh.yml", HELDOUT / "seekers_zh_2.yml")
-OWN_OOD = (HELDOUT / "out_of_domain.yml", HELDOUT / "out_of_domain_2.yml")
+OWN_OOD = tuple(HELDOUT / f"out_of_domain{n}.yml" for n in ("", "_2", "_zh"))
 # What branch understand2 added to nlu/rasa/data: CLINC150 train-split negatives (its out_of_scope
 # lines and 3 of each everyday intent), and new English and Chinese seeker examples.
 NEGATIVES = "data/out_of_scope_clinc.yml"
 NEW_SEEKER_DATA = ("data/nlu_2.yml", "data/nlu_zh_2.yml")
+# What branch tokens added (after choosing the tokenizer on the data before it).
+TOKENS_DATA = ("data/nlu_3.yml", "data/nlu_zh_3.yml")
 
 
 class CachingClient(RasaClient):
@@ -64,38 +66,68 @@ def _set_in_config(project: Path, old: str, new: str) -> None:
     config.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def _before(project: Path) -> None:
-    """nlu/rasa as it was before branch understand2 (the model main had)."""
-    for name in (NEGATIVES, *NEW_SEEKER_DATA):
+def _whitespace(project: Path, max_ngram: int) -> None:
+    """Whitespace tokens (language en) and char_wb 1-max_ngram, as before branch tokens."""
+    _set_in_config(project, "language: zh\n", "language: en\n")
+    _set_in_config(
+        project,
+        "  - name: JiebaTokenizer\n    token_pattern: '\\S+'\n",
+        "  - name: WhitespaceTokenizer\n",
+    )
+    _set_in_config(
+        project, "min_ngram: 1\n    max_ngram: 3\n", f"min_ngram: 1\n    max_ngram: {max_ngram}\n"
+    )
+
+
+def _without(project: Path, *names: str) -> None:
+    for name in names:
         (project / name).unlink(missing_ok=True)
+
+
+def _before(project: Path) -> None:
+    """nlu/rasa as it was before branch understand2 (the model main had then)."""
+    _whitespace(project, 4)
+    _without(project, NEGATIVES, *NEW_SEEKER_DATA, *TOKENS_DATA)
 
 
 def _negatives_only(project: Path) -> None:
     """Only the CLINC150 negatives added (better negatives, on their own)."""
-    for name in NEW_SEEKER_DATA:
-        (project / name).unlink(missing_ok=True)
-
-
-def _char_1_3_all_data(project: Path) -> None:
-    """Character n-grams 1-3 instead of 1-4, with all the data."""
-    _set_in_config(project, "min_ngram: 1\n    max_ngram: 4\n", "min_ngram: 1\n    max_ngram: 3\n")
+    _whitespace(project, 4)
+    _without(project, *NEW_SEEKER_DATA, *TOKENS_DATA)
 
 
 def _char_1_3(project: Path) -> None:
     """Character n-grams 1-3 instead of 1-4 (with the negatives, before the new seeker data)."""
-    _negatives_only(project)
-    _char_1_3_all_data(project)
+    _whitespace(project, 3)
+    _without(project, *NEW_SEEKER_DATA, *TOKENS_DATA)
 
 
 def _jieba(project: Path) -> None:
-    """Rasa's JiebaTokenizer (language zh, jieba in the Rasa venv), like char-1-3 otherwise."""
-    _negatives_only(project)
-    _set_in_config(project, "language: en\n", "language: zh\n")
-    _set_in_config(
-        project,
-        "  - name: WhitespaceTokenizer\n",
-        "  - name: JiebaTokenizer\n    token_pattern: '\\S+'\n",
-    )
+    """Rasa's JiebaTokenizer and char n-grams 1-4, with the negatives (branch understand2)."""
+    _set_in_config(project, "min_ngram: 1\n    max_ngram: 3\n", "min_ngram: 1\n    max_ngram: 4\n")
+    _without(project, *NEW_SEEKER_DATA, *TOKENS_DATA)
+
+
+def _char_1_4_all_data(project: Path) -> None:
+    """Whitespace tokens, char n-grams 1-4: the model main had before branch tokens."""
+    _whitespace(project, 4)
+    _without(project, *TOKENS_DATA)
+
+
+def _char_1_3_all_data(project: Path) -> None:
+    """Whitespace tokens, char n-grams 1-3, with all the data before branch tokens."""
+    _whitespace(project, 3)
+    _without(project, *TOKENS_DATA)
+
+
+def _jieba_1_3_all_data(project: Path) -> None:
+    """The committed tokens (jieba, char n-grams 1-3), with all the data before branch tokens."""
+    _without(project, *TOKENS_DATA)
+
+
+def _char_1_3_tokens_data(project: Path) -> None:
+    """Whitespace tokens, char n-grams 1-3, with branch tokens' data too."""
+    _whitespace(project, 3)
 
 
 # name -> how a copy of nlu/rasa is changed ("committed" is nlu/rasa itself).
@@ -104,8 +136,11 @@ VARIANTS: dict[str, Callable[[Path], None] | None] = {
     "before": _before,
     "negatives-only": _negatives_only,
     "char-1-3": _char_1_3,
-    "char-1-3-all-data": _char_1_3_all_data,
     "jieba": _jieba,
+    "char-1-4-all-data": _char_1_4_all_data,
+    "char-1-3-all-data": _char_1_3_all_data,
+    "jieba-1-3-all-data": _jieba_1_3_all_data,
+    "char-1-3-tokens-data": _char_1_3_tokens_data,
 }
 
 
@@ -259,6 +294,17 @@ def measure(settings: NluSettings, label: str, *, misses: bool = False) -> None:
                 print(
                     f"    {example.intent} -> {parse.intent} {parse.confidence:.2f} {example.text}"
                 )
+        print("per own out-of-domain set, given a job intent: threshold 0.5 alone / shipped")
+        for path in OWN_OOD:
+            examples = load_examples(path)
+            old, new = evaluate(examples, before.understand), evaluate(examples, now.understand)
+            print(
+                f"  {path.name:<20} {old.job_intent_rate:6.1%} / {new.job_intent_rate:6.1%}"
+                f" of {new.total}"
+            )
+            for example, parse in new.confusions if misses else ():
+                if parse.intent in JOB_INTENTS:
+                    print(f"    -> {parse.intent} {parse.confidence:.2f} {example.text}")
     finally:
         server.stop()
 

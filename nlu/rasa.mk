@@ -5,8 +5,9 @@
 # first use; idempotent through a stamp file that names the Rasa version and the constraints.
 #
 # Pins: nlu/rasa-constraints.txt is the pip freeze of a working install. Rasa 3.6.21 itself pins
-# setuptools 70.3 (it still imports pkg_resources); no other manual pins were needed. Nothing is
-# downloaded at train or run time (no spaCy or Hugging Face models in the pipeline).
+# setuptools 70.3 (it still imports pkg_resources); no other manual pins were needed. jieba (pinned
+# there too) is installed beside Rasa for the JiebaTokenizer; its dictionary ships in the package.
+# Nothing is downloaded at train or run time (no spaCy or Hugging Face models in the pipeline).
 #
 # Targets:
 #   make .venv-rasa       create the venv (a few minutes, once)
@@ -27,8 +28,9 @@ $(RASA_STAMP): nlu/rasa-constraints.txt
 	@test -n "$(RASA_PYTHON)" || { echo "Rasa needs Python 3.10: install it (pyenv install 3.10) or set RASA_PYTHON"; exit 1; }
 	test -x $(RASA_VENV)/bin/python || $(RASA_PYTHON) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(RASA_VENV)/bin/python -m pip install --quiet -c nlu/rasa-constraints.txt 'rasa==$(RASA_VERSION)'
+	$(RASA_VENV)/bin/python -m pip install --quiet -c nlu/rasa-constraints.txt 'rasa==$(RASA_VERSION)' jieba
 	RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa --version >/dev/null
+	$(RASA_VENV)/bin/python -c 'import jieba'
 	touch $(RASA_STAMP)
 
 nlu-train: $(RASA_STAMP) $(STAMP)

@@ -15,6 +15,7 @@ from nlu.client import RasaError, RasaResult
 from nlu.domain import about_work
 from nlu.fallback import guess_intent
 from nlu.gazetteer import Gazetteer, default_gazetteer
+from nlu.hanzi import simplified
 from nlu.keywords import fast_path as keyword_fast_path
 from nlu.keywords import normalize
 from nlu.parse import Entity, Parse
@@ -122,13 +123,14 @@ class Understander:
             if quick is not None:
                 return quick
             assert self.client is not None
-            key = normalize(cleaned[: self.max_chars])
+            asked = simplified(cleaned[: self.max_chars])  # Rasa reads one Chinese script
+            key = normalize(asked)
             known = self._cached(key)
             if known is not None:
                 return self._parse_of(cleaned, known, expecting)
             try:
                 self.asked += 1
-                result = self.client.parse(cleaned[: self.max_chars])
+                result = self.client.parse(asked)
             except RasaError as error:
                 return self._rasa_failed(cleaned, error)
             self._remember(key, result)
@@ -152,7 +154,7 @@ class Understander:
         if self.client is None:
             return cleaned, self._without_rasa(cleaned)
         if self.clock() < self._skip_rasa_until:
-            known = self._cached(normalize(cleaned[: self.max_chars]))
+            known = self._cached(normalize(simplified(cleaned[: self.max_chars])))
             return cleaned, self._without_rasa(cleaned) if known is None else None
         return cleaned, None
 
@@ -182,8 +184,8 @@ class Understander:
 
     def _without_rasa(self, cleaned: str) -> Parse:
         """The request guessed from its words (Rasa is away), else out_of_scope."""
-        entities = self.gazetteer.find(cleaned)
-        guessed = self.guess(cleaned)
+        entities = self.gazetteer.find(simplified(cleaned))
+        guessed = self.guess(simplified(cleaned))
         if guessed is None:
             return Parse(cleaned, OUT_OF_SCOPE, 0.0, entities, "fallback")
         return Parse(cleaned, guessed, FALLBACK_CONFIDENCE, entities, "fallback")
@@ -215,7 +217,7 @@ class Understander:
             and expecting is None
             and result.confidence < self.domain_confidence
             and not entities
-            and not about_work(cleaned)
+            and not about_work(simplified(cleaned))
         ):
             intent = OUT_OF_SCOPE  # no sign the text is about work: an everyday request
         return Parse(cleaned, intent, result.confidence, entities, "rasa")
@@ -234,6 +236,6 @@ class Understander:
             canonical = self.gazetteer.canonical(entity, value)
             if canonical is not None:
                 found.setdefault(Entity(entity, canonical), None)
-        for item in self.gazetteer.find(cleaned):
+        for item in self.gazetteer.find(simplified(cleaned)):
             found.setdefault(item, None)
         return tuple(found)

@@ -72,6 +72,13 @@ def test_control_characters_are_stripped(understander: Understander) -> None:
     assert parse.entities == (Entity(LOCATION, "Daoli"),)
 
 
+def test_traditional_characters_are_understood_as_simplified(understander: Understander) -> None:
+    parse = understander.understand("我想在道裡找保潔的工作")
+    assert parse.text == "我想在道裡找保潔的工作"  # the flows get what the seeker wrote
+    assert parse.intent == understander.understand("我想在道里找保洁的工作").intent == "find_jobs"
+    assert Entity(LOCATION, "Daoli") in parse.entities
+
+
 def test_only_control_characters(understander: Understander) -> None:
     parse = understander.understand("\x00\x01\x02\x1b")
     assert parse.text == ""
