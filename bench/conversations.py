@@ -195,21 +195,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def app_cpu_seconds(pid: int) -> float:
-    """CPU so far of the app: its process and its worker processes, not the Rasa server."""
-    total = 0.0
+def app_cpu(pid: int) -> dict[int, float]:
+    """CPU so far of each app process (it and its worker processes), not the Rasa server."""
+    found: dict[int, float] = {}
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
             if b".venv-rasa" in Path(f"/proc/{current}/cmdline").read_bytes():
                 continue
-            total += cpu_seconds(current)
+            found[current] = cpu_seconds(current)
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
         pending += [int(child) for child in children]
-    return total
+    return found
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -402,10 +402,11 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
         expected = calibrate(port, replies)
         load(port, replies, expected, 10, 10, first=900_000)  # warm-up
         alone = load(port, replies, expected, 10, 1, first=800_000)
-        cpu, own = app_cpu_seconds(pid), time.process_time()
+        cpu, own = app_cpu(pid), time.process_time()
         with profiled(pid, args.profile):
             busy = load(port, replies, expected, args.conversations, args.parallel, first=0)
-        cpu_per_turn = (app_cpu_seconds(pid) - cpu) / busy.turns * 1000
+        used = {p: seconds - cpu.get(p, 0.0) for p, seconds in app_cpu(pid).items()}
+        cpu_per_turn = sum(used.values()) / busy.turns * 1000
         client_per_turn = (time.process_time() - own) / busy.turns * 1000
         memory = tree_rss_mb(pid)
     replies.stop()
@@ -413,6 +414,8 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
     sent = len(fake.sent)
     per_text = dict(zip(TEXTS, expected, strict=True))
     processes = f"{workers} app process{'es' if workers > 1 else ''}"
+    # Which processes did the work (uvicorn's parent only supervises; its workers serve).
+    split = ", ".join(f"{100 * s / sum(used.values()):.0f}%" for s in sorted(used.values()) if s)
     print(f"== Jobline ({args.database}, {processes}), replies per text {per_text} ==")
     print(
         f"{args.conversations} conversations, {args.parallel} at a time: {busy.rate:.0f} turns/s, "
@@ -421,7 +424,8 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
     print(
         f"one at a time: p50 {alone.percentile(50):.1f} ms, p99 {alone.percentile(99):.1f} ms; "
         f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB; "
-        f"{sent} texts sent; this client's CPU {client_per_turn:.1f} ms per turn",
+        f"{sent} texts sent; this client's CPU {client_per_turn:.1f} ms per turn; app CPU "
+        f"shared by its processes {split}",
         flush=True,
     )
     return Measured(workers, busy, alone, cpu_per_turn, memory)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -106,15 +106,23 @@ def render_reply(item: Reply, language: str) -> str:
 def find_or_create_contact(
     session: Session, channel: str, address: str, settings: Settings, now: datetime
 ) -> Contact:
-    """The contact for a channel address; a phone address shares the seeker of that phone.
+    """The contact for a channel address; a phone address shares the seeker of that phone."""
+    contact = session.get(Contact, contact_for(session, channel, address, settings, now).id)
+    assert contact is not None
+    return contact
+
+
+def contact_for(
+    session: Session, channel: str, address: str, settings: Settings, now: datetime
+) -> Row[int, str | None, str | None]:
+    """The contact's id, stop and office phone for a channel address, made if new.
 
     Race-safe: two first texts from one new number at once both get the same seeker and
     contact (insert ... on conflict do nothing, then select), never a unique violation.
     """
-    by_address = select(Contact).where(Contact.channel == channel, Contact.address == address)
-    contact = session.scalar(by_address)
-    if contact is not None:
-        return contact
+    found = rows.contact_by_address(session, channel, address)
+    if found is not None:
+        return found
     new_seeker = {
         "language": FIRST_LANGUAGE.get(channel, settings.default_language),
         "interests": [],
@@ -123,7 +131,7 @@ def find_or_create_contact(
     seeker: Seeker | None = None
     if channel in PHONE_CHANNELS:
         insert_new(session, Seeker, {**new_seeker, "phone": address}, ["phone"])
-        seeker_id = session.scalar(select(Seeker.id).where(Seeker.phone == address))
+        seeker_id = rows.seeker_by_phone(session, address)
     else:
         seeker = Seeker(**new_seeker)
         session.add(seeker)
@@ -135,9 +143,9 @@ def find_or_create_contact(
         # Another request made this chat's contact first: our new seeker is nobody's.
         session.delete(seeker)
         session.flush()
-    contact = session.scalar(by_address)
-    assert contact is not None
-    return contact
+    found = rows.contact_by_address(session, channel, address)
+    assert found is not None
+    return found
 
 
 class Jobline:
@@ -198,14 +206,8 @@ class Jobline:
                     seen = rows.seen_message(session, inbound.channel, inbound.external_id)
                     if seen is not None:
                         return Received(seen.contact_id, seen.id, duplicate=True)
-                contact = rows.contact_by_address(session, inbound.channel, address)
-                if contact is None:  # a new address: the ORM's cold path makes it
-                    made = find_or_create_contact(
-                        session, inbound.channel, address, self.settings, now
-                    )
-                    contact_id, stopped, device = made.id, made.stopped, made.device
-                else:
-                    contact_id, stopped, device = contact.id, contact.stopped, contact.device
+                contact = contact_for(session, inbound.channel, address, self.settings, now)
+                contact_id, stopped, device = contact.id, contact.stopped, contact.device
                 changes: dict[str, Any] = {}
                 if inbound.device is not None and inbound.device != device:
                     changes["device"] = inbound.device

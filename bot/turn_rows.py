@@ -70,6 +70,7 @@ SEEN_MESSAGE = select(Message.contact_id, Message.id).where(
 CONTACT_BY_ADDRESS = select(Contact.id, Contact.stopped, Contact.device).where(
     Contact.channel == bindparam("channel"), Contact.address == bindparam("address")
 )
+SEEKER_BY_PHONE = select(Seeker.id).where(Seeker.phone == bindparam("phone"))
 ADD_MESSAGE = insert(Message).returning(Message.id)
 HANDLED = update(Message).where(Message.id == bindparam("message_id")).values(status="handled")
 LAST_WROTE = (
@@ -100,6 +101,12 @@ def contact_by_address(
         CONTACT_BY_ADDRESS, {"channel": channel, "address": address}
     )
     return found.first()
+
+
+def seeker_by_phone(session: Session, phone: str) -> int | None:
+    """The id of the seeker with this phone, if any."""
+    found: int | None = session.connection().execute(SEEKER_BY_PHONE, {"phone": phone}).scalar()
+    return found
 
 
 def change_contact(session: Session, contact_id: int, values: dict[str, Any]) -> None:

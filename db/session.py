@@ -93,9 +93,10 @@ def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys:
     """Insert a row unless one with the same keys exists (race-safe); True when inserted."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    statement = insert(model.__table__).values(**values).on_conflict_do_nothing(index_elements=keys)
     key = next(iter(model.__table__.primary_key))
-    return session.execute(statement.returning(key)).first() is not None
+    session.flush()  # a Core statement: what the session holds is written first
+    return session.connection().execute(statement.returning(key)).first() is not None
 
 
 @contextmanager
