@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -27,6 +28,8 @@ def normalize_phone(raw: str, region: str = "CN") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# A seeker texts several times: the numbers met lately are not parsed again.
+@lru_cache(maxsize=10_000)
 def mobile_phone(raw: str, region: str = "CN") -> str:
     """A sender's number in E.164 if it is a valid mobile number in ASCII digits, else BadPhone.
 

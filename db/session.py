@@ -23,6 +23,7 @@ _writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDi
 # Any fixed numbers: the first key of Jobline's advisory locks on PostgreSQL (see `held`).
 CONTACT_TURNS = 5_201_315
 RESUMING = 5_201_316
+REMINDING = 5_201_317
 LOCK = text("SELECT pg_advisory_xact_lock(:kind, :key)")
 
 
@@ -114,6 +115,13 @@ def held(factory: sessionmaker[Session], kind: int, key: int = 0) -> Iterator[Co
     with engine.connect() as connection:
         connection.execute(LOCK, {"kind": kind, "key": key % 2**31})
         yield connection  # it rolls back as it goes back to the pool: the lock is released
+
+
+def one_at_a_time(session: Session, kind: int, key: int = 0) -> None:
+    """This transaction waits for any other that took the same lock (PostgreSQL; SQLite's
+    writers already go one at a time). Released when it ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(LOCK, {"kind": kind, "key": key % 2**31})
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """The dispatcher: claims due outbox rows, sends them through their channel, records the result.
 
 Exactly once: a row is marked `sending` (with a lease in `not_before`) in the transaction that
-claims it, before any provider call. A row still `sending` when its lease lapses belonged to a
+claims it, before any provider call (a turn claims its own replies so, and notify/express.py
+sends them at once). A row still `sending` when its lease lapses belonged to a
 dispatcher that died mid-send; it is reconciled, never blindly resent: a channel that can look a
 message up by its outbox id (`lookup`) says whether the provider has it (then it is `sent`) or
 not (then it is queued again); a channel that cannot is marked `unknown` for a person to check.

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Broadcast, JobFair
 from db.problems import Problem
-from db.session import transaction
+from db.session import REMINDING, one_at_a_time, transaction
 from nlu.kinds import FAIR_PAYLOAD
 from notify import broadcasts
 from notify.config import NotifyConfig
@@ -57,6 +57,9 @@ def reminders_due(
     start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone)
     queued: list[int] = []
     with transaction(sessions) as session:
+        # Every process checks (jobline run's workers, jobline worker): one at a time, so the
+        # second sees the first's reminder instead of making another.
+        one_at_a_time(session, REMINDING)
         fairs = session.scalars(
             select(JobFair).where(
                 JobFair.starts_at >= start, JobFair.starts_at < start + timedelta(days=1)

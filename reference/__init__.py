@@ -71,6 +71,9 @@ class Reference:
         self.categories = categories
         self._place_names = _name_index((p.name, p.aliases) for p in places)
         self._category_names = _name_index([(c.slug, (c.name, *c.aliases)) for c in categories])
+        # Near-miss matching scores every name: the answers for texts seen before are kept.
+        self._places_matched: dict[str, Match] = {}
+        self._categories_matched: dict[str, Match] = {}
 
     def place(self, name: str) -> PlaceInfo | None:
         """The place with this canonical name."""
@@ -100,11 +103,11 @@ class Reference:
 
     def match_place(self, text: str) -> Match:
         """Match typed text to a place name."""
-        return _match(text, self._place_names)
+        return _remembered(text, self._place_names, self._places_matched)
 
     def match_category(self, text: str) -> Match:
         """Match typed text to a category slug."""
-        return _match(text, self._category_names)
+        return _remembered(text, self._category_names, self._categories_matched)
 
 
 def _clean(text: str) -> str:
@@ -118,6 +121,22 @@ def _name_index(pairs: Iterable[tuple[str, Sequence[str]]]) -> dict[str, str]:
         for alias in aliases:
             index[_clean(alias)] = canonical
     return index
+
+
+# Texts whose matches are kept per index (then the oldest half goes).
+MATCHES_KEPT = 10_000
+
+
+def _remembered(text: str, index: dict[str, str], kept: dict[str, Match]) -> Match:
+    """_match, from what was kept for this text when it was matched before."""
+    found = kept.get(text)
+    if found is None:
+        found = _match(text, index)
+        if len(kept) >= MATCHES_KEPT:
+            for old in list(kept)[: MATCHES_KEPT // 2]:
+                kept.pop(old, None)  # another thread may have dropped it
+        kept[text] = found
+    return found
 
 
 def _match(text: str, index: dict[str, str]) -> Match:

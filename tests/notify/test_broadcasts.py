@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -179,3 +181,33 @@ def test_an_interrupted_broadcast_is_found_and_finished(
     broadcasts.queue(database.sessions, stalled_id, settings)
     assert broadcasts.unfinished(database.sessions, timedelta(minutes=15), MORNING) == []
     assert fresh_id != stalled_id
+
+
+def test_processes_checking_reminders_at_once_make_one_reminder(
+    database: Database, settings: Settings
+) -> None:
+    add_seekers(database.sessions, 4, district="Daoli")
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=HARBIN)
+    with transaction(database.sessions) as session:
+        add_fair(
+            session,
+            name="Daoli Fair",
+            starts_at=now + timedelta(days=1, hours=1),
+            venue="Daoli Hall",
+            district="Daoli",
+            now=now,
+        )
+    # Every app process and worker checks when it starts (jobline run --workers starts several).
+    start = threading.Barrier(6)
+
+    def check() -> list[int]:
+        start.wait()
+        return reminders_due(database.sessions, settings, now)
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda _: check(), range(6)))
+    with database.sessions() as session:
+        reminders = session.scalar(select(func.count()).select_from(Broadcast))
+        sent = session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert reminders == 1
+    assert sent == 4

@@ -1,0 +1,43 @@
+"""A seeker's texts are answered in the order they came, whichever turn runs first."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.channels.base import InboundMessage
+from bot.conversation import Jobline, Received
+from db.models import Message, OutboxMessage
+
+TEXTS = ("register", "Wang Fang")  # the second answers the question the first opens
+
+
+def replies(jobline: Jobline, contact_id: int) -> list[tuple[int, str]]:
+    """(message id, reply text) of every reply queued for a contact, in queue order."""
+    with jobline.sessions() as session:
+        rows = session.execute(
+            select(OutboxMessage.idempotency_key, OutboxMessage.text)
+            .where(OutboxMessage.contact_id == contact_id)
+            .order_by(OutboxMessage.id)
+        ).all()
+    return [(int(key.split(":")[1]), text) for key, text in rows]
+
+
+def test_a_later_texts_turn_answers_the_earlier_text_first(jobline: Jobline) -> None:
+    alone = [jobline.handle(InboundMessage("console", "+8613800000076", text)) for text in TEXTS]
+    expected = [text for _, text in replies(jobline, alone[0].contact_id)]
+
+    phone = "+8613800000077"
+    first, second = (jobline.receive(InboundMessage("console", phone, text)) for text in TEXTS)
+    jobline.take_turn(second)  # its turn ran first (another thread or process got it first)
+    queued = replies(jobline, first.contact_id)
+    assert [message for message, _ in queued] == sorted(message for message, _ in queued)
+    assert {message for message, _ in queued} == {first.message_id, second.message_id}
+    assert [text for _, text in queued] == expected  # the second saw the state the first wrote
+    with jobline.sessions() as session:
+        statuses = set(
+            session.scalars(select(Message.status).where(Message.contact_id == first.contact_id))
+        )
+    assert statuses == {"handled"}
+
+    jobline.take_turn(Received(first.contact_id, first.message_id))  # its own turn, late
+    assert replies(jobline, first.contact_id) == queued  # nothing answered twice
