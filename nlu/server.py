@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from nlu.client import RasaClient
+from nlu.client import RasaClient, RasaError
 from nlu.config import REPO_ROOT, NluSettings
 
 log = logging.getLogger(__name__)
@@ -212,14 +212,28 @@ class ManagedRasa:
         return self.wait_until_ready(self.settings.start_timeout_seconds) if wait else False
 
     def wait_until_ready(self, timeout: float) -> bool:
-        """Poll /status until a model is loaded or the timeout passes."""
+        """Poll /status until a model is loaded, then parse once, or the timeout passes."""
         client = self.client(timeout_seconds=1.0)
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline and not self._stopping.is_set():
-                if client.is_ready():
+                if client.is_ready() and self._warm_up(deadline - time.monotonic()):
                     return True
                 time.sleep(0.25)
+            return False
+        finally:
+            client.close()
+
+    def _warm_up(self, timeout: float) -> bool:
+        """Parse one text, so the first seeker does not pay for loading jieba's dictionary."""
+        # The first Chinese parse loads jieba's dictionary (0.8 s idle, over the 2 s client
+        # timeout on a busy machine): without this the first seekers after a (re)start got the
+        # fallback and /health said degraded.
+        client = self.client(timeout_seconds=max(timeout, 1.0))
+        try:
+            client.parse("你好 hello")
+            return True
+        except RasaError:
             return False
         finally:
             client.close()
