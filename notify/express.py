@@ -63,14 +63,20 @@ class Express:
         loop = self.dispatcher.running_loop()
         if not rows:
             return
-        with self._count_lock:
-            self._waiting += len(rows)
-        self.dispatcher.in_flight.update(row.id for row in rows)
         if loop is None:  # the dispatcher stopped: the lease ends and they are reconciled
             log.warning("%d replies claimed while delivery was stopped", len(rows))
             return
+        with self._count_lock:
+            self._waiting += len(rows)
+        self.dispatcher.in_flight.update(row.id for row in rows)
         handed = time.monotonic()
-        loop.call_soon_threadsafe(self._start, list(rows), handed)
+        try:
+            loop.call_soon_threadsafe(self._start, list(rows), handed)
+        except RuntimeError:  # the loop closed meanwhile: reconciled when the lease ends
+            with self._count_lock:
+                self._waiting -= len(rows)
+            self.dispatcher.in_flight.difference_update(row.id for row in rows)
+            log.warning("%d replies claimed as delivery stopped", len(rows))
 
     def _start(self, rows: list[Claimed], handed: float) -> None:
         task = asyncio.ensure_future(self._send(rows, handed))
