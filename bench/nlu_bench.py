@@ -33,11 +33,13 @@ HELDOUT = (
     REPO_ROOT / "nlu" / "heldout" / "seekers_4.yml",
     REPO_ROOT / "nlu" / "heldout" / "seekers_5.yml",
     REPO_ROOT / "nlu" / "heldout" / "seekers_6.yml",
+    REPO_ROOT / "nlu" / "heldout" / "seekers_7.yml",
 )
 # Chinese seeker messages, reported on their own (the goal is per language).
 HELDOUT_ZH = (
     REPO_ROOT / "nlu" / "heldout" / "seekers_zh.yml",
     REPO_ROOT / "nlu" / "heldout" / "seekers_zh_2.yml",
+    REPO_ROOT / "nlu" / "heldout" / "seekers_zh_3.yml",
 )
 OUT_OF_DOMAIN = (
     REPO_ROOT / "nlu" / "heldout" / "out_of_domain.yml",
@@ -208,6 +210,7 @@ def main() -> int:
             threshold=settings.threshold,
             domain_confidence=settings.domain_confidence,
             ambiguity=settings.ambiguity,
+            overrule_words=settings.overrule_words,
         )
         seekers = [example for path in HELDOUT for example in load_examples(path)]
         unrelated = [example for path in OUT_OF_DOMAIN for example in load_examples(path)]

@@ -33,8 +33,8 @@ from nlu.understand import JOB_INTENTS, OUT_OF_SCOPE, Understander
 
 HELDOUT = REPO_ROOT / "nlu" / "heldout"
 CLINC = HELDOUT / "clinc_ood_test.tsv"
-ENGLISH = tuple(HELDOUT / f"seekers{n}.yml" for n in ("", "_2", "_3", "_4", "_5", "_6"))
-CHINESE = (HELDOUT / "seekers_zh.yml", HELDOUT / "seekers_zh_2.yml")
+ENGLISH = tuple(HELDOUT / f"seekers{n}.yml" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7"))
+CHINESE = tuple(HELDOUT / f"seekers_zh{n}.yml" for n in ("", "_2", "_3"))
 OWN_OOD = tuple(HELDOUT / f"out_of_domain{n}.yml" for n in ("", "_2", "_zh"))
 # What branch understand2 added to nlu/rasa/data: CLINC150 train-split negatives (its out_of_scope
 # lines and 3 of each everyday intent), and new English and Chinese seeker examples.
@@ -152,6 +152,7 @@ class Approach:
     threshold: float = 0.5
     domain_confidence: float = 0.0
     ambiguity: float = 0.0
+    overrule_words: int = 0
 
 
 APPROACHES = (
@@ -165,6 +166,10 @@ APPROACHES = (
     Approach("domain gate, else conf >= 0.95", domain_confidence=0.95),
     Approach("domain gate, else conf >= 0.99", domain_confidence=0.99),
     Approach("domain gate only", domain_confidence=1.01),
+    Approach("gate 0.95 + overrule, any length", domain_confidence=0.95, overrule_words=1),
+    Approach("gate 0.95 + overrule, >= 6 words", domain_confidence=0.95, overrule_words=6),
+    Approach("gate 0.95 + overrule, >= 10 words", domain_confidence=0.95, overrule_words=10),
+    Approach("gate 0.95 + overrule, >= 15 words", domain_confidence=0.95, overrule_words=15),
 )
 
 
@@ -232,6 +237,7 @@ def _understander(client: RasaClient, approach: Approach) -> Understander:
         threshold=approach.threshold,
         domain_confidence=approach.domain_confidence,
         ambiguity=approach.ambiguity,
+        overrule_words=approach.overrule_words,
     )
 
 
@@ -243,10 +249,11 @@ def measure(settings: NluSettings, label: str, *, misses: bool = False) -> None:
     own_ood = [e for path in OWN_OOD for e in load_examples(path)]
     shipped = Approach(
         f"shipped: threshold {settings.threshold}, gate {settings.domain_confidence}, "
-        f"ambiguity {settings.ambiguity}",
+        f"ambiguity {settings.ambiguity}, overrule {settings.overrule_words}",
         threshold=settings.threshold,
         domain_confidence=settings.domain_confidence,
         ambiguity=settings.ambiguity,
+        overrule_words=settings.overrule_words,
     )
     started = time.monotonic()
     trained = model_path(settings).exists()

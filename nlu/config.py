@@ -35,6 +35,12 @@ class NluSettings(BaseModel):
         default=0.0,
         description="Out_of_scope when the top two intents are closer than this (0: off).",
     )
+    overrule_words: int = Field(
+        default=6,
+        description="A text of at least this many words that Rasa calls out_of_scope, with a job"
+        " word and a place, kind of work or relative named, gets the job intent its words point"
+        " to (0: off).",
+    )
     managed: bool = Field(
         default=True, description="Start a Rasa server from .venv-rasa when url is empty."
     )

@@ -53,6 +53,41 @@ _NUMBERED = re.compile(r"第\s*[0-9一二三四五六七八九十]+\s*个|[0-9]+
 _WORDS = re.compile(r"\b(" + "|".join(_ENGLISH) + r")\b")
 
 
+# Someone asking for work for a relative or neighbour: "work for my mother", "我妈想找个活".
+_FOR_SOMEONE = re.compile(
+    r"\b(my|for my|on behalf of my|our)( \w+)? (mother|mom|mum|mam|father|dad|husband|wife|son|"
+    r"daughter|brother|sister|uncle|aunt|auntie|neighbou?r|grandma|grandmother|grandpa|"
+    r"grandfather|parents?|mother in law|father in law|friend|cousin|hubby)\b"
+    r"|(我|俺|咱)(妈|爸|老伴|爱人|老公|媳妇|老婆|丈夫|儿子|闺女|女儿|姐|哥|弟|妹|舅|姨|叔|婶|"
+    r"邻居|父亲|母亲|家老爷子|家老太太|对象)"
+)
+_WORD = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
+
+
+def long_enough(text: str, words: int) -> bool:
+    """True when the text has at least this many words (two Chinese characters count as one)."""
+    found = _WORD.findall(normalize(text))
+    chinese = sum(1 for token in found if len(token) == 1 and token >= "\u3400")
+    return len(found) - chinese + chinese // 2 >= words
+
+
+# Words that name the request itself, none of them also a place or a kind of work ("shop",
+# "train" and "traffic" are both, so they cannot be the job word and the kind of work at once).
+_REQUEST = re.compile(
+    r"\b(jobs?|work|working|employ\w*|unemploy\w*|re-?employ\w*|hiring|vacanc(y|ies)|openings?|"
+    r"laid off|lay ?off|let go|careers?|wages?|loans?|microloan|job ?fairs?|expo|recruit\w*|"
+    r"training|courses?|appl(y|ied|ication)|regist\w*|concession|gongzuo|zhao ?gong)\b"
+    r"|工作|找活|干活|有活|的活|个活|上班|打工|招工|招人|招聘|岗位|就业|下岗|失业|贷款|培训|"
+    r"优惠证|招工大会|人才市场|申请|登记|报名"
+)
+
+
+def strong_work_evidence(text: str, named: bool) -> bool:
+    """A request word with a place or kind of work named (named), or asked for someone else."""
+    words = normalize(text)
+    return bool(_REQUEST.search(words)) and (named or bool(_FOR_SOMEONE.search(words)))
+
+
 def about_work(text: str) -> bool:
     """True when the text has a word that only a request about work, loans or training has."""
     words = normalize(text)

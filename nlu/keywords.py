@@ -74,6 +74,8 @@ COMMANDS = {
     "thanks": "thank_you",
     "thank you": "thank_you",
     "bye": "goodbye",
+    "886": "goodbye",
+    "ttyl": "goodbye",
     "english": "change_language",
     "中文": "change_language",
     "chinese": "change_language",

@@ -21,6 +21,7 @@ def understander_for(settings: NluSettings, client: RasaClient) -> Understander:
         threshold=settings.threshold,
         domain_confidence=settings.domain_confidence,
         ambiguity=settings.ambiguity,
+        overrule_words=settings.overrule_words,
         max_chars=settings.max_chars,
         retry_after_seconds=settings.retry_after_seconds,
     )

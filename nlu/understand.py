@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from nlu.client import RasaError, RasaResult
-from nlu.domain import about_work
+from nlu.domain import about_work, long_enough, strong_work_evidence
 from nlu.fallback import guess_intent
 from nlu.gazetteer import Gazetteer, default_gazetteer
 from nlu.hanzi import simplified
@@ -90,6 +90,7 @@ class Understander:
         guess: Callable[[str], str | None] = guess_intent,
         domain_confidence: float = 0.0,
         ambiguity: float = 0.0,
+        overrule_words: int = 0,
         cache_size: int = CACHE_SIZE,
     ) -> None:
         self.client = client
@@ -104,6 +105,8 @@ class Understander:
         self.domain_confidence = domain_confidence
         # Like Rasa's FallbackClassifier ambiguity_threshold: top two this close are unsure.
         self.ambiguity = ambiguity
+        # A text this long (0: off) with strong work evidence is not out_of_scope (see _overruled).
+        self.overrule_words = overrule_words
         self.last_error: str | None = None if client is not None else "no Rasa server configured"
         self._skip_rasa_until = 0.0
         self._lock = threading.Lock()
@@ -220,7 +223,19 @@ class Understander:
             and not about_work(simplified(cleaned))
         ):
             intent = OUT_OF_SCOPE  # no sign the text is about work: an everyday request
+        if intent == OUT_OF_SCOPE:
+            intent = self._overruled(cleaned, entities)
         return Parse(cleaned, intent, result.confidence, entities, "rasa")
+
+    def _overruled(self, cleaned: str, entities: tuple[Entity, ...]) -> str:
+        """A long text with strong work evidence gets the job intent its words point to."""
+        text = simplified(cleaned)
+        if not self.overrule_words or not long_enough(text, self.overrule_words):
+            return OUT_OF_SCOPE
+        if not strong_work_evidence(text, bool(entities)):
+            return OUT_OF_SCOPE
+        guessed = self.guess(text)
+        return guessed if guessed in JOB_INTENTS else "find_jobs"
 
     def _ambiguous(self, result: RasaResult) -> bool:
         """True when the runner-up intent is within `ambiguity` of the top one."""

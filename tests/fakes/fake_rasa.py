@@ -68,6 +68,18 @@ ANSWERS: dict[str, tuple[int, str, bytes]] = {
             }
         ).encode(),
     ),
+    # Rasa sure a message is not ours (as it was of a long, polite letter asking for work).
+    "sure_out_of_scope": (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                "intent": {"name": "out_of_scope", "confidence": 1.0},
+                "entities": [],
+                "intent_ranking": [{"name": "out_of_scope", "confidence": 1.0}],
+            }
+        ).encode(),
+    ),
     # Rasa torn between two intents.
     "torn": (
         200,

@@ -37,7 +37,7 @@ def test_clean_text_strips_control_characters_and_cuts_long_text() -> None:
     assert clean_text("\x00\x01\x02") == ""
 
 
-GOOD_ANSWERS = {"unknown_intent", "bad_entities", "sure_find_jobs", "torn"}
+GOOD_ANSWERS = {"unknown_intent", "bad_entities", "sure_find_jobs", "sure_out_of_scope", "torn"}
 
 
 @pytest.mark.parametrize("mode", sorted(set(ANSWERS) - GOOD_ANSWERS))
@@ -143,6 +143,7 @@ def test_the_default_fast_path_is_the_keyword_module() -> None:
     understander = Understander(None)
     assert understander.fast_path is keywords.fast_path
     assert understander.understand("STOP").intent == "stop"
+    assert [understander.understand(text).intent for text in ("886", "TTYL")] == ["goodbye"] * 2
 
 
 def test_a_birth_year_at_the_year_question_never_asks_rasa() -> None:
@@ -222,3 +223,30 @@ def test_two_intents_close_together_are_out_of_scope() -> None:
         plain = Understander(RasaClient(fake.url), fast_path=digits_only)
         assert torn.understand("jobs or sign up").intent == "out_of_scope"
         assert plain.understand("jobs or sign up").intent == "find_jobs"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        (
+            "Dear Sir or Madam, I write for my mother, 63 and healthy. She would like light work,"
+            " cleaning perhaps, near Nangang. Thank you for your kind help.",
+            "find_jobs",
+        ),
+        ("good morning, my father is 58 and he would like some work, anything at all", "find_jobs"),
+        ("hello, is there any training for cooking in daoli this winter please", "training"),
+        ("我妈今年52了 身体挺好 想在道里找个保洁的工作 麻烦你们了", "find_jobs"),
+        ("how many weeks ago was my car in the shop, i cannot remember", "out_of_scope"),
+        ("what does rush hour traffic look like on the bridge into daoli", "out_of_scope"),
+        ("my mother would like to know the weather in nangang tomorrow morning", "out_of_scope"),
+        ("cleaning jobs in daoli", "out_of_scope"),
+    ],
+)
+def test_a_long_text_with_strong_work_evidence_overrules_out_of_scope(
+    text: str, intent: str
+) -> None:
+    with FakeRasa("sure_out_of_scope") as fake:
+        overruling = Understander(RasaClient(fake.url), fast_path=digits_only, overrule_words=6)
+        plain = Understander(RasaClient(fake.url), fast_path=digits_only)
+        assert overruling.understand(text).intent == intent
+        assert plain.understand(text).intent == "out_of_scope"
