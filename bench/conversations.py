@@ -50,6 +50,7 @@ from bench.twilio_webhooks import (  # noqa: E402
     jobline_env,
     wait_healthy,
 )
+from tests.fakes.processes import stop  # noqa: E402
 from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
 
 TEXTS = ("hi", "register", "Wang Fang", "1978", "Daoli", "jobs")
@@ -266,12 +267,7 @@ def jobline(
             wait_nlu(port)
             yield port, process.pid
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def wait_workers(log: Path, workers: int) -> None:

@@ -50,6 +50,7 @@ from tests.fakes.postgres import (  # noqa: E402
     postgres_available,
     postgres_schema,
 )
+from tests.fakes.processes import stop  # noqa: E402
 
 SEEKERS = 100_000
 POSTS = 20_000
@@ -234,12 +235,7 @@ def jobline_run(database_url: str, log: Path) -> Iterator[str]:
                     time.sleep(0.2)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, 20)
 
 
 # Route -> which filled id its {parameter} takes, where the parameter's name is not enough.

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.postgres import postgres_available, postgres_schema  # noqa: E402
+from tests.fakes.processes import stop  # noqa: E402
 from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
 
 ACCOUNT_SID = "AC" + "be7c4b11" * 4
@@ -148,12 +149,7 @@ def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Ite
             wait_healthy(port, process, log)
             yield
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, 20)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 
 from db.models import Contact, Message, OutboxMessage
 from tests.fakes.postgres import fresh_postgres_url
+from tests.fakes.processes import stop
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PUBLIC_URL, FakeTwilio
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,12 +72,7 @@ def started(
         try:
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
