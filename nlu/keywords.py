@@ -24,12 +24,26 @@ STOP_WORDS = {
     "stop all",
     "退订",
     "停止",
+    "tuiding",
+    "tui ding",
+    "tingzhi",
+    "ting zhi",
 }
-START_WORDS = {"start", "unstop", "subscribe", "restart", "开始"}
-HELP_WORDS = {"help", "info", "?", "帮助"}
-MENU_WORDS = {"menu", "main menu", "home", "m", "菜单"}
-BACK_WORDS = {"0", "back", "go back", "返回"}
-PERSON_WORDS = {"9", "person", "human", "agent", "caseworker", "operator", "人工"}
+START_WORDS = {"start", "unstop", "subscribe", "restart", "开始", "kaishi", "kai shi"}
+HELP_WORDS = {"help", "info", "?", "帮助", "bangzhu", "bang zhu"}
+MENU_WORDS = {"menu", "main menu", "home", "m", "菜单", "caidan", "cai dan"}
+BACK_WORDS = {"0", "back", "go back", "返回", "fanhui", "fan hui"}
+PERSON_WORDS = {
+    "9",
+    "person",
+    "human",
+    "agent",
+    "caseworker",
+    "operator",
+    "人工",
+    "rengong",
+    "ren gong",
+}
 AFFIRM_WORDS = {
     "yes",
     "y",
@@ -50,8 +64,13 @@ AFFIRM_WORDS = {
     "对",
     "是的",
     "好的",
+    "shi de",
+    "shide",
+    "hao de",
+    "haode",
 }
 DENY_WORDS = {"no", "n", "nope", "nah", "not", "wrong", "no thanks", "否", "不", "不是", "不要"}
+DENY_WORDS |= {"bu shi", "bushi", "bu yao", "buyao", "bu yong", "buyong"}
 
 # Single words that are commands on their own; near-miss spellings are accepted.
 COMMANDS = {
@@ -113,6 +132,30 @@ _FUZZY = {
     **{word: intent for word, intent in COMMANDS.items() if len(word) >= 4},
 }
 
+# The Chinese command words typed in pinyin, with and without spaces, by seekers who have no
+# Chinese keyboard. Added after _FUZZY, so they are never near-miss targets: "baoqing" (a county)
+# is one letter from "baoming", "hindu" from "jindu".
+COMMANDS |= {
+    spelling: intent
+    for syllables, intent in (
+        ("xie xie", "thank_you"),
+        ("zai jian", "goodbye"),
+        ("ni hao", "greet"),
+        ("nin hao", "greet"),
+        ("zhao gong zuo", "find_jobs"),
+        ("dai kuan", "loan_eligibility"),
+        ("zhao pin hui", "job_fair"),
+        ("pei xun", "training"),
+        ("you hui zheng", "concession_card"),
+        ("deng ji", "register"),
+        ("zhu ce", "register"),
+        ("bao ming", "join"),
+        ("jin du", "application_status"),
+        ("zhong wen", "change_language"),
+        ("ying wen", "change_language"),
+    )
+    for spelling in (syllables, syllables.replace(" ", ""))
+}
 # Free-text answers this short are taken as they are, without asking Rasa.
 MAX_PLAIN_WORDS = 2
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

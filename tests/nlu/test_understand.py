@@ -146,6 +146,36 @@ def test_the_default_fast_path_is_the_keyword_module() -> None:
     assert [understander.understand(text).intent for text in ("886", "TTYL")] == ["goodbye"] * 2
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("kai shi", "start"),
+        ("KaiShi", "start"),
+        ("tui ding", "stop"),
+        ("bang zhu", "help"),
+        ("ren gong", "human_agent"),
+        ("xie xie", "thank_you"),
+        ("zaijian", "goodbye"),
+        ("bu yao", "deny"),
+        ("hao de", "affirm"),
+        ("zhao gong zuo", "find_jobs"),
+        ("bao ming", "join"),
+    ],
+)
+def test_chinese_command_words_typed_in_pinyin_never_ask_rasa(text: str, intent: str) -> None:
+    with FakeRasa("slow", delay=3.0) as fake:
+        parse = Understander(RasaClient(fake.url)).understand(text)
+        assert fake.requests == 0
+    assert parse.intent == intent
+
+
+def test_a_county_one_letter_from_a_pinyin_command_is_not_taken_for_it() -> None:
+    keywords = pytest.importorskip("nlu.keywords")
+    assert keywords.fast_path("baoming") is not None
+    assert keywords.fast_path("baoqing") is None
+    assert keywords.fast_path("hindu") is None
+
+
 def test_a_birth_year_at_the_year_question_never_asks_rasa() -> None:
     with FakeRasa("slow", delay=0.0) as fake:
         understander = Understander(RasaClient(fake.url))
