@@ -170,7 +170,9 @@ class Jobline:
         # Sends a turn's replies as soon as it commits (notify/express.py), when delivery runs
         # in this process; without it the dispatcher sends them.
         self.express: Express | None = None
-        self._locks: dict[int, threading.Lock] = {}
+        # Contact id -> its lock and how many turns hold or wait for it (dropped at 0, so a
+        # process that served a million contacts does not keep a million locks).
+        self._locks: dict[int, tuple[threading.Lock, int]] = {}
         self._locks_guard = threading.Lock()
 
     def address_for(self, channel: str, address: str) -> str:
@@ -271,10 +273,19 @@ class Jobline:
     @contextmanager
     def _contact_lock(self, contact_id: int) -> Iterator[Connection | None]:
         with self._locks_guard:
-            lock = self._locks.setdefault(contact_id, threading.Lock())
-        # The database lock makes the turns of one contact one at a time in every process.
-        with lock, held(self.sessions, CONTACT_TURNS, contact_id) as connection:
-            yield connection
+            lock, users = self._locks.get(contact_id, (threading.Lock(), 0))
+            self._locks[contact_id] = (lock, users + 1)
+        try:
+            # The database lock makes the turns of one contact one at a time in every process.
+            with lock, held(self.sessions, CONTACT_TURNS, contact_id) as connection:
+                yield connection
+        finally:
+            with self._locks_guard:
+                lock, users = self._locks[contact_id]
+                if users == 1:
+                    del self._locks[contact_id]
+                else:
+                    self._locks[contact_id] = (lock, users - 1)
 
     def take_turn(self, received: Received, kind: str = "text") -> None:
         """Take the turns of a contact's unanswered messages up to this one, oldest first.

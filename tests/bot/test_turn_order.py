@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlalchemy import select
 
 from bot.channels.base import InboundMessage
@@ -41,3 +43,15 @@ def test_a_later_texts_turn_answers_the_earlier_text_first(jobline: Jobline) -> 
 
     jobline.take_turn(Received(first.contact_id, first.message_id))  # its own turn, late
     assert replies(jobline, first.contact_id) == queued  # nothing answered twice
+
+
+def test_turns_at_once_keep_each_contacts_order_and_leave_no_lock_behind(jobline: Jobline) -> None:
+    alone = [jobline.handle(InboundMessage("console", "+8613800000080", text)) for text in TEXTS]
+    expected = [text for _, text in replies(jobline, alone[0].contact_id)]
+    phones = [f"+86138000001{n:02d}" for n in range(6)]
+    received = [jobline.receive(InboundMessage("console", p, t)) for p in phones for t in TEXTS]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(jobline.take_turn, reversed(received)))  # later texts first, all at once
+    for contact_id in {r.contact_id for r in received}:
+        assert [text for _, text in replies(jobline, contact_id)] == expected
+    assert jobline._locks == {}  # a lock lives only while a turn holds or waits for it
