@@ -400,7 +400,7 @@ class Jobline:
                 return False
             seen = Seen.of(before)
             language, text = before.language, before.text
-            opted_out = bool(before.opted_out) or before.stopped is not None
+            opted_out = outbox.only_answers(before.opted_out, before.stopped)
         # An opted-out seeker's words are read as words ("YES" opts back in).
         parse = self._understand(kind, text, language, None if opted_out else expecting(seen.state))
         now = self.clock()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Contact, ContactStop, Conversation, Message, Seeker
 from flows.types import Profile
+from notify.outbox import only_answers, opted_out
 
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
@@ -181,8 +182,8 @@ class Author:
     def opted_out(self) -> bool:
         """Whether this contact gets only answers to its own words (notify/outbox.opted_out)."""
         if self._contact is not None:
-            return self._contact.seeker.opted_out or self._contact.stopped is not None
-        return bool(self.row["opted_out"]) or self.row["stopped"] is not None
+            return opted_out(self._contact)
+        return only_answers(self.row["opted_out"], self.row["stopped"])
 
     def blocked(self) -> bool:
         """Whether its provider said this contact cannot be reached."""

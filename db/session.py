@@ -77,16 +77,12 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     bind = factory.kw.get("bind")
     writer = _writers.get(bind) if isinstance(bind, Engine) else None
-    if writer is None:
-        with factory() as session, session.begin():
-            yield session
-        return
-    taken = writer.acquire(timeout=WRITER_WAIT_SECONDS)
+    taken = writer is not None and writer.acquire(timeout=WRITER_WAIT_SECONDS)
     try:
         with factory() as session, session.begin():
             yield session
     finally:
-        if taken:
+        if taken and writer is not None:
             writer.release()
 
 

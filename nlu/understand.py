@@ -187,8 +187,9 @@ class Understander:
 
     def _without_rasa(self, cleaned: str) -> Parse:
         """The request guessed from its words (Rasa is away), else out_of_scope."""
-        entities = self.gazetteer.find(simplified(cleaned))
-        guessed = self.guess(simplified(cleaned))
+        plain = simplified(cleaned)
+        entities = self.gazetteer.find(plain)
+        guessed = self.guess(plain)
         if guessed is None:
             return Parse(cleaned, OUT_OF_SCOPE, 0.0, entities, "fallback")
         return Parse(cleaned, guessed, FALLBACK_CONFIDENCE, entities, "fallback")
@@ -214,22 +215,22 @@ class Understander:
         intent = result.intent if result.intent in INTENTS else OUT_OF_SCOPE
         if result.confidence < self.threshold or self._ambiguous(result):
             intent = OUT_OF_SCOPE
-        entities = self._entities(cleaned, result)
+        plain = simplified(cleaned)  # one Chinese script for the gate, names and overrule
+        entities = self._entities(plain, result)
         if (
             intent in JOB_INTENTS
             and expecting is None
             and result.confidence < self.domain_confidence
             and not entities
-            and not about_work(simplified(cleaned))
+            and not about_work(plain)
         ):
             intent = OUT_OF_SCOPE  # no sign the text is about work: an everyday request
         if intent == OUT_OF_SCOPE:
-            intent = self._overruled(cleaned, entities)
+            intent = self._overruled(plain, entities)
         return Parse(cleaned, intent, result.confidence, entities, "rasa")
 
-    def _overruled(self, cleaned: str, entities: tuple[Entity, ...]) -> str:
-        """A long text with strong work evidence gets the job intent its words point to."""
-        text = simplified(cleaned)
+    def _overruled(self, text: str, entities: tuple[Entity, ...]) -> str:
+        """A long text (already simplified) with strong work evidence gets its job intent."""
         if not self.overrule_words or not long_enough(text, self.overrule_words):
             return OUT_OF_SCOPE
         if not strong_work_evidence(text, bool(entities)):
@@ -242,7 +243,7 @@ class Understander:
         others = [score for name, score in result.ranking if name != result.intent]
         return bool(others) and result.confidence - max(others) < self.ambiguity
 
-    def _entities(self, cleaned: str, result: RasaResult) -> tuple[Entity, ...]:
+    def _entities(self, plain: str, result: RasaResult) -> tuple[Entity, ...]:
         """Rasa's entities in canonical form, plus any known name Rasa missed (e.g. Chinese)."""
         found: dict[Entity, None] = {}
         for entity, value in result.entities:
@@ -251,6 +252,6 @@ class Understander:
             canonical = self.gazetteer.canonical(entity, value)
             if canonical is not None:
                 found.setdefault(Entity(entity, canonical), None)
-        for item in self.gazetteer.find(simplified(cleaned)):
+        for item in self.gazetteer.find(plain):
             found.setdefault(item, None)
         return tuple(found)

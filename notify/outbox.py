@@ -249,7 +249,12 @@ def write(session: Session, changes: Sequence[Change], now: datetime) -> None:
 
 def opted_out(contact: Contact) -> bool:
     """Whether this contact gets only answers to its own words (the seeker's STOP, or its own)."""
-    return contact.seeker.opted_out or contact.stopped is not None
+    return only_answers(contact.seeker.opted_out, contact.stopped)
+
+
+def only_answers(seeker_opted_out: bool | None, stopped: str | None) -> bool:
+    """The rule of `opted_out`, from the seeker's opt-out and the contact's stop as read."""
+    return bool(seeker_opted_out) or stopped is not None
 
 
 def stop_contacts(session: Session, contact_ids: Any, why: ContactStop) -> None:
