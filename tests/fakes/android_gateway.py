@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 import uuid
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.local_server import Hangup, LocalServer, read_body
+from tests.fakes.local_server import Hangup, LocalServer, hold_port, read_body
 
 USERNAME = "sms"
 PASSWORD = "gateway-test-password"
@@ -57,6 +58,7 @@ class FakeGateway:
         self._lock = threading.Lock()
         self._port = 0
         self._server: LocalServer | None = None
+        self._held: socket.socket | None = None
 
     @property
     def url(self) -> str:
@@ -67,6 +69,9 @@ class FakeGateway:
         """Listen (on a free port the first time, on the same port after `offline`)."""
         self._server = LocalServer(self._handler(), self._port).start()
         self._port = self._server.port
+        if self._held is not None:
+            self._held.close()
+            self._held = None
         return self
 
     def stop(self) -> None:
@@ -74,10 +79,15 @@ class FakeGateway:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     def offline(self) -> None:
-        """The phone drops off the network: connections are refused."""
+        """The phone drops off the network: connections are refused, the port stays ours."""
+        held = hold_port(self._port)
         self.stop()
+        self._held = held
 
     def online(self) -> None:
         """The phone is back."""

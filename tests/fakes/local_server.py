@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -10,6 +11,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # Many clients connect at once in benchmarks; the default backlog of 5 resets them.
     request_queue_size = 128
+    # A fake that goes offline holds its port with a bound, silent socket; this lets the
+    # server bind beside it when it comes back (see `hold_port`).
+    allow_reuse_port = True
 
 
 class LocalServer:
@@ -40,6 +44,14 @@ class LocalServer:
         """Stop serving and close the port."""
         self._server.shutdown()
         self._server.server_close()
+
+
+def hold_port(port: int) -> socket.socket:
+    """Keep `port` bound but not listening: connections are refused and no one else takes it."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind(("127.0.0.1", port))
+    return holder
 
 
 class Hangup(Exception):
