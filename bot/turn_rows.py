@@ -19,11 +19,27 @@ from notify.outbox import only_answers, opted_out
 
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
-# What a turn reads before it understands: the message, who wrote it, and where they are.
+# The contact's oldest message still waiting for its turn, up to the one a turn is for.
+OLDEST_UNANSWERED = (
+    select(Message.id)
+    .where(
+        Message.contact_id == bindparam("contact_id"),
+        Message.direction == "in",
+        Message.status == "received",
+        Message.id <= bindparam("message_id"),
+    )
+    .order_by(Message.id)
+    .limit(1)
+    .scalar_subquery()
+)
+# What a turn reads before it understands: the message, who wrote it, where they are, and
+# whether an older message of theirs waits for its turn first.
 BEFORE_TURN = (
     select(
         Message.status,
         Message.text,
+        Message.kind,
+        OLDEST_UNANSWERED.label("oldest"),
         Seeker.language,
         Seeker.opted_out,
         Contact.stopped,
@@ -81,9 +97,11 @@ LAST_WROTE = (
 )
 
 
-def before_turn(session: Session, message_id: int) -> Row[Any] | None:
-    """The message's status and text, its seeker's language and stops, its conversation row."""
-    return session.connection().execute(BEFORE_TURN, {"message_id": message_id}).first()
+def before_turn(session: Session, message_id: int, contact_id: int) -> Row[Any] | None:
+    """The message's status, text and kind, the contact's oldest message still waiting for its
+    turn, its seeker's language and stops, its conversation row."""
+    values = {"message_id": message_id, "contact_id": contact_id}
+    return session.connection().execute(BEFORE_TURN, values).first()
 
 
 def seen_message(session: Session, channel: str, provider_id: str) -> Row[int, int] | None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +20,7 @@ READ_ONLY = "jobline_read_only"
 # this many seconds a writer goes ahead anyway and waits in SQLite (another process's turn).
 WRITER_WAIT_SECONDS = 30.0
 _writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-# Any fixed numbers: the first key of Jobline's advisory locks on PostgreSQL (see `held`).
+# Any fixed numbers: the first key of Jobline's advisory locks on PostgreSQL (see `one_at_a_time`).
 CONTACT_TURNS = 5_201_315
 RESUMING = 5_201_316
 REMINDING = 5_201_317
@@ -94,23 +94,6 @@ def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys:
     key = next(iter(model.__table__.primary_key))
     session.flush()  # a Core statement: what the session holds is written first
     return session.connection().execute(statement.returning(key)).first() is not None
-
-
-@contextmanager
-def held(factory: sessionmaker[Session], kind: int, key: int = 0) -> Iterator[Connection | None]:
-    """Hold a lock shared by every process on this PostgreSQL until the block ends.
-
-    A transaction advisory lock on a connection of its own, which the block may read through;
-    a failed block or a dropped connection releases it too. SQLite serves one process, so it
-    needs none (None).
-    """
-    engine = factory.kw["bind"]
-    if engine.dialect.name != "postgresql":
-        yield None
-        return
-    with engine.connect() as connection:
-        connection.execute(LOCK, {"kind": kind, "key": key % 2**31})
-        yield connection  # it rolls back as it goes back to the pool: the lock is released
 
 
 def one_at_a_time(session: Session, kind: int, key: int = 0) -> None:
