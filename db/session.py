@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import select
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+import psycopg
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,9 +56,27 @@ def make_engine(url: str) -> Engine:
 
         _writers[engine] = threading.RLock()
         return engine
-    return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
-    )
+    engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
+    event.listen(engine, "checkout", _ended_by_server)
+    return engine
+
+
+def _ended_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server ended (pg_terminate_backend, a restart) is replaced as it
+    is checked out, and so is every connection pooled before it (as pool_pre_ping would).
+
+    No round trip: an idle connection's socket has nothing to read unless the server wrote
+    its goodbye or closed it. pool_pre_ping's SELECT 1 cost a round trip per checkout, a
+    tenth of a turn's. A connection lost while in use raises; the store and the turn retry.
+    """
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        ended = bool(poller.poll(0))
+    except (OSError, ValueError, psycopg.Error):  # no socket left: closed
+        ended = True
+    if ended:
+        raise exc.InvalidatePoolError("the server ended this pooled connection")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
