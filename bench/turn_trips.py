@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,6 +34,7 @@ from bot.channels.base import InboundMessage  # noqa: E402
 from bot.conversation import Jobline  # noqa: E402
 from bot.database import open_database  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from db.models import Message  # noqa: E402
 from tests.fakes.postgres import postgres_schema  # noqa: E402
 
 TEXTS = ("hi", "register", "Wang Fang", "1978", "Daoli", "jobs")
@@ -142,7 +143,13 @@ def main() -> None:
                 turn = COUNTS.reset()
                 if seeker >= 2:  # the first two warm the caches
                     per_text[text].append((store, turn, stored - started, turned - stored))
+        with database.sessions() as session:
+            failed = session.scalar(
+                select(func.count()).select_from(Message).where(Message.status != "handled")
+            )
         database.engine.dispose()
+    if failed:
+        raise SystemExit(f"{failed} messages not handled: the turns failed")
     print(f"PostgreSQL, {args.seekers} seekers, medians per text (store | turn):")
     keys = ("ping", "BEGIN", "statement", "COMMIT", "ROLLBACK", "prepare", "checkouts")
     header = " ".join(f"{key[:5]:>5}" for key in keys)

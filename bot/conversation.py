@@ -428,7 +428,8 @@ class Jobline:
         seen = Seen.of(before)
         text = before.text
         now = self.clock()
-        author = rows.Author(session, received.contact_id)
+        # PostgreSQL read the author in this transaction, under the contact's lock.
+        author = rows.Author(session, received.contact_id, before if self.postgres else None)
         code = self._phone_code(session, author, text, kind, now, received.message_id)
         if code is not None and code.linked is not None:
             parse = code.linked
@@ -501,8 +502,7 @@ class Jobline:
             for effect in turn.effects:
                 apply(effect_ctx, effect)
         session.flush()  # what the effects changed is written before the Core statements
-        released = outbox.release_held(session, received.contact_id, now)
-        rows.mark_handled(session, received.message_id, received.contact_id, now)
+        released = rows.finish(session, received.message_id, received.contact_id, now)
         language = author.language()
         replies = [
             outbox.NewReply(
