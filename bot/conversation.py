@@ -196,6 +196,19 @@ class Jobline:
     def _store(self, inbound: InboundMessage) -> Received:
         address = self.address_for(inbound.channel, inbound.address)
         now = self.clock()
+        text = printable(inbound.text[:MAX_STORED_TEXT])
+        if self.postgres and inbound.kind != LEFT:  # most texts: one statement, no transaction
+            values = {
+                "channel": inbound.channel,
+                "address": address,
+                "provider_id": inbound.external_id,
+                "text": text,
+                "kind": inbound.kind,
+                "created_at": now,
+            }
+            stored = rows.store_known(self.sessions.kw["bind"], values, inbound.device)
+            if stored is not None:
+                return Received(stored.contact_id, stored.id)
         try:
             with transaction(self.sessions) as session:
                 if inbound.external_id is not None:
@@ -223,7 +236,7 @@ class Jobline:
                         "channel": inbound.channel,
                         "direction": "in",
                         "provider_id": inbound.external_id,
-                        "text": printable(inbound.text[:MAX_STORED_TEXT]),
+                        "text": text,
                         "status": status,
                         "kind": inbound.kind,
                         "segments": 1,

@@ -10,7 +10,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Engine, Row, bindparam, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -104,6 +105,51 @@ LAST_WROTE = (
     .where(Contact.id == bindparam("contact_id"))
     .values(last_inbound_at=bindparam("now"))
 )
+
+
+def _known_contact_store(same_device: bool) -> Any:
+    """INSERT ... SELECT of an inbound message for a known contact it changes nothing on."""
+    column = Message.__table__.c
+    where = [
+        Contact.channel == bindparam("q_channel", type_=column.channel.type),
+        Contact.address == bindparam("q_address", type_=Contact.address.type),
+        or_(Contact.stopped.is_(None), Contact.stopped != ContactStop.BLOCKED),
+    ]
+    if same_device:
+        where.append(Contact.device == bindparam("q_device", type_=Contact.device.type))
+    values = ("channel", "provider_id", "text", "kind", "created_at")
+    source = select(
+        Contact.id,
+        *(bindparam(f"q_{name}", type_=column[name].type) for name in values),
+        literal("in", column.direction.type),
+        literal("received", column.status.type),
+        literal(1, column.segments.type),
+    ).where(*where)
+    names = ["contact_id", *values, "direction", "status", "segments"]
+    return (
+        postgresql.insert(Message)
+        .from_select(names, source)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        .returning(Message.contact_id, Message.id)
+    )
+
+
+# PostgreSQL: a text from a known contact that changes nothing on it (not blocked, the same
+# office phone) is stored by one statement that commits on its own: one round trip, not five.
+STORE_KNOWN = {same_device: _known_contact_store(same_device) for same_device in (False, True)}
+
+
+def store_known(engine: Engine, values: dict[str, Any], device: str | None) -> Row[int, int] | None:
+    """Store an inbound message of a known contact in one statement (PostgreSQL); its contact
+    id and id, or None when the full store must decide (a new or blocked contact, a new office
+    phone, or a provider id stored before)."""
+    statement = STORE_KNOWN[device is not None]
+    parameters = {f"q_{name}": value for name, value in values.items()}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        stored: Row[int, int] | None = connection.execute(
+            statement, {**parameters, "q_device": device}
+        ).first()
+    return stored
 
 
 def before_turn(session: Session, message_id: int, contact_id: int) -> Row[Any] | None:
