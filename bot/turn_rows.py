@@ -10,8 +10,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Engine, Row, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from db.models import (
     Contact,
@@ -106,6 +108,51 @@ LAST_WROTE = (
 )
 
 
+def _known_contact_store(same_device: bool) -> Any:
+    """INSERT ... SELECT of an inbound message for a known contact it changes nothing on."""
+    column = Message.__table__.c
+    where = [
+        Contact.channel == bindparam("q_channel", type_=column.channel.type),
+        Contact.address == bindparam("q_address", type_=Contact.address.type),
+        or_(Contact.stopped.is_(None), Contact.stopped != ContactStop.BLOCKED),
+    ]
+    if same_device:
+        where.append(Contact.device == bindparam("q_device", type_=Contact.device.type))
+    values = ("channel", "provider_id", "text", "kind", "created_at")
+    source = select(
+        Contact.id,
+        *(bindparam(f"q_{name}", type_=column[name].type) for name in values),
+        literal("in", column.direction.type),
+        literal("received", column.status.type),
+        literal(1, column.segments.type),
+    ).where(*where)
+    names = ["contact_id", *values, "direction", "status", "segments"]
+    return (
+        postgresql.insert(Message)
+        .from_select(names, source)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        .returning(Message.contact_id, Message.id)
+    )
+
+
+# PostgreSQL: a text from a known contact that changes nothing on it (not blocked, the same
+# office phone) is stored by one statement that commits on its own: one round trip, not five.
+STORE_KNOWN = {same_device: _known_contact_store(same_device) for same_device in (False, True)}
+
+
+def store_known(engine: Engine, values: dict[str, Any], device: str | None) -> Row[int, int] | None:
+    """Store an inbound message of a known contact in one statement (PostgreSQL); its contact
+    id and id, or None when the full store must decide (a new or blocked contact, a new office
+    phone, or a provider id stored before)."""
+    statement = STORE_KNOWN[device is not None]
+    parameters = {f"q_{name}": value for name, value in values.items()}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        stored: Row[int, int] | None = connection.execute(
+            statement, {**parameters, "q_device": device}
+        ).first()
+    return stored
+
+
 def before_turn(session: Session, message_id: int, contact_id: int) -> Row[Any] | None:
     """The message's status, text and kind, the contact's oldest message still waiting for its
     turn, its seeker's language and stops, its conversation row."""
@@ -149,32 +196,71 @@ def add_message(session: Session, values: dict[str, Any]) -> int:
 
 
 # PostgreSQL: the three writes of `finish` as one statement (one round trip, not three).
-FINISH = (
+_HANDLED = update(Message).where(Message.id == bindparam("f_message")).values(status="handled")
+_WROTE = (
+    update(Contact)
+    .where(Contact.id == bindparam("f_contact"))
+    .values(last_inbound_at=bindparam("f_now"))
+)
+_RELEASED = (
     update(OutboxMessage)
     .where(
         OutboxMessage.contact_id == bindparam("f_contact"),
         OutboxMessage.status == OutboxStatus.HELD,
     )
     .values(status=OutboxStatus.QUEUED, not_before=bindparam("f_now"))
-    .add_cte(
-        update(Message)
-        .where(Message.id == bindparam("f_message"))
-        .values(status="handled")
-        .cte("handled"),
-        update(Contact)
-        .where(Contact.id == bindparam("f_contact"))
-        .values(last_inbound_at=bindparam("f_now"))
-        .cte("wrote"),
-    )
 )
+FINISH = _RELEASED.add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
+# And with the turn's new state written over the version it read: four writes, one statement.
+_SAVED = (
+    update(Conversation)
+    .where(
+        Conversation.contact_id == bindparam("f_contact"),
+        Conversation.version == bindparam("f_version"),
+    )
+    .values(
+        version=bindparam("f_next"),
+        flow=bindparam("f_flow"),
+        step=bindparam("f_step"),
+        answers=bindparam("f_answers"),
+        misses=bindparam("f_misses"),
+        updated_at=bindparam("f_now"),
+    )
+    .returning(Conversation.contact_id)
+    .cte("saved")
+)
+_RELEASED_ROWS = _RELEASED.returning(OutboxMessage.id).cte("released")
+FINISH_SAVING = select(
+    select(func.count()).select_from(_SAVED).scalar_subquery().label("saved"),
+    select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
+).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
 
 
-def finish(session: Session, message_id: int, contact_id: int, now: datetime) -> int:
+def finish(
+    session: Session,
+    message_id: int,
+    contact_id: int,
+    now: datetime,
+    state: dict[str, Any] | None = None,
+) -> int:
     """The turn is done: the message is handled, the contact last wrote now, and what was kept
-    for them (outside the channel's window) goes; how many rows went."""
+    for them (outside the channel's window) goes; how many rows went.
+
+    `state` (PostgreSQL): the new state's columns and the `version` the turn read, written
+    too; StaleDataError when another turn wrote meanwhile (the turn decides again).
+    """
     connection = session.connection()
+    values = {"f_message": message_id, "f_contact": contact_id, "f_now": now}
+    if state is not None:
+        version = state["version"]
+        saving = {f"f_{name}": value for name, value in state.items() if name != "version"}
+        row = connection.execute(
+            FINISH_SAVING, {**values, **saving, "f_version": version, "f_next": version + 1}
+        ).one()
+        if row.saved != 1:
+            raise StaleDataError(f"conversation {contact_id} changed during the turn")
+        return int(row.released)
     if connection.dialect.name == "postgresql":
-        values = {"f_message": message_id, "f_contact": contact_id, "f_now": now}
         return int(connection.execute(FINISH, values).rowcount)
     released = release_held(session, contact_id, now)
     connection.execute(HANDLED, {"message_id": message_id})
