@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from nlu.client import RasaError, RasaResult
-from nlu.domain import about_work, long_enough, strong_work_evidence
+from nlu.domain import about_work, chinese_request, long_enough, strong_work_evidence
 from nlu.fallback import guess_intent
 from nlu.gazetteer import Gazetteer, default_gazetteer
 from nlu.hanzi import simplified
@@ -230,10 +230,13 @@ class Understander:
         return Parse(cleaned, intent, result.confidence, entities, "rasa")
 
     def _overruled(self, text: str, entities: tuple[Entity, ...]) -> str:
-        """A long text (already simplified) with strong work evidence gets its job intent."""
-        if not self.overrule_words or not long_enough(text, self.overrule_words):
+        """A long text with strong work evidence, or Chinese with a request word: its job intent."""
+        if not self.overrule_words:
             return OUT_OF_SCOPE
-        if not strong_work_evidence(text, bool(entities)):
+        long_and_strong = long_enough(text, self.overrule_words) and strong_work_evidence(
+            text, bool(entities)
+        )
+        if not long_and_strong and not chinese_request(text):
             return OUT_OF_SCOPE
         guessed = self.guess(text)
         return guessed if guessed in JOB_INTENTS else "find_jobs"

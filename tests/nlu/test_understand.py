@@ -270,6 +270,12 @@ def test_two_intents_close_together_are_out_of_scope() -> None:
         ("what does rush hour traffic look like on the bridge into daoli", "out_of_scope"),
         ("my mother would like to know the weather in nangang tomorrow morning", "out_of_scope"),
         ("cleaning jobs in daoli", "out_of_scope"),
+        ("找活 女 50 能干", "find_jobs"),
+        ("有没有超市卖货的活", "find_jobs"),
+        ("想贷款开个店", "loan_eligibility"),
+        ("附近有活动中心吗", "out_of_scope"),
+        ("我要找工作人员", "out_of_scope"),
+        ("孩子报名上学找谁", "out_of_scope"),
     ],
 )
 def test_a_long_text_with_strong_work_evidence_overrules_out_of_scope(
