@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,7 +26,7 @@ from bot.phone_codes import CODE_LINKED, CodeStep
 from bot.settings import Settings
 from db.models import Contact, ContactStop, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
-from db.session import CONTACT_TURNS, held, insert_new, reading, transaction
+from db.session import CONTACT_TURNS, insert_new, one_at_a_time, reading, transaction
 from flows.catalogue import local_buttons, render
 from flows.engine import expecting, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
@@ -52,20 +52,6 @@ PROVIDER_KEYWORDS = {"stop", "start", "help"}
 FIRST_LANGUAGE = {"wechat": "zh"}
 
 
-# A contact's oldest message still waiting for its turn, up to a given one.
-OLDEST_UNANSWERED = (
-    select(Message.id, Message.kind)
-    .where(
-        Message.contact_id == bindparam("contact_id"),
-        Message.direction == "in",
-        Message.status == "received",
-        Message.id <= bindparam("message_id"),
-    )
-    .order_by(Message.id)
-    .limit(1)
-)
-
-
 @dataclass(frozen=True)
 class Received:
     """An inbound message stored, and whether it was a provider's retry of one we had."""
@@ -73,6 +59,13 @@ class Received:
     contact_id: int
     message_id: int
     duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Older:
+    """A turn's answer when the contact has an older message still waiting: that one first."""
+
+    message_id: int
 
 
 def profile_of(seeker: Seeker, contact: Contact | None = None) -> Profile:
@@ -174,6 +167,7 @@ class Jobline:
         # process that served a million contacts does not keep a million locks).
         self._locks: dict[int, tuple[threading.Lock, int]] = {}
         self._locks_guard = threading.Lock()
+        self.postgres = sessions.kw["bind"].dialect.name == "postgresql"
 
     def address_for(self, channel: str, address: str) -> str:
         """Phone channels use E.164; others keep their own ids."""
@@ -202,6 +196,19 @@ class Jobline:
     def _store(self, inbound: InboundMessage) -> Received:
         address = self.address_for(inbound.channel, inbound.address)
         now = self.clock()
+        text = printable(inbound.text[:MAX_STORED_TEXT])
+        if self.postgres and inbound.kind != LEFT:  # most texts: one statement, no transaction
+            values = {
+                "channel": inbound.channel,
+                "address": address,
+                "provider_id": inbound.external_id,
+                "text": text,
+                "kind": inbound.kind,
+                "created_at": now,
+            }
+            stored = rows.store_known(self.sessions.kw["bind"], values, inbound.device)
+            if stored is not None:
+                return Received(stored.contact_id, stored.id)
         try:
             with transaction(self.sessions) as session:
                 if inbound.external_id is not None:
@@ -229,7 +236,7 @@ class Jobline:
                         "channel": inbound.channel,
                         "direction": "in",
                         "provider_id": inbound.external_id,
-                        "text": printable(inbound.text[:MAX_STORED_TEXT]),
+                        "text": text,
                         "status": status,
                         "kind": inbound.kind,
                         "segments": 1,
@@ -271,14 +278,15 @@ class Jobline:
         return len(pending)
 
     @contextmanager
-    def _contact_lock(self, contact_id: int) -> Iterator[Connection | None]:
+    def _contact_lock(self, contact_id: int) -> Iterator[None]:
+        """This process's turns of one contact, one at a time (PostgreSQL's lock, taken in each
+        turn's own transaction, makes them one at a time across processes)."""
         with self._locks_guard:
             lock, users = self._locks.get(contact_id, (threading.Lock(), 0))
             self._locks[contact_id] = (lock, users + 1)
         try:
-            # The database lock makes the turns of one contact one at a time in every process.
-            with lock, held(self.sessions, CONTACT_TURNS, contact_id) as connection:
-                yield connection
+            with lock:
+                yield
         finally:
             with self._locks_guard:
                 lock, users = self._locks[contact_id]
@@ -290,61 +298,47 @@ class Jobline:
     def take_turn(self, received: Received, kind: str = "text") -> None:
         """Take the turns of a contact's unanswered messages up to this one, oldest first.
 
-        One contact's turns run one at a time in every process (`_contact_lock`), so a text that
+        One contact's turns run one at a time in every process (`_contact_lock`, and on
+        PostgreSQL an advisory lock each turn's transaction takes first), so a text that
         reached another process first is answered first, and a message is answered once.
         """
         queued = True  # unless every turn's replies went out at once (notify/express.py)
         try:
-            for attempt in range(STORE_ATTEMPTS):
-                try:
-                    with self._contact_lock(received.contact_id) as locked:
-                        queued = self._take_in_order(received, kind, locked)
-                    break
-                except OperationalError:  # the lock or the look-up lost its connection: again
-                    if attempt == STORE_ATTEMPTS - 1:
-                        raise
-                    time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
+            with self._contact_lock(received.contact_id):
+                queued = self._take_in_order(received, kind)
         finally:
             if queued:
                 for wake in self.on_reply:
                     wake()
 
-    def _take_in_order(self, received: Received, kind: str, locked: Connection | None) -> bool:
-        """Under the contact's lock: its older unanswered messages, then this one; whether any
-        left rows for the dispatcher."""
+    def _take_in_order(self, received: Received, kind: str) -> bool:
+        """The contact's older unanswered messages, then this one; whether any left rows for
+        the dispatcher."""
         tried: set[int] = set()
         queued = False
-        while (oldest := self._oldest_unanswered(received, locked)) is not None:
-            message_id, stored_kind = oldest
-            if message_id in tried:  # its failure could not be stored: resume retries it
-                return True
-            tried.add(message_id)
-            if message_id == received.message_id:
-                return self._take_one(received, kind) or queued
-            older = Received(received.contact_id, message_id)
-            queued = self._take_one(older, stored_kind) or queued
+        waiting: list[tuple[Received, str | None]] = [(received, kind)]
+        while waiting:
+            taking, taking_kind = waiting[-1]
+            taken = self._take_one(taking, taking_kind)
+            if isinstance(taken, Older):  # its turn found an older message waiting: that first
+                if taken.message_id in tried:  # its failure could not be stored: resume retries
+                    return True
+                tried.add(taken.message_id)
+                waiting.append((Received(received.contact_id, taken.message_id), None))
+                continue
+            waiting.pop()
+            queued = taken or queued
         return queued
 
-    def _oldest_unanswered(
-        self, received: Received, locked: Connection | None
-    ) -> tuple[int, str] | None:
-        """The contact's oldest message still waiting for its turn, up to this one."""
-        values = {"contact_id": received.contact_id, "message_id": received.message_id}
-        if locked is not None:  # read on the lock's own connection: no second one
-            row = locked.execute(OLDEST_UNANSWERED, values).first()
-        else:
-            with reading(self.sessions) as session:
-                row = session.execute(OLDEST_UNANSWERED, values).first()
-        return None if row is None else (row.id, row.kind)
-
-    def _take_one(self, received: Received, kind: str) -> bool:
-        """Run one turn; a failure is caught. Whether it left rows for the dispatcher.
+    def _take_one(self, received: Received, kind: str | None) -> bool | Older:
+        """Run one turn (`kind` None: the stored kind); a failure is caught. Whether it left
+        rows for the dispatcher, or the older message to answer first.
 
         A race (another process took a turn for this contact) or a dropped database
         connection is retried; any other failure marks the message `failed` with its reason
         and tells the seeker to try again, so one bad message never stops the others.
         """
-        queued = True  # whether the dispatcher has rows to send (a failed turn's apology)
+        queued: bool | Older = True  # whether the dispatcher has rows (a failed turn's apology)
         failure: Exception | None = None
         for attempt in range(TURN_ATTEMPTS):
             try:
@@ -364,7 +358,7 @@ class Jobline:
                 break
         if failure is not None and not self._done(received):
             self._fail(received, failure)
-        return queued or failure is not None
+        return queued if failure is None else True
 
     def _done(self, received: Received) -> bool:
         with reading(self.sessions) as session:
@@ -392,47 +386,87 @@ class Jobline:
                     now=now,
                 )
 
-    def _turn(self, received: Received, kind: str) -> bool:
-        """Take the turn; whether it left rows for the dispatcher (else its replies went)."""
-        with reading(self.sessions) as session:
-            before = rows.before_turn(session, received.message_id)
-            if before is None or before.status != "received":
+    def _turn(self, received: Received, kind: str | None) -> bool | Older:
+        """Take the turn; whether it left rows for the dispatcher (else its replies went), or
+        the contact's older message that waits for its turn first."""
+        if self.postgres:
+            # One transaction: the contact's lock, the read, the writes, one commit. The lock
+            # comes first and alone: a statement's snapshot is taken as it starts, so the read
+            # after it sees what the contact's last turn committed.
+            with transaction(self.sessions) as session:
+                one_at_a_time(session, CONTACT_TURNS, received.contact_id)
+                before = rows.before_turn(session, received.message_id, received.contact_id)
+                if before is None:
+                    return False
+                if (skip := self._skip(received, before)) is not None:
+                    return skip
+                kind = kind or before.kind
+                parse = self._parse(before, kind)
+                queued, claimed = self._decide(session, received, before, kind, parse)
+        else:  # SQLite: a read that takes no write lock, then the write lock only to write
+            with reading(self.sessions) as session:
+                before = rows.before_turn(session, received.message_id, received.contact_id)
+            if before is None:
                 return False
-            seen = Seen.of(before)
-            language, text = before.language, before.text
-            opted_out = outbox.only_answers(before.opted_out, before.stopped)
-        # An opted-out seeker's words are read as words ("YES" opts back in).
-        parse = self._understand(kind, text, language, None if opted_out else expecting(seen.state))
-        now = self.clock()
-        with transaction(self.sessions) as session:
-            author = rows.Author(session, received.contact_id)
-            code = self._phone_code(session, author, text, kind, now, received.message_id)
-            if code is not None and code.linked is not None:
-                parse = code.linked
-            if parse.intent == "share_phone":
-                parse = link_shared_phone(session, author.contact(), parse)
-            if kind == "text":
-                author.first_language(text, self.settings.default_language)
-            ctx = Context(
-                profile=(
-                    profile_of(author.contact().seeker, author.contact())
-                    if author.loaded
-                    else author.profile()
-                ),
-                now=now,
-                reference=self.reference,
-                settings=self.settings,
-                lookup=self.lookup_factory(session),
-            )
-            if code is not None and code.replies:
-                turn = Turn(seen.state, code.replies)
-            else:
-                turn = run_turn(ctx, seen.state, parse, seen.idle_for(now))
-            save_state(session, received.contact_id, seen, turn.state, now)
-            queued, claimed = self._commit_turn(session, author, turn, received, now)
+            if (skip := self._skip(received, before)) is not None:
+                return skip
+            kind = kind or before.kind
+            parse = self._parse(before, kind)
+            with transaction(self.sessions) as session:
+                queued, claimed = self._decide(session, received, before, kind, parse)
         if claimed and self.express is not None:
             self.express.hand(claimed)
         return queued
+
+    @staticmethod
+    def _skip(received: Received, before: Row[Any]) -> bool | Older | None:
+        """What the turn returns without deciding: nothing to do, or an older message first."""
+        if before.status != "received":
+            return False
+        if before.oldest is not None and before.oldest != received.message_id:
+            return Older(before.oldest)
+        return None
+
+    def _parse(self, before: Row[Any], kind: str) -> Parse:
+        """What the message says, read in the seeker's language."""
+        opted_out = outbox.only_answers(before.opted_out, before.stopped)
+        # An opted-out seeker's words are read as words ("YES" opts back in).
+        expected = None if opted_out else expecting(Seen.of(before).state)
+        return self._understand(kind, before.text, before.language, expected)
+
+    def _decide(
+        self, session: Session, received: Received, before: Row[Any], kind: str, parse: Parse
+    ) -> tuple[bool, list[Claimed]]:
+        """Run the flows over the state read before and write what they decided."""
+        seen = Seen.of(before)
+        text = before.text
+        now = self.clock()
+        # PostgreSQL read the author in this transaction, under the contact's lock.
+        author = rows.Author(session, received.contact_id, before if self.postgres else None)
+        code = self._phone_code(session, author, text, kind, now, received.message_id)
+        if code is not None and code.linked is not None:
+            parse = code.linked
+        if parse.intent == "share_phone":
+            parse = link_shared_phone(session, author.contact(), parse)
+        if kind == "text":
+            author.first_language(text, self.settings.default_language)
+        ctx = Context(
+            profile=(
+                profile_of(author.contact().seeker, author.contact())
+                if author.loaded
+                else author.profile()
+            ),
+            now=now,
+            reference=self.reference,
+            settings=self.settings,
+            lookup=self.lookup_factory(session),
+        )
+        if code is not None and code.replies:
+            turn = Turn(seen.state, code.replies)
+        else:
+            turn = run_turn(ctx, seen.state, parse, seen.idle_for(now))
+        save_state(session, received.contact_id, seen, turn.state, now)
+        return self._commit_turn(session, author, turn, received, now)
 
     def _understand(self, kind: str, text: str, language: str, expecting: str | None) -> Parse:
         """What the message says: typed text, a word the provider matched, or a chat app's kind."""
@@ -481,8 +515,7 @@ class Jobline:
             for effect in turn.effects:
                 apply(effect_ctx, effect)
         session.flush()  # what the effects changed is written before the Core statements
-        released = outbox.release_held(session, received.contact_id, now)
-        rows.mark_handled(session, received.message_id, received.contact_id, now)
+        released = rows.finish(session, received.message_id, received.contact_id, now)
         language = author.language()
         replies = [
             outbox.NewReply(

@@ -10,23 +10,67 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Engine, Row, bindparam, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from db.models import Contact, ContactStop, Conversation, Message, Seeker
+from db.models import (
+    Contact,
+    ContactStop,
+    Conversation,
+    Message,
+    OutboxMessage,
+    OutboxStatus,
+    Seeker,
+)
 from flows.types import Profile
-from notify.outbox import only_answers, opted_out
+from notify.outbox import only_answers, opted_out, release_held
 
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
-# What a turn reads before it understands: the message, who wrote it, and where they are.
+# The contact's oldest message still waiting for its turn, up to the one a turn is for.
+OLDEST_UNANSWERED = (
+    select(Message.id)
+    .where(
+        Message.contact_id == bindparam("contact_id"),
+        Message.direction == "in",
+        Message.status == "received",
+        Message.id <= bindparam("message_id"),
+    )
+    .order_by(Message.id)
+    .limit(1)
+    .scalar_subquery()
+)
+# Who wrote: the contact and its seeker.
+AUTHOR_COLUMNS = (
+    Contact.channel,
+    Contact.address,
+    Contact.stopped,
+    Contact.device,
+    Seeker.id.label("seeker_id"),
+    Seeker.phone,
+    Seeker.name,
+    Seeker.birth_year,
+    Seeker.gender,
+    Seeker.district,
+    Seeker.interests,
+    Seeker.concession_card,
+    Seeker.laid_off,
+    Seeker.language,
+    Seeker.alerts,
+    Seeker.opted_out,
+    Seeker.registered_at,
+)
+AUTHOR_NAMES = tuple(column.key for column in AUTHOR_COLUMNS)
+# What a turn reads before it understands: the message, whether an older message of the
+# contact waits for its turn first, who wrote it and where they are.
 BEFORE_TURN = (
     select(
         Message.status,
         Message.text,
-        Seeker.language,
-        Seeker.opted_out,
-        Contact.stopped,
+        Message.kind,
+        OLDEST_UNANSWERED.label("oldest"),
+        *AUTHOR_COLUMNS,
         Conversation.flow,
         Conversation.step,
         Conversation.answers,
@@ -39,28 +83,10 @@ BEFORE_TURN = (
     .outerjoin(Conversation, Conversation.contact_id == Contact.id)
     .where(Message.id == bindparam("message_id"))
 )
-
-# The contact that wrote and its seeker, as the turn's own transaction reads them.
+# The contact that wrote and its seeker, as a turn's own transaction reads them (SQLite's
+# turn reads before it takes the write lock, so it reads them again).
 AUTHOR = (
-    select(
-        Contact.channel,
-        Contact.address,
-        Contact.stopped,
-        Contact.device,
-        Seeker.id.label("seeker_id"),
-        Seeker.phone,
-        Seeker.name,
-        Seeker.birth_year,
-        Seeker.gender,
-        Seeker.district,
-        Seeker.interests,
-        Seeker.concession_card,
-        Seeker.laid_off,
-        Seeker.language,
-        Seeker.alerts,
-        Seeker.opted_out,
-        Seeker.registered_at,
-    )
+    select(*AUTHOR_COLUMNS)
     .join_from(Contact, Seeker, Seeker.id == Contact.seeker_id)
     .where(Contact.id == bindparam("contact_id"))
 )
@@ -81,9 +107,56 @@ LAST_WROTE = (
 )
 
 
-def before_turn(session: Session, message_id: int) -> Row[Any] | None:
-    """The message's status and text, its seeker's language and stops, its conversation row."""
-    return session.connection().execute(BEFORE_TURN, {"message_id": message_id}).first()
+def _known_contact_store(same_device: bool) -> Any:
+    """INSERT ... SELECT of an inbound message for a known contact it changes nothing on."""
+    column = Message.__table__.c
+    where = [
+        Contact.channel == bindparam("q_channel", type_=column.channel.type),
+        Contact.address == bindparam("q_address", type_=Contact.address.type),
+        or_(Contact.stopped.is_(None), Contact.stopped != ContactStop.BLOCKED),
+    ]
+    if same_device:
+        where.append(Contact.device == bindparam("q_device", type_=Contact.device.type))
+    values = ("channel", "provider_id", "text", "kind", "created_at")
+    source = select(
+        Contact.id,
+        *(bindparam(f"q_{name}", type_=column[name].type) for name in values),
+        literal("in", column.direction.type),
+        literal("received", column.status.type),
+        literal(1, column.segments.type),
+    ).where(*where)
+    names = ["contact_id", *values, "direction", "status", "segments"]
+    return (
+        postgresql.insert(Message)
+        .from_select(names, source)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        .returning(Message.contact_id, Message.id)
+    )
+
+
+# PostgreSQL: a text from a known contact that changes nothing on it (not blocked, the same
+# office phone) is stored by one statement that commits on its own: one round trip, not five.
+STORE_KNOWN = {same_device: _known_contact_store(same_device) for same_device in (False, True)}
+
+
+def store_known(engine: Engine, values: dict[str, Any], device: str | None) -> Row[int, int] | None:
+    """Store an inbound message of a known contact in one statement (PostgreSQL); its contact
+    id and id, or None when the full store must decide (a new or blocked contact, a new office
+    phone, or a provider id stored before)."""
+    statement = STORE_KNOWN[device is not None]
+    parameters = {f"q_{name}": value for name, value in values.items()}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        stored: Row[int, int] | None = connection.execute(
+            statement, {**parameters, "q_device": device}
+        ).first()
+    return stored
+
+
+def before_turn(session: Session, message_id: int, contact_id: int) -> Row[Any] | None:
+    """The message's status, text and kind, the contact's oldest message still waiting for its
+    turn, its seeker's language and stops, its conversation row."""
+    values = {"message_id": message_id, "contact_id": contact_id}
+    return session.connection().execute(BEFORE_TURN, values).first()
 
 
 def seen_message(session: Session, channel: str, provider_id: str) -> Row[int, int] | None:
@@ -121,21 +194,52 @@ def add_message(session: Session, values: dict[str, Any]) -> int:
     return int(session.connection().execute(ADD_MESSAGE, values).scalar_one())
 
 
-def mark_handled(session: Session, message_id: int, contact_id: int, now: datetime) -> None:
-    """The turn is done: the message is handled and the contact last wrote now."""
+# PostgreSQL: the three writes of `finish` as one statement (one round trip, not three).
+FINISH = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.contact_id == bindparam("f_contact"),
+        OutboxMessage.status == OutboxStatus.HELD,
+    )
+    .values(status=OutboxStatus.QUEUED, not_before=bindparam("f_now"))
+    .add_cte(
+        update(Message)
+        .where(Message.id == bindparam("f_message"))
+        .values(status="handled")
+        .cte("handled"),
+        update(Contact)
+        .where(Contact.id == bindparam("f_contact"))
+        .values(last_inbound_at=bindparam("f_now"))
+        .cte("wrote"),
+    )
+)
+
+
+def finish(session: Session, message_id: int, contact_id: int, now: datetime) -> int:
+    """The turn is done: the message is handled, the contact last wrote now, and what was kept
+    for them (outside the channel's window) goes; how many rows went."""
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        values = {"f_message": message_id, "f_contact": contact_id, "f_now": now}
+        return int(connection.execute(FINISH, values).rowcount)
+    released = release_held(session, contact_id, now)
     connection.execute(HANDLED, {"message_id": message_id})
     connection.execute(LAST_WROTE, {"contact_id": contact_id, "now": now})
+    return released
 
 
 class Author:
     """The contact that wrote and its seeker: one Core read, the ORM objects only on demand."""
 
-    def __init__(self, session: Session, contact_id: int) -> None:
+    def __init__(self, session: Session, contact_id: int, read: Row[Any] | None = None) -> None:
+        """`read`: BEFORE_TURN's row, when this transaction read it (no second read)."""
         self.session = session
         self.contact_id = contact_id
-        found = session.connection().execute(AUTHOR, {"contact_id": contact_id}).one()
-        self.row: dict[str, Any] = found._asdict()
+        if read is None:
+            found = session.connection().execute(AUTHOR, {"contact_id": contact_id}).one()._asdict()
+        else:
+            found = read._asdict()
+        self.row: dict[str, Any] = {name: found[name] for name in AUTHOR_NAMES}
         self._contact: Contact | None = None
 
     def contact(self) -> Contact:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import select
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+import psycopg
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +22,7 @@ READ_ONLY = "jobline_read_only"
 # this many seconds a writer goes ahead anyway and waits in SQLite (another process's turn).
 WRITER_WAIT_SECONDS = 30.0
 _writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-# Any fixed numbers: the first key of Jobline's advisory locks on PostgreSQL (see `held`).
+# Any fixed numbers: the first key of Jobline's advisory locks on PostgreSQL (see `one_at_a_time`).
 CONTACT_TURNS = 5_201_315
 RESUMING = 5_201_316
 REMINDING = 5_201_317
@@ -54,9 +56,27 @@ def make_engine(url: str) -> Engine:
 
         _writers[engine] = threading.RLock()
         return engine
-    return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
-    )
+    engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
+    event.listen(engine, "checkout", _ended_by_server)
+    return engine
+
+
+def _ended_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server ended (pg_terminate_backend, a restart) is replaced as it
+    is checked out, and so is every connection pooled before it (as pool_pre_ping would).
+
+    No round trip: an idle connection's socket has nothing to read unless the server wrote
+    its goodbye or closed it. pool_pre_ping's SELECT 1 cost a round trip per checkout, a
+    tenth of a turn's. A connection lost while in use raises; the store and the turn retry.
+    """
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        ended = bool(poller.poll(0))
+    except (OSError, ValueError, psycopg.Error):  # no socket left: closed
+        ended = True
+    if ended:
+        raise exc.InvalidatePoolError("the server ended this pooled connection")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -94,23 +114,6 @@ def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys:
     key = next(iter(model.__table__.primary_key))
     session.flush()  # a Core statement: what the session holds is written first
     return session.connection().execute(statement.returning(key)).first() is not None
-
-
-@contextmanager
-def held(factory: sessionmaker[Session], kind: int, key: int = 0) -> Iterator[Connection | None]:
-    """Hold a lock shared by every process on this PostgreSQL until the block ends.
-
-    A transaction advisory lock on a connection of its own, which the block may read through;
-    a failed block or a dropped connection releases it too. SQLite serves one process, so it
-    needs none (None).
-    """
-    engine = factory.kw["bind"]
-    if engine.dialect.name != "postgresql":
-        yield None
-        return
-    with engine.connect() as connection:
-        connection.execute(LOCK, {"kind": kind, "key": key % 2**31})
-        yield connection  # it rolls back as it goes back to the pool: the lock is released
 
 
 def one_at_a_time(session: Session, kind: int, key: int = 0) -> None:

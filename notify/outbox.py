@@ -85,6 +85,7 @@ def queue(
 
 # Built once: building a statement costs about as much as running it on SQLite.
 NEW_ROW = insert(OutboxMessage).returning(OutboxMessage.id)
+NEW_ROWS = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
 RELEASE_HELD = (
     update(OutboxMessage)
     .where(
@@ -150,12 +151,14 @@ def queue_replies(
             }
         )
     connection = session.connection()
-    statement = NEW_ROW
-    stored = []
-    for row, reply in zip(rows, replies, strict=True):
-        row_id = int(connection.execute(statement, row).scalar_one())
-        stored.append(QueuedReply(row_id, str(row["text"]), reply.buttons))
-    return stored
+    if len(rows) == 1:
+        ids = [int(connection.execute(NEW_ROW, rows[0]).scalar_one())]
+    else:  # one INSERT of every row (one round trip), ids in the order of the rows
+        ids = [int(row_id) for row_id in connection.execute(NEW_ROWS, rows).scalars()]
+    return [
+        QueuedReply(row_id, str(row["text"]), reply.buttons)
+        for row_id, row, reply in zip(ids, rows, replies, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

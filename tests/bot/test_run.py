@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,12 +12,7 @@ import httpx
 from sqlalchemy import create_engine, func, select
 
 from db.models import JobPost
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.fakes.local_server import free_port
 
 
 def test_run_serves_health_on_the_given_port(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from notify.dispatcher import Dispatcher
 from tests.conftest import Clock
 from tests.conftest import Seeker as TextingSeeker
 from tests.fakes.delivery import run_until_idle
+from tests.fakes.local_server import free_port
 from tests.fakes.people import add_seekers, phone
 from tests.fakes.postgres import fresh_postgres_url
 from tests.fakes.provider import FakeProvider, HttpChannel
@@ -587,12 +587,6 @@ def test_two_app_processes_share_the_token_and_answer_their_followers(
                 app.wait(timeout=30)
         assert sorted(body["touser"] for body in fake_wechat.sent()) == followers
         assert fake_wechat.tokens_issued == 1
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_health(port: int, log: Path) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from twilio.request_validator import RequestValidator
 
 from db.models import Contact, Message, OutboxMessage
+from tests.fakes.local_server import free_port
 from tests.fakes.postgres import fresh_postgres_url
 from tests.fakes.processes import stop
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PUBLIC_URL, FakeTwilio
@@ -33,14 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PATH = "/webhooks/twilio/sms"
 TEXTS = ("hi", "register", "Wang Fang", "1978", "Daoli", "jobs")
 SEEKERS = 24
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def environment(database_url: str, fake: FakeTwilio) -> dict[str, str]:

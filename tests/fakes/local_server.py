@@ -46,6 +46,13 @@ class LocalServer:
         self._server.server_close()
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on right now (for a server started in another process)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def hold_port(port: int) -> socket.socket:
     """Keep `port` bound but not listening: connections are refused and no one else takes it."""
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -161,21 +161,8 @@ class FakeTwilio:
             return planned
         if "To" not in request.form or "Body" not in request.form:
             return twilio_error(400, 21604)
-        sid = "SM" + uuid.uuid4().hex
         sent = self.clock()
-        body = {
-            "sid": sid,
-            "account_sid": self.account_sid,
-            "to": request.form["To"],
-            "from": request.form.get("From"),
-            "messaging_service_sid": request.form.get("MessagingServiceSid"),
-            "body": request.form["Body"],
-            "status": "queued",
-            "num_segments": "1",
-            "direction": "outbound-api",
-            "uri": f"{expected[:-5]}/{sid}.json",
-            "date_sent": format_datetime(sent, usegmt=True),
-        }
+        body = message_record(self.account_sid, "SM" + uuid.uuid4().hex, request.form, sent)
         with self._lock:
             self.messages.append({**body, "sent": sent})
         return Answer(201, body, delay=planned.delay if planned else self.delay)
@@ -220,6 +207,25 @@ class FakeTwilio:
                 return
 
         return Handler
+
+
+def message_record(
+    account_sid: str, sid: str, form: dict[str, str], sent: datetime
+) -> dict[str, Any]:
+    """The JSON Twilio answers for a message it accepted from this form."""
+    return {
+        "sid": sid,
+        "account_sid": account_sid,
+        "to": form["To"],
+        "from": form.get("From"),
+        "messaging_service_sid": form.get("MessagingServiceSid"),
+        "body": form["Body"],
+        "status": "queued",
+        "num_segments": "1",
+        "direction": "outbound-api",
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+        "date_sent": format_datetime(sent, usegmt=True),
+    }
 
 
 def _when(raw: str | None) -> datetime | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -11,13 +10,7 @@ from nlu.config import REPO_ROOT, NluSettings
 from nlu.server import ManagedRasa
 from nlu.service import understander_for
 from nlu.understand import Understander
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.fakes.local_server import free_port
 
 
 @pytest.fixture(scope="session")
