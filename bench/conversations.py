@@ -400,7 +400,7 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
     if not spy.exists():
         raise SystemExit(f"--profile needs py-spy: {spy.parent / 'pip'} install py-spy")
     command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "-o", str(out)]
-    sampler = subprocess.Popen([*command, "--rate", "100", "--gil", "--nonblocking"])
+    sampler = subprocess.Popen([*command, "--rate", "100", "--gil", "--threads", "--nonblocking"])
     time.sleep(1)
     try:
         yield

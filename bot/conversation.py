@@ -465,8 +465,12 @@ class Jobline:
             turn = Turn(seen.state, code.replies)
         else:
             turn = run_turn(ctx, seen.state, parse, seen.idle_for(now))
-        save_state(session, received.contact_id, seen, turn.state, now)
-        return self._commit_turn(session, author, turn, received, now)
+        if self.postgres and seen.version is not None:  # written with the turn's last writes
+            saving: dict[str, Any] | None = {"version": seen.version, **state_columns(turn.state)}
+        else:
+            save_state(session, received.contact_id, seen, turn.state, now)
+            saving = None
+        return self._commit_turn(session, author, turn, received, now, saving)
 
     def _understand(self, kind: str, text: str, language: str, expecting: str | None) -> Parse:
         """What the message says: typed text, a word the provider matched, or a chat app's kind."""
@@ -506,16 +510,17 @@ class Jobline:
         turn: Turn,
         received: Received,
         now: datetime,
+        saving: dict[str, Any] | None = None,
     ) -> tuple[bool, list[Claimed]]:
-        """Write what the turn decided; whether rows wait for the dispatcher, and the replies
-        this turn claimed to send at once."""
+        """Write what the turn decided (`saving`: its state too, see rows.finish); whether rows
+        wait for the dispatcher, and the replies this turn claimed to send at once."""
         if turn.effects:
             contact = author.contact()
             effect_ctx = EffectContext(session, contact, contact.seeker, now)
             for effect in turn.effects:
                 apply(effect_ctx, effect)
         session.flush()  # what the effects changed is written before the Core statements
-        released = rows.finish(session, received.message_id, received.contact_id, now)
+        released = rows.finish(session, received.message_id, received.contact_id, now, saving)
         language = author.language()
         replies = [
             outbox.NewReply(
@@ -605,16 +610,20 @@ NEXT_STATE = (
 )
 
 
-def save_state(session: Session, contact_id: int, seen: Seen, state: State, now: datetime) -> None:
-    """Write the new state over the version the turn read (else take_turn decides again)."""
-    # Another turn wrote meanwhile: StaleDataError; another created the row first: IntegrityError.
-    values = {
+def state_columns(state: State) -> dict[str, Any]:
+    """A state as its conversation row keeps it (without the version and time)."""
+    return {
         "flow": state.flow,
         "step": state.step,
         "answers": state.stored(),
         "misses": state.misses,
-        "updated_at": now,
     }
+
+
+def save_state(session: Session, contact_id: int, seen: Seen, state: State, now: datetime) -> None:
+    """Write the new state over the version the turn read (else take_turn decides again)."""
+    # Another turn wrote meanwhile: StaleDataError; another created the row first: IntegrityError.
+    values = {**state_columns(state), "updated_at": now}
     connection = session.connection()
     if seen.version is None:
         connection.execute(NEW_STATE, {"contact_id": contact_id, "version": 1, **values})

@@ -16,15 +16,22 @@ from db.session import transaction
 from notify.outbox import DeliveryReport, apply_report
 
 log = logging.getLogger(__name__)
-# Turns at once: each holds its thread while it reads, understands and writes.
+# Turns at once: each holds its thread while it reads, understands and writes. A PostgreSQL
+# turn mostly waits on round trips; a SQLite turn is CPU work under one lock, and past two
+# threads they only take the GIL from each other and from the event loop (the full workload
+# of bench/conversations.py: 2 threads 148-174 turns/s against 108-121 with 4, and 125-145
+# with 1, runs alternated at load 7-12).
 TURN_WORKERS = 4
+SQLITE_TURN_WORKERS = 2
 
 
 class Inbox:
     """A channel's one way in: it stores, the turn runs later on the inbox's own threads."""
 
-    def __init__(self, jobline: Jobline, workers: int = TURN_WORKERS) -> None:
+    def __init__(self, jobline: Jobline, workers: int | None = None) -> None:
         self.jobline = jobline
+        if workers is None:
+            workers = TURN_WORKERS if jobline.postgres else SQLITE_TURN_WORKERS
         self.turns = ThreadPoolExecutor(workers, thread_name_prefix="turn")
 
     def now(self) -> datetime:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.orm import Session
 
 from db.models import Application, FairSubscription, JobFair, JobPost
@@ -24,8 +25,30 @@ def random_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
-def job_view(post: JobPost) -> JobView:
-    """A post row as a plain value."""
+# A post's columns as a job view needs them: read with Core, without loading ORM objects (the
+# ORM's per-query work was a third of a job-search turn's CPU; bench/conversations.py --profile).
+JOB_COLUMNS = (
+    JobPost.id,
+    JobPost.code,
+    JobPost.title,
+    JobPost.employer,
+    JobPost.category,
+    JobPost.place,
+    JobPost.pay_yuan_month,
+    JobPost.hours,
+    JobPost.suits,
+    JobPost.public_welfare,
+    JobPost.status,
+    JobPost.title_zh,
+    JobPost.employer_zh,
+    JobPost.hours_zh,
+    JobPost.suits_zh,
+)
+JOB_BY_ID = select(*JOB_COLUMNS).where(JobPost.id == bindparam("job_id"))
+
+
+def job_view(post: Any) -> JobView:
+    """A post (its ORM object or a row of JOB_COLUMNS) as a plain value."""
     return JobView(
         id=post.id,
         code=post.code,
@@ -77,6 +100,7 @@ class StoreLookup:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._jobs: dict[int, JobView] = {}  # the posts this turn read, by id
 
     def search_jobs(
         self,
@@ -86,7 +110,9 @@ class StoreLookup:
         limit: int | None = None,
     ) -> list[JobView]:
         """Open jobs in these places, of this kind (any when None): preferred kinds, then newest."""
-        query = select(JobPost).where(JobPost.status == "open", JobPost.place.in_(list(places)))
+        query = select(*JOB_COLUMNS).where(
+            JobPost.status == "open", JobPost.place.in_(list(places))
+        )
         if category is not None:
             query = query.where(JobPost.category == category)
         preferred = case((JobPost.category.in_(list(prefer)), 0), else_=1) if prefer else None
@@ -94,12 +120,51 @@ class StoreLookup:
         query = query.order_by(*([preferred] if preferred is not None else []), *order)
         if limit is not None:
             query = query.limit(limit)
-        return [job_view(post) for post in self.session.scalars(query)]
+        jobs = [job_view(row) for row in self.session.connection().execute(query)]
+        self._jobs.update((job.id, job) for job in jobs)
+        return jobs
+
+    def search_jobs_widening(
+        self,
+        levels: Sequence[Sequence[str]],
+        category: str | None,
+        prefer: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> tuple[int, list[JobView]]:
+        """search_jobs in the first place set that has any, in one query (not one per set):
+        every set's posts ranked by the narrowest set they are in, then as search_jobs orders
+        them; the rows of the first rank kept."""
+        near = case(
+            *((JobPost.place.in_(list(places)), index) for index, places in enumerate(levels)),
+            else_=len(levels),
+        ).label("near")
+        query = select(*JOB_COLUMNS, near).where(
+            JobPost.status == "open", JobPost.place.in_(list(levels[-1]))
+        )
+        if category is not None:
+            query = query.where(JobPost.category == category)
+        order = [JobPost.created_at.desc(), JobPost.id]
+        if prefer:
+            order.insert(0, case((JobPost.category.in_(list(prefer)), 0), else_=1))
+        query = query.order_by(near, *order)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(self.session.connection().execute(query))
+        if not rows:
+            return len(levels) - 1, []
+        nearest = rows[0].near
+        jobs = [job_view(row) for row in rows if row.near == nearest]
+        self._jobs.update((job.id, job) for job in jobs)
+        return int(nearest), jobs
 
     def job(self, job_id: int) -> JobView | None:
         """One post, open or not."""
-        post = self.session.get(JobPost, job_id)
-        return job_view(post) if post is not None else None
+        if job_id not in self._jobs:
+            row = self.session.connection().execute(JOB_BY_ID, {"job_id": job_id}).first()
+            if row is None:
+                return None
+            self._jobs[job_id] = job_view(row)
+        return self._jobs[job_id]
 
     def applications(self, seeker_id: int) -> list[ApplicationView]:
         """The seeker's applications, most recently changed first."""

@@ -10,9 +10,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, insert, literal, or_, select, update
+from sqlalchemy import Engine, Row, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from db.models import (
     Contact,
@@ -195,32 +196,71 @@ def add_message(session: Session, values: dict[str, Any]) -> int:
 
 
 # PostgreSQL: the three writes of `finish` as one statement (one round trip, not three).
-FINISH = (
+_HANDLED = update(Message).where(Message.id == bindparam("f_message")).values(status="handled")
+_WROTE = (
+    update(Contact)
+    .where(Contact.id == bindparam("f_contact"))
+    .values(last_inbound_at=bindparam("f_now"))
+)
+_RELEASED = (
     update(OutboxMessage)
     .where(
         OutboxMessage.contact_id == bindparam("f_contact"),
         OutboxMessage.status == OutboxStatus.HELD,
     )
     .values(status=OutboxStatus.QUEUED, not_before=bindparam("f_now"))
-    .add_cte(
-        update(Message)
-        .where(Message.id == bindparam("f_message"))
-        .values(status="handled")
-        .cte("handled"),
-        update(Contact)
-        .where(Contact.id == bindparam("f_contact"))
-        .values(last_inbound_at=bindparam("f_now"))
-        .cte("wrote"),
-    )
 )
+FINISH = _RELEASED.add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
+# And with the turn's new state written over the version it read: four writes, one statement.
+_SAVED = (
+    update(Conversation)
+    .where(
+        Conversation.contact_id == bindparam("f_contact"),
+        Conversation.version == bindparam("f_version"),
+    )
+    .values(
+        version=bindparam("f_next"),
+        flow=bindparam("f_flow"),
+        step=bindparam("f_step"),
+        answers=bindparam("f_answers"),
+        misses=bindparam("f_misses"),
+        updated_at=bindparam("f_now"),
+    )
+    .returning(Conversation.contact_id)
+    .cte("saved")
+)
+_RELEASED_ROWS = _RELEASED.returning(OutboxMessage.id).cte("released")
+FINISH_SAVING = select(
+    select(func.count()).select_from(_SAVED).scalar_subquery().label("saved"),
+    select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
+).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
 
 
-def finish(session: Session, message_id: int, contact_id: int, now: datetime) -> int:
+def finish(
+    session: Session,
+    message_id: int,
+    contact_id: int,
+    now: datetime,
+    state: dict[str, Any] | None = None,
+) -> int:
     """The turn is done: the message is handled, the contact last wrote now, and what was kept
-    for them (outside the channel's window) goes; how many rows went."""
+    for them (outside the channel's window) goes; how many rows went.
+
+    `state` (PostgreSQL): the new state's columns and the `version` the turn read, written
+    too; StaleDataError when another turn wrote meanwhile (the turn decides again).
+    """
     connection = session.connection()
+    values = {"f_message": message_id, "f_contact": contact_id, "f_now": now}
+    if state is not None:
+        version = state["version"]
+        saving = {f"f_{name}": value for name, value in state.items() if name != "version"}
+        row = connection.execute(
+            FINISH_SAVING, {**values, **saving, "f_version": version, "f_next": version + 1}
+        ).one()
+        if row.saved != 1:
+            raise StaleDataError(f"conversation {contact_id} changed during the turn")
+        return int(row.released)
     if connection.dialect.name == "postgresql":
-        values = {"f_message": message_id, "f_contact": contact_id, "f_now": now}
         return int(connection.execute(FINISH, values).rowcount)
     released = release_held(session, contact_id, now)
     connection.execute(HANDLED, {"message_id": message_id})

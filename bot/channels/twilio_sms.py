@@ -9,11 +9,12 @@ import logging
 import threading
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 import requests
 from starlette.background import BackgroundTask
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -50,6 +51,9 @@ MESSAGE_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/status"
 # Twilio's largest form (1,600 characters of UCS-2 text, media URLs, numbers) is far below this.
 MAX_FORM_BYTES = 64 * 1024
+URLENCODED = "application/x-www-form-urlencoded"
+# As many fields as Starlette's form parser takes.
+MAX_FORM_FIELDS = 1000
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 SEND_TIMEOUT_SECONDS = 10.0
 # A lookup reads this many of the recipient's newest messages since the claim (less the slack,
@@ -177,7 +181,8 @@ class TwilioChannel:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session[0] is not loop:
             session = aiohttp.ClientSession(
-                headers={"Authorization": self.authorization},
+                # The form is encoded here (aiohttp's FormData costs more for the same bytes).
+                headers={"Authorization": self.authorization, "Content-Type": URLENCODED},
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
             )
             self._session = (loop, session)
@@ -203,8 +208,9 @@ class TwilioChannel:
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         """Send one text, or raise SendError saying what to do."""
+        body = urlencode(self.form(message)).encode("ascii")
         try:
-            async with self._http().post(self.messages_url, data=self.form(message)) as response:
+            async with self._http().post(self.messages_url, data=body) as response:
                 status, body = response.status, await response.read()
                 retry_after = _seconds(response.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as error:
@@ -316,13 +322,26 @@ class TwilioSignature:
         if not signature:
             return None
         try:
-            form = await request.form()
+            form = await read_form(request)
         except Exception:  # an unreadable body cannot carry a good signature
             return None
         algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
         if not self.validator.validate(self.url_called(request), form, signature, algorithm):
             return None
         return form
+
+
+async def read_form(request: Request) -> FormData:
+    """The request's form. A urlencoded body, what Twilio sends, is parsed by the standard
+    library as Starlette parses it (latin-1, then percent-decoding as UTF-8), at a third of
+    the CPU; any other body goes to Starlette."""
+    content_type = request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if content_type != URLENCODED:
+        return await request.form()
+    body = (await request.body()).decode("latin-1")
+    fields: list[tuple[str, str | UploadFile]] = []
+    fields += parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    return FormData(fields)
 
 
 class TwilioWebhooks:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
 from bot.database import Database
 from bot.settings import Settings
-from db.models import Message, OutboxMessage
-from tests.conftest import Clock
+from db.models import Conversation, Message, OutboxMessage
+from nlu.parse import Parse
+from nlu.understand import Understander
+from tests.conftest import Clock, Seeker
 
 
 def test_duplicate_provider_id_gives_one_turn(jobline: Jobline, database: Database) -> None:
@@ -59,3 +61,32 @@ def test_two_processes_taking_a_first_turn_at_once_both_answer(
         replies = session.scalar(select(func.count(OutboxMessage.id)))
     assert statuses == ["handled", "handled"]
     assert replies == 2
+
+
+def test_a_turn_whose_state_changed_meanwhile_decides_again_and_answers_once(
+    settings: Settings, database: Database, clock: Clock
+) -> None:
+    meddled: list[str] = []
+
+    class Meddler(Understander):
+        """Another writer moves the conversation on while the turn reads the words."""
+
+        def understand(
+            self, text: str, language: str = "en", expecting: str | None = None
+        ) -> Parse:
+            if text == "Wang Fang" and not meddled:
+                with database.engine.begin() as connection:
+                    connection.execute(
+                        update(Conversation).values(version=Conversation.version + 1)
+                    )
+                meddled.append(text)
+            return super().understand(text, language, expecting)
+
+    seeker = Seeker(Jobline(settings, database.sessions, understander=Meddler(), clock=clock))
+    seeker.says("register")
+    assert seeker.says("Wang Fang").startswith("Thank you, Wang Fang.")  # decided again
+    assert meddled == ["Wang Fang"]
+    with database.sessions() as session:
+        # One reply per text: the first try's reply went with its rolled-back transaction.
+        assert session.scalar(select(func.count(OutboxMessage.id))) == 2
+        assert session.scalar(select(Conversation.version)) == 3  # 1, the meddler's 2, then 3

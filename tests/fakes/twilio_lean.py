@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import cast
 from urllib.parse import parse_qsl
 
 from tests.fakes.twilio_api import Answer, message_record, twilio_error
@@ -65,7 +66,9 @@ class LeanTwilio:
             return twilio_error(401, 20003)
         if method != "POST" or path != self.path:
             return twilio_error(404, 20404)
-        form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        form: dict[str, str] = {}
+        if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         if "To" not in form or "Body" not in form:
             return twilio_error(400, 21604)
         sid = "SM" + uuid.uuid4().hex
@@ -84,8 +87,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
