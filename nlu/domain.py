@@ -95,6 +95,18 @@ def chinese_request(text: str) -> bool:
     return bool(_CHINESE_REQUEST.search(normalize(text)))
 
 
+# Asking for a person: "找个真人", "给我找个工作人员", "a real person please".
+_PERSON = re.compile(
+    r"\b(real person|human|caseworker|officer|staff)\b|真人|人工|客服|工作人员|活人"
+)
+
+
+def asks_for_person(text: str) -> bool:
+    """True when the text asks for a person and names no other request (not "真人 帮我找工作")."""
+    words = normalize(text)
+    return bool(_PERSON.search(words)) and not _REQUEST.search(_PERSON.sub(" ", words))
+
+
 def strong_work_evidence(text: str, named: bool) -> bool:
     """A request word with a place or kind of work named (named), or asked for someone else."""
     words = normalize(text)
