@@ -135,7 +135,9 @@ def main() -> None:
             for text in TEXTS:
                 COUNTS.reset()
                 started = time.perf_counter()
-                received = jobline.receive(InboundMessage("sms", phone, text))
+                received = jobline.receive(
+                    InboundMessage("sms", phone, text, external_id=f"SM{seeker}-{text}")
+                )
                 stored = time.perf_counter()
                 store = COUNTS.reset()
                 jobline.take_turn(received)

@@ -124,6 +124,39 @@ class StoreLookup:
         self._jobs.update((job.id, job) for job in jobs)
         return jobs
 
+    def search_jobs_widening(
+        self,
+        levels: Sequence[Sequence[str]],
+        category: str | None,
+        prefer: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> tuple[int, list[JobView]]:
+        """search_jobs in the first place set that has any, in one query (not one per set):
+        every set's posts ranked by the narrowest set they are in, then as search_jobs orders
+        them; the rows of the first rank kept."""
+        near = case(
+            *((JobPost.place.in_(list(places)), index) for index, places in enumerate(levels)),
+            else_=len(levels),
+        ).label("near")
+        query = select(*JOB_COLUMNS, near).where(
+            JobPost.status == "open", JobPost.place.in_(list(levels[-1]))
+        )
+        if category is not None:
+            query = query.where(JobPost.category == category)
+        order = [JobPost.created_at.desc(), JobPost.id]
+        if prefer:
+            order.insert(0, case((JobPost.category.in_(list(prefer)), 0), else_=1))
+        query = query.order_by(near, *order)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(self.session.connection().execute(query))
+        if not rows:
+            return len(levels) - 1, []
+        nearest = rows[0].near
+        jobs = [job_view(row) for row in rows if row.near == nearest]
+        self._jobs.update((job.id, job) for job in jobs)
+        return int(nearest), jobs
+
     def job(self, job_id: int) -> JobView | None:
         """One post, open or not."""
         if job_id not in self._jobs:

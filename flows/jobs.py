@@ -175,13 +175,16 @@ class Jobs:
 
     def search(self, ctx: Context, state: State, place: str, category: str | None) -> Turn:
         """List jobs in the place; when there are none, widen to its city, then the province."""
-        jobs = self._find(ctx, place, category)
-        shown, asked = place, None
-        wider = ctx.reference.wider(place)
-        while not jobs and wider is not None:
-            jobs = self._find(ctx, wider, category)
-            shown, asked = wider, place
-            wider = ctx.reference.wider(wider)
+        places = [place]
+        while (wider := ctx.reference.wider(places[-1])) is not None:
+            places.append(wider)
+        found, jobs = lookup_of(ctx).search_jobs_widening(
+            [ctx.reference.within(each) for each in places],
+            category,
+            prefer=ctx.profile.interests,
+            limit=MAX_LISTED,
+        )
+        shown, asked = places[found], None if found == 0 else place
         if not jobs:
             where = place_name(ctx.reference, shown, ctx.profile.language)
             none = reply("jobs_none", kind=kind_words(ctx, category).lower(), place=where)
@@ -197,15 +200,6 @@ class Jobs:
             job=None,
         )
         return Turn(listing, (self.page(ctx, listing),))
-
-    def _find(self, ctx: Context, place: str, category: str | None) -> list[JobView]:
-        """Open jobs in a place; the kinds of work the seeker asked for come first."""
-        return lookup_of(ctx).search_jobs(
-            ctx.reference.within(place),
-            category,
-            prefer=ctx.profile.interests,
-            limit=MAX_LISTED,
-        )
 
     def page(self, ctx: Context, state: State) -> Reply:
         """The current page of the list: up to three jobs, numbered 1 to 3."""

@@ -114,6 +114,17 @@ class Lookup(Protocol):
         """Open jobs in these places, of this kind (any when None): preferred kinds, then newest."""
         ...
 
+    def search_jobs_widening(
+        self,
+        levels: Sequence[Sequence[str]],
+        category: str | None,
+        prefer: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> tuple[int, list[JobView]]:
+        """search_jobs in the first of these place sets, each inside the next, that has any: its
+        index and its jobs (the last index and none when none has any)."""
+        ...
+
     def job(self, job_id: int) -> JobView | None:
         """One post, open or not."""
         ...

@@ -39,7 +39,7 @@ class NluSettings(BaseModel):
         default=6,
         description="A text of at least this many words that Rasa calls out_of_scope, with a job"
         " word and a place, kind of work or relative named, gets the job intent its words point"
-        " to (0: off).",
+        " to; so does a Chinese text of any length with a request word (找活, 招工...) (0: off).",
     )
     managed: bool = Field(
         default=True, description="Start a Rasa server from .venv-rasa when url is empty."

@@ -82,6 +82,31 @@ _REQUEST = re.compile(
 )
 
 
+# The Chinese request words that are work on their own, in a text of any length: "找活 男 55",
+# "有没有超市卖货的活". Not 工作人员 (staff), 活动 (an event), nor words an everyday request also
+# has (申请, 登记, 报名, 上班: "孩子报名上学", "结婚登记").
+_CHINESE_REQUEST = re.compile(
+    r"工作(?!人员)|找活|干活|(有|的|个)活(?!动)|打工|招工|招人|招聘|岗位|贷款|培训|优惠证|人才市场"
+)
+
+
+def chinese_request(text: str) -> bool:
+    """True when a Chinese text names the request itself: 找活, 招工, 贷款, 培训..."""
+    return bool(_CHINESE_REQUEST.search(normalize(text)))
+
+
+# Asking for a person: "找个真人", "给我找个工作人员", "a real person please".
+_PERSON = re.compile(
+    r"\b(real person|human|caseworker|officer|staff)\b|真人|人工|客服|工作人员|活人"
+)
+
+
+def asks_for_person(text: str) -> bool:
+    """True when the text asks for a person and names no other request (not "真人 帮我找工作")."""
+    words = normalize(text)
+    return bool(_PERSON.search(words)) and not _REQUEST.search(_PERSON.sub(" ", words))
+
+
 def strong_work_evidence(text: str, named: bool) -> bool:
     """A request word with a place or kind of work named (named), or asked for someone else."""
     words = normalize(text)

@@ -12,7 +12,13 @@ from collections.abc import Callable
 from typing import Protocol
 
 from nlu.client import RasaError, RasaResult
-from nlu.domain import about_work, long_enough, strong_work_evidence
+from nlu.domain import (
+    about_work,
+    asks_for_person,
+    chinese_request,
+    long_enough,
+    strong_work_evidence,
+)
 from nlu.fallback import guess_intent
 from nlu.gazetteer import Gazetteer, default_gazetteer
 from nlu.hanzi import simplified
@@ -227,13 +233,18 @@ class Understander:
             intent = OUT_OF_SCOPE  # no sign the text is about work: an everyday request
         if intent == OUT_OF_SCOPE:
             intent = self._overruled(plain, entities)
+        elif intent == "find_jobs" and asks_for_person(plain):
+            intent = "human_agent"  # "找个真人" reads like "找个工作" to Rasa
         return Parse(cleaned, intent, result.confidence, entities, "rasa")
 
     def _overruled(self, text: str, entities: tuple[Entity, ...]) -> str:
-        """A long text (already simplified) with strong work evidence gets its job intent."""
-        if not self.overrule_words or not long_enough(text, self.overrule_words):
+        """A long text with strong work evidence, or Chinese with a request word: its job intent."""
+        if not self.overrule_words:
             return OUT_OF_SCOPE
-        if not strong_work_evidence(text, bool(entities)):
+        long_and_strong = long_enough(text, self.overrule_words) and strong_work_evidence(
+            text, bool(entities)
+        )
+        if not long_and_strong and not chinese_request(text):
             return OUT_OF_SCOPE
         guessed = self.guess(text)
         return guessed if guessed in JOB_INTENTS else "find_jobs"

@@ -150,6 +150,8 @@ def queue_replies(
                 "idempotency_key": reply.idempotency_key,
             }
         )
+    if not rows:  # an INSERT given no rows would insert one empty row
+        return []
     connection = session.connection()
     if len(rows) == 1:
         ids = [int(connection.execute(NEW_ROW, rows[0]).scalar_one())]

@@ -103,6 +103,19 @@ class MemoryStore:
         found.sort(key=lambda job: (bool(prefer) and job.category not in prefer, job.id))
         return found[:limit] if limit is not None else found
 
+    def search_jobs_widening(
+        self,
+        levels: Sequence[Sequence[str]],
+        category: str | None,
+        prefer: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> tuple[int, list[JobView]]:
+        """search_jobs in the first place set that has any."""
+        for index, places in enumerate(levels):
+            if found := self.search_jobs(places, category, prefer, limit):
+                return index, found
+        return len(levels) - 1, []
+
     def job(self, job_id: int) -> JobView | None:
         """One post, open or not."""
         return self.posts.get(job_id)

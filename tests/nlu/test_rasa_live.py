@@ -33,6 +33,8 @@ LOCATION, CATEGORY = "location", "job_category"
         ("can i borrow money to raise pigs", "loan_eligibility", {Entity(CATEGORY, "farming")}),
         ("my husband need work he is 52", "find_jobs", set()),
         ("talk to a person", "human_agent", set()),
+        ("找个真人", "human_agent", set()),
+        ("我要找个工作人员", "human_agent", set()),
         ("stop sending me messages", "stop", set()),
         ("wat jobs u got", "find_jobs", set()),
         ("when is the job fair", "job_fair", set()),

@@ -247,6 +247,24 @@ def test_a_job_intent_needs_a_sign_of_work_unless_rasa_is_very_sure(
         assert sure.understand(text, expecting=expecting).intent == "find_jobs"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("找个真人", "human_agent"),
+        ("给我找个工作人员说说", "human_agent"),
+        ("找個客服", "human_agent"),
+        ("i want a real person", "human_agent"),
+        ("找个工作", "find_jobs"),
+        ("真人也行 帮我找个保洁的活", "find_jobs"),
+        ("can a caseworker find me a job", "find_jobs"),
+    ],
+)
+def test_asking_for_a_person_is_not_a_job_search(text: str, intent: str) -> None:
+    with FakeRasa("sure_find_jobs") as fake:
+        understander = Understander(RasaClient(fake.url), fast_path=digits_only)
+        assert understander.understand(text).intent == intent
+
+
 def test_two_intents_close_together_are_out_of_scope() -> None:
     with FakeRasa("torn") as fake:
         torn = Understander(RasaClient(fake.url), fast_path=digits_only, ambiguity=0.2)
@@ -270,6 +288,12 @@ def test_two_intents_close_together_are_out_of_scope() -> None:
         ("what does rush hour traffic look like on the bridge into daoli", "out_of_scope"),
         ("my mother would like to know the weather in nangang tomorrow morning", "out_of_scope"),
         ("cleaning jobs in daoli", "out_of_scope"),
+        ("找活 女 50 能干", "find_jobs"),
+        ("有没有超市卖货的活", "find_jobs"),
+        ("想贷款开个店", "loan_eligibility"),
+        ("附近有活动中心吗", "out_of_scope"),
+        ("我要找工作人员", "out_of_scope"),
+        ("孩子报名上学找谁", "out_of_scope"),
     ],
 )
 def test_a_long_text_with_strong_work_evidence_overrules_out_of_scope(
