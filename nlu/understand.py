@@ -233,8 +233,9 @@ class Understander:
             intent = OUT_OF_SCOPE  # no sign the text is about work: an everyday request
         if intent == OUT_OF_SCOPE:
             intent = self._overruled(plain, entities)
-        elif intent == "find_jobs" and asks_for_person(plain):
-            intent = "human_agent"  # "找个真人" reads like "找个工作" to Rasa
+        elif intent == "find_jobs" and not entities and asks_for_person(plain):
+            # "找个真人" reads like "找个工作" to Rasa; "cleaning staff in daoli" is a search.
+            intent = "human_agent"
         return Parse(cleaned, intent, result.confidence, entities, "rasa")
 
     def _overruled(self, text: str, entities: tuple[Entity, ...]) -> str:

@@ -257,6 +257,11 @@ def test_a_job_intent_needs_a_sign_of_work_unless_rasa_is_very_sure(
         ("找个工作", "find_jobs"),
         ("真人也行 帮我找个保洁的活", "find_jobs"),
         ("can a caseworker find me a job", "find_jobs"),
+        # A kind of work or a place named is a job search: staff and officer are job words too.
+        ("cleaning staff in daoli", "find_jobs"),
+        ("security officer", "find_jobs"),
+        ("找个真人 我想找保洁", "find_jobs"),
+        ("客服 南岗", "find_jobs"),
     ],
 )
 def test_asking_for_a_person_is_not_a_job_search(text: str, intent: str) -> None:
