@@ -83,10 +83,11 @@ _REQUEST = re.compile(
 
 
 # The Chinese request words that are work on their own, in a text of any length: "找活 男 55",
-# "有没有超市卖货的活". Not 工作人员 (staff), 活动 (an event), nor words an everyday request also
+# "有没有超市卖货的活". Not 工作人员 (staff), 工作时间 (opening hours), 工作日 (a weekday),
+# 工作服 (work clothes), 工作室 (a studio), 活动 (an event), nor words an everyday request also
 # has (申请, 登记, 报名, 上班: "孩子报名上学", "结婚登记").
 _CHINESE_REQUEST = re.compile(
-    r"工作(?!人员)|找活|干活|(有|的|个)活(?!动)|打工|招工|招人|招聘|岗位|贷款|培训|优惠证|人才市场"
+    r"工作(?!人员|时间|日|服|室)|找活|干活|(有|的|个)活(?!动)|打工|招工|招人|招聘|岗位|贷款|培训|优惠证|人才市场"
 )
 
 

@@ -299,6 +299,11 @@ def test_two_intents_close_together_are_out_of_scope() -> None:
         ("附近有活动中心吗", "out_of_scope"),
         ("我要找工作人员", "out_of_scope"),
         ("孩子报名上学找谁", "out_of_scope"),
+        # Office hours, a weekday, work clothes: 工作 that is no request for work.
+        ("你们工作时间是几点", "out_of_scope"),
+        ("银行工作日几点开门", "out_of_scope"),
+        ("哪卖工作服", "out_of_scope"),
+        ("找个工作时间短的活", "find_jobs"),
     ],
 )
 def test_a_long_text_with_strong_work_evidence_overrules_out_of_scope(
