@@ -147,10 +147,11 @@ def _die_with_parent() -> None:
 
 
 # Starts `rasa run` with the auth token read from stdin, so it is not on the command line
-# (which every local user can read in /proc).
+# (which every local user can read in /proc). `--auth-token=` joins the value: a token that
+# starts with "-" (1 in 64 of token_urlsafe's) was otherwise read as an option and Rasa exited.
 LAUNCH = (
     "import sys; from rasa.__main__ import main; "
-    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', sys.stdin.readline().strip()]; main()"
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token=' + sys.stdin.readline().strip()]; main()"
 )
 
 
