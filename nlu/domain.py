@@ -97,9 +97,7 @@ def chinese_request(text: str) -> bool:
 
 
 # Asking for a person: "找个真人", "给我找个工作人员", "a real person please".
-_PERSON = re.compile(
-    r"\b(real person|human|caseworker|officer|staff)\b|真人|人工|客服|工作人员|活人"
-)
+_PERSON = re.compile(r"\b(real person|human|caseworker)\b|真人|人工|客服|工作人员|活人")
 
 
 def asks_for_person(text: str) -> bool:

@@ -233,8 +233,11 @@ class Understander:
             intent = OUT_OF_SCOPE  # no sign the text is about work: an everyday request
         if intent == OUT_OF_SCOPE:
             intent = self._overruled(plain, entities)
-        elif intent == "find_jobs" and not entities and asks_for_person(plain):
-            # "找个真人" reads like "找个工作" to Rasa; "cleaning staff in daoli" is a search.
+        elif (
+            intent == "find_jobs" and expecting is None and not entities and asks_for_person(plain)
+        ):
+            # "找个真人" reads like "找个工作" to Rasa; "cleaning staff in daoli" is a search, and
+            # "客服" answering a question (what work?) is an answer.
             intent = "human_agent"
         return Parse(cleaned, intent, result.confidence, entities, "rasa")
 

@@ -262,12 +262,20 @@ def test_a_job_intent_needs_a_sign_of_work_unless_rasa_is_very_sure(
         ("security officer", "find_jobs"),
         ("找个真人 我想找保洁", "find_jobs"),
         ("客服 南岗", "find_jobs"),
+        ("hotel staff", "find_jobs"),
     ],
 )
 def test_asking_for_a_person_is_not_a_job_search(text: str, intent: str) -> None:
     with FakeRasa("sure_find_jobs") as fake:
         understander = Understander(RasaClient(fake.url), fast_path=digits_only)
         assert understander.understand(text).intent == intent
+
+
+def test_a_person_word_answering_a_question_is_an_answer() -> None:
+    with FakeRasa("sure_find_jobs") as fake:
+        understander = Understander(RasaClient(fake.url), fast_path=digits_only)
+        assert understander.understand("客服", expecting="choice").intent == "find_jobs"
+        assert understander.understand("客服").intent == "human_agent"
 
 
 def test_two_intents_close_together_are_out_of_scope() -> None:
