@@ -59,11 +59,23 @@ def jobline_worker(settings: Settings) -> subprocess.Popen[str]:
         "JOBLINE_NOTIFY__RATE_LIMITS__TWILIO": "0",
         "JOBLINE_NOTIFY__LEASE_SECONDS": "2",
         "JOBLINE_NLU__MANAGED": "false",
+        "PYTHONFAULTHANDLER": "1",  # SIGABRT prints every thread's stack (see `stop`)
     }
     command = [sys.executable, "-m", "bot.cli", "worker"]
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
+
+
+def stop(worker: subprocess.Popen[str]) -> None:
+    """Ctrl-C the worker; if it has not ended in 30 s, fail with where its threads wait."""
+    worker.send_signal(signal.SIGINT)
+    try:
+        worker.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.send_signal(signal.SIGABRT)
+        _, stderr = worker.communicate(timeout=30)
+        raise AssertionError(f"jobline worker did not stop on SIGINT:\n{stderr[-8000:]}") from None
 
 
 def statuses(database: Database) -> dict[str, int]:
@@ -99,8 +111,7 @@ def test_kill_9_of_a_worker_mid_broadcast_reaches_everyone_once(
     try:
         wait_for(lambda: broadcast_status(database, broadcast_id) == "done", 90)
     finally:
-        second.send_signal(signal.SIGINT)
-        second.communicate(timeout=30)
+        stop(second)
     assert statuses(database) == {"sent": RECIPIENTS}
     # What Twilio took (a request cut short by the kill carries no To and was never a message).
     received = Counter(message["to"] for message in fake_twilio.messages)
