@@ -262,7 +262,7 @@ def worker() -> None:
     """Send queued messages and fair reminders, without the web app (one or many machines)."""
     from bot.runtime import outbound_channels
     from notify.dispatcher import Dispatcher
-    from notify.service import deliver
+    from notify.service import deliver_until_stopped
 
     settings = settings_or_exit()
     configure_logging()
@@ -276,9 +276,11 @@ def worker() -> None:
             err=True,
         )
     dispatcher = Dispatcher(database.sessions, channels, settings)
+    # Not asyncio.run: its cleanup waits for every task, and a task stuck past the stop's
+    # grace (see deliver_until_stopped) would hold the worker up again.
+    loop = asyncio.new_event_loop()
     try:
-        asyncio.run(deliver(dispatcher, settings))
-    except KeyboardInterrupt:
-        pass
+        loop.run_until_complete(deliver_until_stopped(dispatcher, settings))
     finally:
         dispatcher.close()
+        loop.close()

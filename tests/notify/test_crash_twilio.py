@@ -210,3 +210,17 @@ def test_unknown_messages_are_listed_and_sent_again_when_a_person_says(
     refused = subprocess.run([*cli, "requeue"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 2 and "--broadcast ID or --all" in refused.stderr
     assert second
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_worker_told_to_stop_ends_cleanly(
+    postgres: tuple[Settings, Database], signum: signal.Signals
+) -> None:
+    settings, _ = postgres
+    worker = jobline_worker(settings)
+    time.sleep(3)  # started, migrated, its dispatcher waiting for work
+    assert worker.poll() is None
+    worker.send_signal(signum)
+    _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr
+    assert "Traceback" not in stderr
