@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -593,21 +593,6 @@ class Seen:
 
 # Built once: building a statement costs about as much as running it on SQLite.
 NEW_STATE = insert(Conversation)
-NEXT_STATE = (
-    update(Conversation)
-    .where(
-        Conversation.contact_id == bindparam("b_contact_id"),
-        Conversation.version == bindparam("b_version"),
-    )
-    .values(
-        version=bindparam("b_next"),
-        flow=bindparam("b_flow"),
-        step=bindparam("b_step"),
-        answers=bindparam("b_answers"),
-        misses=bindparam("b_misses"),
-        updated_at=bindparam("b_updated_at"),
-    )
-)
 
 
 def state_columns(state: State) -> dict[str, Any]:
@@ -629,7 +614,7 @@ def save_state(session: Session, contact_id: int, seen: Seen, state: State, now:
         connection.execute(NEW_STATE, {"contact_id": contact_id, "version": 1, **values})
         return
     written = connection.execute(
-        NEXT_STATE,
+        rows.NEXT_STATE,
         {
             "b_contact_id": contact_id,
             "b_version": seen.version,

@@ -21,11 +21,10 @@ from db.models import (
     Conversation,
     Message,
     OutboxMessage,
-    OutboxStatus,
     Seeker,
 )
 from flows.types import Profile
-from notify.outbox import only_answers, opted_out, release_held
+from notify.outbox import RELEASE_HELD, only_answers, opted_out, release_held
 
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
@@ -195,41 +194,35 @@ def add_message(session: Session, values: dict[str, Any]) -> int:
     return int(session.connection().execute(ADD_MESSAGE, values).scalar_one())
 
 
-# PostgreSQL: the three writes of `finish` as one statement (one round trip, not three).
-_HANDLED = update(Message).where(Message.id == bindparam("f_message")).values(status="handled")
-_WROTE = (
-    update(Contact)
-    .where(Contact.id == bindparam("f_contact"))
-    .values(last_inbound_at=bindparam("f_now"))
-)
-_RELEASED = (
-    update(OutboxMessage)
-    .where(
-        OutboxMessage.contact_id == bindparam("f_contact"),
-        OutboxMessage.status == OutboxStatus.HELD,
-    )
-    .values(status=OutboxStatus.QUEUED, not_before=bindparam("f_now"))
-)
-FINISH = _RELEASED.add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
-# And with the turn's new state written over the version it read: four writes, one statement.
-_SAVED = (
+# A conversation's new state, written over the version the turn read (conversation.save_state;
+# on PostgreSQL inside FINISH_SAVING).
+NEXT_STATE = (
     update(Conversation)
     .where(
-        Conversation.contact_id == bindparam("f_contact"),
-        Conversation.version == bindparam("f_version"),
+        Conversation.contact_id == bindparam("b_contact_id"),
+        Conversation.version == bindparam("b_version"),
     )
     .values(
-        version=bindparam("f_next"),
-        flow=bindparam("f_flow"),
-        step=bindparam("f_step"),
-        answers=bindparam("f_answers"),
-        misses=bindparam("f_misses"),
-        updated_at=bindparam("f_now"),
+        version=bindparam("b_next"),
+        flow=bindparam("b_flow"),
+        step=bindparam("b_step"),
+        answers=bindparam("b_answers"),
+        misses=bindparam("b_misses"),
+        updated_at=bindparam("b_updated_at"),
     )
-    .returning(Conversation.contact_id)
-    .cte("saved")
 )
-_RELEASED_ROWS = _RELEASED.returning(OutboxMessage.id).cte("released")
+# PostgreSQL: the three writes of `finish` as one statement (one round trip, not three), on
+# the bind names of outbox.RELEASE_HELD.
+_HANDLED = update(Message).where(Message.id == bindparam("b_message")).values(status="handled")
+_WROTE = (
+    update(Contact)
+    .where(Contact.id == bindparam("b_contact_id"))
+    .values(last_inbound_at=bindparam("b_now"))
+)
+FINISH = RELEASE_HELD.add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
+# And with the turn's new state written over the version it read: four writes, one statement.
+_SAVED = NEXT_STATE.returning(Conversation.contact_id).cte("saved")
+_RELEASED_ROWS = RELEASE_HELD.returning(OutboxMessage.id).cte("released")
 FINISH_SAVING = select(
     select(func.count()).select_from(_SAVED).scalar_subquery().label("saved"),
     select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
@@ -250,12 +243,13 @@ def finish(
     too; StaleDataError when another turn wrote meanwhile (the turn decides again).
     """
     connection = session.connection()
-    values = {"f_message": message_id, "f_contact": contact_id, "f_now": now}
+    values = {"b_message": message_id, "b_contact_id": contact_id, "b_now": now}
     if state is not None:
         version = state["version"]
-        saving = {f"f_{name}": value for name, value in state.items() if name != "version"}
+        saving = {f"b_{name}": value for name, value in state.items() if name != "version"}
         row = connection.execute(
-            FINISH_SAVING, {**values, **saving, "f_version": version, "f_next": version + 1}
+            FINISH_SAVING,
+            {**values, **saving, "b_version": version, "b_next": version + 1, "b_updated_at": now},
         ).one()
         if row.saved != 1:
             raise StaleDataError(f"conversation {contact_id} changed during the turn")
