@@ -354,6 +354,8 @@ def wait_workers(log: Path, workers: int) -> None:
 
 def wait_nlu(port: int) -> None:
     """Wait until the managed Rasa server answers (health says nlu ok)."""
+    if os.environ.get("JOBLINE_NLU__MANAGED", "").lower() == "false":
+        return  # run without Rasa: the workload's texts all take the fast path
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json().get("nlu") == "ok":
@@ -400,7 +402,16 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
     if not spy.exists():
         raise SystemExit(f"--profile needs py-spy: {spy.parent / 'pip'} install py-spy")
     command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "-o", str(out)]
-    sampler = subprocess.Popen([*command, "--rate", "100", "--gil", "--threads", "--nonblocking"])
+    sampler = subprocess.Popen(
+        [
+            *command,
+            "--rate",
+            os.environ.get("PROFILE_RATE", "100"),
+            "--gil",
+            "--threads",
+            "--nonblocking",
+        ]
+    )
     time.sleep(1)
     try:
         yield

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,6 +24,7 @@ from bot.linking import link_shared_phone
 from bot.lookup import StoreLookup
 from bot.phone_codes import CODE_LINKED, CodeStep
 from bot.settings import Settings
+from db.fast import Fast, connection_of
 from db.models import Contact, ContactStop, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
 from db.session import CONTACT_TURNS, insert_new, one_at_a_time, reading, transaction
@@ -107,7 +108,7 @@ def find_or_create_contact(
 
 def contact_for(
     session: Session, channel: str, address: str, settings: Settings, now: datetime
-) -> Row[int, str | None, str | None]:
+) -> Any:
     """The contact's id, stop and office phone for a channel address, made if new.
 
     Race-safe: two first texts from one new number at once both get the same seeker and
@@ -419,7 +420,7 @@ class Jobline:
         return queued
 
     @staticmethod
-    def _skip(received: Received, before: Row[Any]) -> bool | Older | None:
+    def _skip(received: Received, before: Any) -> bool | Older | None:
         """What the turn returns without deciding: nothing to do, or an older message first."""
         if before.status != "received":
             return False
@@ -427,7 +428,7 @@ class Jobline:
             return Older(before.oldest)
         return None
 
-    def _parse(self, before: Row[Any], kind: str) -> Parse:
+    def _parse(self, before: Any, kind: str) -> Parse:
         """What the message says, read in the seeker's language."""
         opted_out = outbox.only_answers(before.opted_out, before.stopped)
         # An opted-out seeker's words are read as words ("YES" opts back in).
@@ -435,7 +436,7 @@ class Jobline:
         return self._understand(kind, before.text, before.language, expected)
 
     def _decide(
-        self, session: Session, received: Received, before: Row[Any], kind: str, parse: Parse
+        self, session: Session, received: Received, before: Any, kind: str, parse: Parse
     ) -> tuple[bool, list[Claimed]]:
         """Run the flows over the state read before and write what they decided."""
         seen = Seen.of(before)
@@ -592,7 +593,8 @@ class Seen:
 
 
 # Built once: building a statement costs about as much as running it on SQLite.
-NEW_STATE = insert(Conversation)
+NEW_STATE = Fast(insert(Conversation))
+_NEXT_STATE = Fast(rows.NEXT_STATE)
 
 
 def state_columns(state: State) -> dict[str, Any]:
@@ -609,12 +611,12 @@ def save_state(session: Session, contact_id: int, seen: Seen, state: State, now:
     """Write the new state over the version the turn read (else take_turn decides again)."""
     # Another turn wrote meanwhile: StaleDataError; another created the row first: IntegrityError.
     values = {**state_columns(state), "updated_at": now}
-    connection = session.connection()
+    connection = connection_of(session)
     if seen.version is None:
-        connection.execute(NEW_STATE, {"contact_id": contact_id, "version": 1, **values})
+        NEW_STATE.run(connection, {"contact_id": contact_id, "version": 1, **values})
         return
-    written = connection.execute(
-        rows.NEXT_STATE,
+    written = _NEXT_STATE.run(
+        connection,
         {
             "b_contact_id": contact_id,
             "b_version": seen.version,

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, select
+from sqlalchemy import bindparam, case, false, select
 from sqlalchemy.orm import Session
 
+from db.fast import Fast
 from db.models import Application, FairSubscription, JobFair, JobPost
 from flows.views import ApplicationView, FairView, JobView, NearbyPost
 from reference import distance_km
@@ -95,6 +96,49 @@ def fair_view(fair: JobFair) -> FairView:
     )
 
 
+# A job search's statement by its shape (how many places at each level, a kind or not, how many
+# preferred kinds, the limit), built and compiled once: building it per search was a fifth of
+# the CPU of the workload's turns, its IN lists expanded at every execution.
+MOST_SHAPES = 512
+_WIDENINGS: dict[tuple[tuple[int, ...], bool, int, int | None], Fast] = {}
+
+
+def _widening(shape: tuple[tuple[int, ...], bool, int, int | None]) -> Fast:
+    """The statement of search_jobs_widening for searches of this shape."""
+    found = _WIDENINGS.get(shape)
+    if found is not None:
+        return found
+    sizes, has_category, preferred, limit = shape
+
+    def among(column: Any, prefix: str, size: int) -> Any:
+        if not size:
+            return false()
+        return column.in_([bindparam(f"{prefix}_{n}") for n in range(size)])
+
+    near = case(
+        *(
+            (among(JobPost.place, f"level_{index}", size), index)
+            for index, size in enumerate(sizes)
+        ),
+        else_=len(sizes),
+    ).label("near")
+    query = select(*JOB_COLUMNS, near).where(
+        JobPost.status == "open", among(JobPost.place, f"level_{len(sizes) - 1}", sizes[-1])
+    )
+    if has_category:
+        query = query.where(JobPost.category == bindparam("category"))
+    order = [JobPost.created_at.desc(), JobPost.id]
+    if preferred:
+        order.insert(0, case((among(JobPost.category, "prefer", preferred), 0), else_=1))
+    query = query.order_by(near, *order)
+    if limit is not None:
+        query = query.limit(limit)
+    if len(_WIDENINGS) >= MOST_SHAPES:
+        _WIDENINGS.clear()
+    found = _WIDENINGS[shape] = Fast(query)
+    return found
+
+
 class StoreLookup:
     """Answers the flows' read-only questions from the database."""
 
@@ -134,22 +178,16 @@ class StoreLookup:
         """search_jobs in the first place set that has any, in one query (not one per set):
         every set's posts ranked by the narrowest set they are in, then as search_jobs orders
         them; the rows of the first rank kept."""
-        near = case(
-            *((JobPost.place.in_(list(places)), index) for index, places in enumerate(levels)),
-            else_=len(levels),
-        ).label("near")
-        query = select(*JOB_COLUMNS, near).where(
-            JobPost.status == "open", JobPost.place.in_(list(levels[-1]))
-        )
+        shape = (tuple(len(places) for places in levels), category is not None, len(prefer), limit)
+        values: dict[str, Any] = {
+            f"level_{index}_{n}": place
+            for index, places in enumerate(levels)
+            for n, place in enumerate(places)
+        }
+        values.update((f"prefer_{n}", kind) for n, kind in enumerate(prefer))
         if category is not None:
-            query = query.where(JobPost.category == category)
-        order = [JobPost.created_at.desc(), JobPost.id]
-        if prefer:
-            order.insert(0, case((JobPost.category.in_(list(prefer)), 0), else_=1))
-        query = query.order_by(near, *order)
-        if limit is not None:
-            query = query.limit(limit)
-        rows = list(self.session.connection().execute(query))
+            values["category"] = category
+        rows = _widening(shape).run(self.session, values).rows
         if not rows:
             return len(levels) - 1, []
         nearest = rows[0].near

@@ -10,11 +10,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Engine, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from db.fast import Fast, connection_of
 from db.models import (
     Contact,
     ContactStop,
@@ -24,7 +25,7 @@ from db.models import (
     Seeker,
 )
 from flows.types import Profile
-from notify.outbox import RELEASE_HELD, only_answers, opted_out, release_held
+from notify.outbox import RELEASE_HELD, only_answers, opted_out
 
 # Chinese characters: a message with any is taken as written in Chinese.
 CJK = re.compile("[\u3400-\u9fff]")
@@ -139,40 +140,48 @@ def _known_contact_store(same_device: bool) -> Any:
 STORE_KNOWN = {same_device: _known_contact_store(same_device) for same_device in (False, True)}
 
 
-def store_known(engine: Engine, values: dict[str, Any], device: str | None) -> Row[int, int] | None:
+_STORE_KNOWN = {same_device: Fast(statement) for same_device, statement in STORE_KNOWN.items()}
+
+
+def store_known(engine: Engine, values: dict[str, Any], device: str | None) -> Any:
     """Store an inbound message of a known contact in one statement (PostgreSQL); its contact
     id and id, or None when the full store must decide (a new or blocked contact, a new office
     phone, or a provider id stored before)."""
-    statement = STORE_KNOWN[device is not None]
+    statement = _STORE_KNOWN[device is not None]
     parameters = {f"q_{name}": value for name, value in values.items()}
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        stored: Row[int, int] | None = connection.execute(
-            statement, {**parameters, "q_device": device}
-        ).first()
-    return stored
+        return statement.run(connection, {**parameters, "q_device": device}).first()
 
 
-def before_turn(session: Session, message_id: int, contact_id: int) -> Row[Any] | None:
+_BEFORE_TURN = Fast(BEFORE_TURN)
+_SEEN_MESSAGE = Fast(SEEN_MESSAGE)
+_CONTACT_BY_ADDRESS = Fast(CONTACT_BY_ADDRESS)
+_ADD_MESSAGE = Fast(ADD_MESSAGE)
+_AUTHOR = Fast(AUTHOR)
+_HANDLED_FAST = Fast(HANDLED)
+_LAST_WROTE_FAST = Fast(LAST_WROTE)
+_RELEASE_HELD_FAST = Fast(RELEASE_HELD)
+
+
+def before_turn(session: Session, message_id: int, contact_id: int) -> Any:
     """The message's status, text and kind, the contact's oldest message still waiting for its
-    turn, its seeker's language and stops, its conversation row."""
+    turn, its seeker's language and stops, its conversation row (a named tuple, or None)."""
     values = {"message_id": message_id, "contact_id": contact_id}
-    return session.connection().execute(BEFORE_TURN, values).first()
+    return _BEFORE_TURN.run(connection_of(session), values).first()
 
 
-def seen_message(session: Session, channel: str, provider_id: str) -> Row[int, int] | None:
+def seen_message(session: Session, channel: str, provider_id: str) -> Any:
     """The stored message with this provider id (its contact_id and id), if any."""
-    found = session.connection().execute(
-        SEEN_MESSAGE, {"channel": channel, "provider_id": provider_id}
+    found = _SEEN_MESSAGE.run(
+        connection_of(session), {"channel": channel, "provider_id": provider_id}
     )
     return found.first()
 
 
-def contact_by_address(
-    session: Session, channel: str, address: str
-) -> Row[int, str | None, str | None] | None:
+def contact_by_address(session: Session, channel: str, address: str) -> Any:
     """A contact's id, stop and office phone by its channel address, if it exists."""
-    found = session.connection().execute(
-        CONTACT_BY_ADDRESS, {"channel": channel, "address": address}
+    found = _CONTACT_BY_ADDRESS.run(
+        connection_of(session), {"channel": channel, "address": address}
     )
     return found.first()
 
@@ -191,7 +200,7 @@ def change_contact(session: Session, contact_id: int, values: dict[str, Any]) ->
 
 def add_message(session: Session, values: dict[str, Any]) -> int:
     """Insert one inbound message; its id."""
-    return int(session.connection().execute(ADD_MESSAGE, values).scalar_one())
+    return int(_ADD_MESSAGE.run(connection_of(session), values).one()[0])
 
 
 # A conversation's new state, written over the version the turn read (conversation.save_state;
@@ -223,10 +232,14 @@ FINISH = RELEASE_HELD.add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
 # And with the turn's new state written over the version it read: four writes, one statement.
 _SAVED = NEXT_STATE.returning(Conversation.contact_id).cte("saved")
 _RELEASED_ROWS = RELEASE_HELD.returning(OutboxMessage.id).cte("released")
+_FINISH = Fast(FINISH)
 FINISH_SAVING = select(
     select(func.count()).select_from(_SAVED).scalar_subquery().label("saved"),
     select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
 ).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
+
+
+_FINISH_SAVING = Fast(FINISH_SAVING)
 
 
 def finish(
@@ -242,35 +255,35 @@ def finish(
     `state` (PostgreSQL): the new state's columns and the `version` the turn read, written
     too; StaleDataError when another turn wrote meanwhile (the turn decides again).
     """
-    connection = session.connection()
+    connection = connection_of(session)
     values = {"b_message": message_id, "b_contact_id": contact_id, "b_now": now}
     if state is not None:
         version = state["version"]
         saving = {f"b_{name}": value for name, value in state.items() if name != "version"}
-        row = connection.execute(
-            FINISH_SAVING,
+        row = _FINISH_SAVING.run(
+            connection,
             {**values, **saving, "b_version": version, "b_next": version + 1, "b_updated_at": now},
         ).one()
         if row.saved != 1:
             raise StaleDataError(f"conversation {contact_id} changed during the turn")
         return int(row.released)
     if connection.dialect.name == "postgresql":
-        return int(connection.execute(FINISH, values).rowcount)
-    released = release_held(session, contact_id, now)
-    connection.execute(HANDLED, {"message_id": message_id})
-    connection.execute(LAST_WROTE, {"contact_id": contact_id, "now": now})
-    return released
+        return _FINISH.run(connection, values).rowcount
+    released = _RELEASE_HELD_FAST.run(connection, {"b_contact_id": contact_id, "b_now": now})
+    _HANDLED_FAST.run(connection, {"message_id": message_id})
+    _LAST_WROTE_FAST.run(connection, {"contact_id": contact_id, "now": now})
+    return released.rowcount
 
 
 class Author:
     """The contact that wrote and its seeker: one Core read, the ORM objects only on demand."""
 
-    def __init__(self, session: Session, contact_id: int, read: Row[Any] | None = None) -> None:
+    def __init__(self, session: Session, contact_id: int, read: Any = None) -> None:
         """`read`: BEFORE_TURN's row, when this transaction read it (no second read)."""
         self.session = session
         self.contact_id = contact_id
         if read is None:
-            found = session.connection().execute(AUTHOR, {"contact_id": contact_id}).one()._asdict()
+            found = _AUTHOR.run(connection_of(session), {"contact_id": contact_id}).one()._asdict()
         else:
             found = read._asdict()
         self.row: dict[str, Any] = {name: found[name] for name in AUTHOR_NAMES}

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.fast import Fast, connection_of
+
 # The execution option that marks a read-only unit of work (see `reading`).
 READ_ONLY = "jobline_read_only"
 # SQLite: this process's writers queue on a lock of their own for the file's one write lock.
@@ -27,6 +29,7 @@ CONTACT_TURNS = 5_201_315
 RESUMING = 5_201_316
 REMINDING = 5_201_317
 LOCK = text("SELECT pg_advisory_xact_lock(:kind, :key)")
+_LOCK = Fast(LOCK)
 
 
 def make_engine(url: str) -> Engine:
@@ -120,7 +123,7 @@ def one_at_a_time(session: Session, kind: int, key: int = 0) -> None:
     """This transaction waits for any other that took the same lock (PostgreSQL; SQLite's
     writers already go one at a time). Released when it ends."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(LOCK, {"kind": kind, "key": key % 2**31})
+        _LOCK.run(connection_of(session), {"kind": kind, "key": key % 2**31})
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from db.fast import Fast, connection_of
 from db.models import Contact, ContactStop, EarlyReport, OutboxMessage, OutboxStatus
 from db.session import insert_new
 from flows.types import Asks, Button
@@ -86,6 +87,7 @@ def queue(
 # Built once: building a statement costs about as much as running it on SQLite.
 NEW_ROW = insert(OutboxMessage).returning(OutboxMessage.id)
 NEW_ROWS = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
+_NEW_ROW = Fast(NEW_ROW)
 RELEASE_HELD = (
     update(OutboxMessage)
     .where(
@@ -152,9 +154,9 @@ def queue_replies(
         )
     if not rows:  # an INSERT given no rows would insert one empty row
         return []
-    connection = session.connection()
-    if len(rows) == 1:
-        ids = [int(connection.execute(NEW_ROW, rows[0]).scalar_one())]
+    connection = connection_of(session)
+    if len(rows) == 1 or connection.dialect.name == "sqlite":  # SQLite: no round trips
+        ids = [int(_NEW_ROW.run(connection, row).one()[0]) for row in rows]
     else:  # one INSERT of every row (one round trip), ids in the order of the rows
         ids = [int(row_id) for row_id in connection.execute(NEW_ROWS, rows).scalars()]
     return [
