@@ -149,8 +149,19 @@ def store_known(engine: Engine, values: dict[str, Any], device: str | None) -> A
     phone, or a provider id stored before)."""
     statement = _STORE_KNOWN[device is not None]
     parameters = {f"q_{name}": value for name, value in values.items()}
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return statement.run(connection, {**parameters, "q_device": device}).first()
+    with engine.connect() as connection:
+        # Autocommit set on the driver's connection, and back before it returns to the pool:
+        # SQLAlchemy's isolation_level option cost about as much as the statement.
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.autocommit = True
+        try:
+            return statement.run(connection, {**parameters, "q_device": device}).first()
+        finally:
+            try:
+                dbapi.autocommit = False
+            except Exception:  # never pooled in autocommit: a lost one is replaced
+                connection.invalidate()
 
 
 _BEFORE_TURN = Fast(BEFORE_TURN)
