@@ -3,7 +3,8 @@
 A provider's send is one small request and one small answer; aiohttp spent about 100 us of CPU
 on each (its request, response and timeout objects), this about 20 (bench/conversations.py,
 README Speed). It speaks only what such an API needs: POST, a Content-Length or chunked
-answer, keep-alive, TLS for https.
+answer, keep-alive, TLS for https. Its callers bound how many requests run at once (the
+dispatcher's concurrency): a request that finds no idle connection opens one.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from urllib.parse import urlsplit
 # An idle connection is not reused after this long: the server may be closing it (aiohttp's
 # keep-alive timeout).
 IDLE_SECONDS = 15.0
-# At most this many connections at once.
-MOST_CONNECTIONS = 100
 MAX_HEAD = 64 * 1024
 
 
@@ -91,36 +90,33 @@ class LeanPoster:
         self.head = ("\r\n".join(lines) + "\r\n").encode("latin-1")
         self.timeout = timeout
         self._idle: list[_Connection] = []
-        self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ssl: ssl.SSLContext | None = None
 
     async def post(self, body: bytes) -> Answer:
         """Send one request and read its answer; HttpFailure or TimeoutError if that fails."""
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # connections and the semaphore belong to one loop
-            self._idle, self._slots, self._loop = [], asyncio.Semaphore(MOST_CONNECTIONS), loop
-        assert self._slots is not None
-        async with self._slots:
-            connection: _Connection | None = None
-            try:
-                async with asyncio.timeout(self.timeout):
-                    connection = await self._connection()
-                    request = self.head + b"Content-Length: %d\r\n\r\n" % len(body) + body
-                    connection.writer.write(request)
-                    answer, reusable = await _read_answer(connection.reader)
-            except TimeoutError:  # (an OSError): the answer may still come; drop the connection
-                if connection is not None:
-                    connection.close()
-                raise
-            except (OSError, EOFError, ValueError, asyncio.LimitOverrunError) as error:
-                if connection is not None:
-                    connection.close()
-                raise HttpFailure(f"{type(error).__name__}: {error}") from error
-            except BaseException:  # cancelled: the answer may still come; drop the connection
-                if connection is not None:
-                    connection.close()
-                raise
+        if self._loop is not loop:  # connections belong to one loop
+            self._idle, self._loop = [], loop
+        connection: _Connection | None = None
+        try:
+            async with asyncio.timeout(self.timeout):
+                connection = await self._connection()
+                request = self.head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+                connection.writer.write(request)
+                answer, reusable = await _read_answer(connection.reader)
+        except TimeoutError:  # (an OSError): the answer may still come; drop the connection
+            if connection is not None:
+                connection.close()
+            raise
+        except (OSError, EOFError, ValueError, asyncio.LimitOverrunError) as error:
+            if connection is not None:
+                connection.close()
+            raise HttpFailure(f"{type(error).__name__}: {error}") from error
+        except BaseException:  # cancelled: the answer may still come; drop the connection
+            if connection is not None:
+                connection.close()
+            raise
         if reusable:
             connection.idle_since = time.monotonic()
             self._idle.append(connection)
