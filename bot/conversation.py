@@ -27,7 +27,16 @@ from bot.settings import Settings
 from db.fast import Fast, connection_of
 from db.models import Contact, ContactStop, Conversation, Message, Seeker, utcnow
 from db.phones import mobile_phone, normalize_phone
-from db.session import CONTACT_TURNS, insert_new, one_at_a_time, reading, transaction
+from db.session import (
+    CONTACT_TURNS,
+    insert_new,
+    light,
+    lightly,
+    one_at_a_time,
+    read_once,
+    reading,
+    transaction,
+)
 from flows.catalogue import local_buttons, render
 from flows.engine import expecting, run_turn
 from flows.types import Context, Profile, Reply, State, Turn
@@ -211,6 +220,10 @@ class Jobline:
             if stored is not None:
                 return Received(stored.contact_id, stored.id)
         try:
+            if not self.postgres and inbound.kind != LEFT:  # most texts: no ORM session
+                known = self._store_known(inbound, address, text, now)
+                if known is not None:
+                    return known
             with transaction(self.sessions) as session:
                 if inbound.external_id is not None:
                     seen = rows.seen_message(session, inbound.channel, inbound.external_id)
@@ -254,6 +267,40 @@ class Jobline:
                 if seen is None:
                     raise
                 return Received(seen.contact_id, seen.id, duplicate=True)
+
+    def _store_known(
+        self, inbound: InboundMessage, address: str, text: str, now: datetime
+    ) -> Received | None:
+        """SQLite: store a text of a known contact it changes nothing on (not blocked, the same
+        office phone) in a transaction without an ORM session; None when the full store must
+        decide (a new contact, a blocked one, a new office phone)."""
+        with light(self.sessions.kw["bind"]) as connection:
+            if inbound.external_id is not None:
+                seen = rows.seen_message(connection, inbound.channel, inbound.external_id)
+                if seen is not None:
+                    return Received(seen.contact_id, seen.id, duplicate=True)
+            contact = rows.contact_by_address(connection, inbound.channel, address)
+            if (
+                contact is None
+                or contact.stopped == ContactStop.BLOCKED
+                or (inbound.device is not None and inbound.device != contact.device)
+            ):
+                return None
+            message_id = rows.add_message(
+                connection,
+                {
+                    "contact_id": contact.id,
+                    "channel": inbound.channel,
+                    "direction": "in",
+                    "provider_id": inbound.external_id,
+                    "text": text,
+                    "status": "received",
+                    "kind": inbound.kind,
+                    "segments": 1,
+                    "created_at": now,
+                },
+            )
+            return Received(contact.id, message_id)
 
     def handle(self, inbound: InboundMessage) -> Received:
         """Store the message and take its turn."""
@@ -394,7 +441,7 @@ class Jobline:
             # One transaction: the contact's lock, the read, the writes, one commit. The lock
             # comes first and alone: a statement's snapshot is taken as it starts, so the read
             # after it sees what the contact's last turn committed.
-            with transaction(self.sessions) as session:
+            with lightly(self.sessions) as session:
                 one_at_a_time(session, CONTACT_TURNS, received.contact_id)
                 before = rows.before_turn(session, received.message_id, received.contact_id)
                 if before is None:
@@ -405,15 +452,15 @@ class Jobline:
                 parse = self._parse(before, kind)
                 queued, claimed = self._decide(session, received, before, kind, parse)
         else:  # SQLite: a read that takes no write lock, then the write lock only to write
-            with reading(self.sessions) as session:
-                before = rows.before_turn(session, received.message_id, received.contact_id)
+            with read_once(self.sessions.kw["bind"]) as connection:
+                before = rows.before_turn(connection, received.message_id, received.contact_id)
             if before is None:
                 return False
             if (skip := self._skip(received, before)) is not None:
                 return skip
             kind = kind or before.kind
             parse = self._parse(before, kind)
-            with transaction(self.sessions) as session:
+            with lightly(self.sessions) as session:
                 queued, claimed = self._decide(session, received, before, kind, parse)
         if claimed and self.express is not None:
             self.express.hand(claimed)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, false, select
+from sqlalchemy import String, any_, bindparam, case, false, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.fast import Fast
@@ -98,22 +99,27 @@ def fair_view(fair: JobFair) -> FairView:
 
 # A job search's statement by its shape (how many places at each level, a kind or not, how many
 # preferred kinds, the limit), built and compiled once: building it per search was a fifth of
-# the CPU of the workload's turns, its IN lists expanded at every execution.
+# the CPU of the workload's turns, its IN lists expanded at every execution. On PostgreSQL each
+# list is one array parameter (`= ANY`): psycopg converts a query with over 50 parameters anew
+# at every execution.
 MOST_SHAPES = 512
-_WIDENINGS: dict[tuple[tuple[int, ...], bool, int, int | None], Fast] = {}
+Shape = tuple[bool, tuple[int, ...], bool, int, int | None]
+_WIDENINGS: dict[Shape, Fast] = {}
 
 
-def _widening(shape: tuple[tuple[int, ...], bool, int, int | None]) -> Fast:
+def _widening(shape: Shape) -> Fast:
     """The statement of search_jobs_widening for searches of this shape."""
     found = _WIDENINGS.get(shape)
     if found is not None:
         return found
-    sizes, has_category, preferred, limit = shape
+    arrays, sizes, has_category, preferred, limit = shape
 
-    def among(column: Any, prefix: str, size: int) -> Any:
+    def among(column: Any, name: str, size: int) -> Any:
+        if arrays:
+            return column == any_(bindparam(name, type_=ARRAY(String)))
         if not size:
             return false()
-        return column.in_([bindparam(f"{prefix}_{n}") for n in range(size)])
+        return column.in_([bindparam(f"{name}_{n}") for n in range(size)])
 
     near = case(
         *(
@@ -178,13 +184,25 @@ class StoreLookup:
         """search_jobs in the first place set that has any, in one query (not one per set):
         every set's posts ranked by the narrowest set they are in, then as search_jobs orders
         them; the rows of the first rank kept."""
-        shape = (tuple(len(places) for places in levels), category is not None, len(prefer), limit)
-        values: dict[str, Any] = {
-            f"level_{index}_{n}": place
-            for index, places in enumerate(levels)
-            for n, place in enumerate(places)
-        }
-        values.update((f"prefer_{n}", kind) for n, kind in enumerate(prefer))
+        arrays = self.session.get_bind().dialect.name == "postgresql"
+        values: dict[str, Any] = {}
+        if arrays:  # one list per level: the shape is the number of levels
+            shape: Shape = (
+                True,
+                (0,) * len(levels),
+                category is not None,
+                int(bool(prefer)),
+                limit,
+            )
+            values.update((f"level_{index}", list(places)) for index, places in enumerate(levels))
+            if prefer:
+                values["prefer"] = list(prefer)
+        else:
+            sizes = tuple(len(places) for places in levels)
+            shape = (False, sizes, category is not None, len(prefer), limit)
+            for index, places in enumerate(levels):
+                values.update((f"level_{index}_{n}", place) for n, place in enumerate(places))
+            values.update((f"prefer_{n}", kind) for n, kind in enumerate(prefer))
         if category is not None:
             values["category"] = category
         rows = _widening(shape).run(self.session, values).rows

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -149,8 +149,19 @@ def store_known(engine: Engine, values: dict[str, Any], device: str | None) -> A
     phone, or a provider id stored before)."""
     statement = _STORE_KNOWN[device is not None]
     parameters = {f"q_{name}": value for name, value in values.items()}
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return statement.run(connection, {**parameters, "q_device": device}).first()
+    with engine.connect() as connection:
+        # Autocommit set on the driver's connection, and back before it returns to the pool:
+        # SQLAlchemy's isolation_level option cost about as much as the statement.
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.autocommit = True
+        try:
+            return statement.run(connection, {**parameters, "q_device": device}).first()
+        finally:
+            try:
+                dbapi.autocommit = False
+            except Exception:  # never pooled in autocommit: a lost one is replaced
+                connection.invalidate()
 
 
 _BEFORE_TURN = Fast(BEFORE_TURN)
@@ -163,26 +174,22 @@ _LAST_WROTE_FAST = Fast(LAST_WROTE)
 _RELEASE_HELD_FAST = Fast(RELEASE_HELD)
 
 
-def before_turn(session: Session, message_id: int, contact_id: int) -> Any:
+def before_turn(session: Session | Connection, message_id: int, contact_id: int) -> Any:
     """The message's status, text and kind, the contact's oldest message still waiting for its
     turn, its seeker's language and stops, its conversation row (a named tuple, or None)."""
     values = {"message_id": message_id, "contact_id": contact_id}
-    return _BEFORE_TURN.run(connection_of(session), values).first()
+    return _BEFORE_TURN.run(session, values).first()
 
 
-def seen_message(session: Session, channel: str, provider_id: str) -> Any:
+def seen_message(session: Session | Connection, channel: str, provider_id: str) -> Any:
     """The stored message with this provider id (its contact_id and id), if any."""
-    found = _SEEN_MESSAGE.run(
-        connection_of(session), {"channel": channel, "provider_id": provider_id}
-    )
+    found = _SEEN_MESSAGE.run(session, {"channel": channel, "provider_id": provider_id})
     return found.first()
 
 
-def contact_by_address(session: Session, channel: str, address: str) -> Any:
+def contact_by_address(session: Session | Connection, channel: str, address: str) -> Any:
     """A contact's id, stop and office phone by its channel address, if it exists."""
-    found = _CONTACT_BY_ADDRESS.run(
-        connection_of(session), {"channel": channel, "address": address}
-    )
+    found = _CONTACT_BY_ADDRESS.run(session, {"channel": channel, "address": address})
     return found.first()
 
 
@@ -198,9 +205,9 @@ def change_contact(session: Session, contact_id: int, values: dict[str, Any]) ->
         session.connection().execute(update(Contact).where(Contact.id == contact_id).values(values))
 
 
-def add_message(session: Session, values: dict[str, Any]) -> int:
+def add_message(session: Session | Connection, values: dict[str, Any]) -> int:
     """Insert one inbound message; its id."""
-    return int(_ADD_MESSAGE.run(connection_of(session), values).one()[0])
+    return int(_ADD_MESSAGE.run(session, values).one()[0])
 
 
 # A conversation's new state, written over the version the turn read (conversation.save_state;

@@ -22,15 +22,15 @@ from sqlalchemy.sql.compiler import SQLCompiler
 Processor = Callable[[Any], Any]
 # Where a session keeps the connection of its transaction for these statements: asking the
 # session for it each time costs more than running one.
-_CONNECTION = "jobline_fast_connection"
+FAST_CONNECTION = "jobline_fast_connection"
 
 
 def connection_of(session: Session) -> Connection:
     """The connection of the session's transaction (begun if none is)."""
-    connection: Connection | None = session.info.get(_CONNECTION)
+    connection: Connection | None = session.info.get(FAST_CONNECTION)
     if connection is None or connection.closed or connection.invalidated:
         connection = session.connection()
-        session.info[_CONNECTION] = connection
+        session.info[FAST_CONNECTION] = connection
     return connection
 
 
@@ -96,6 +96,8 @@ class _Compiled:
         if columns:
             self.row = namedtuple("Row", [column.keyname for column in columns])  # type: ignore[misc]
         self.result_processors: list[tuple[int, Processor]] | None = None
+        # Whether it gives rows: known from a Core statement's columns, else from its first run.
+        self.returns_rows: bool | None = True if columns else None
         self.dialect = dialect
 
     def parameters(self, given: Mapping[str, Any]) -> Any:
@@ -109,9 +111,10 @@ class _Compiled:
             return {self.escaped.get(name, name): values[name] for name in self.names}
         return {name: values[name] for name in self.names}
 
-    def processors(self, description: Any) -> list[tuple[int, Processor]]:
+    def processors(self, cursor: Any) -> list[tuple[int, Processor]]:
         """The result processors, by column (from the first execution's description)."""
         if self.result_processors is None:
+            description = cursor.description
             found: list[tuple[int, Processor]] = []
             for index, type_ in enumerate(self.types):
                 code = description[index][1] if description is not None else None
@@ -155,14 +158,17 @@ class Fast:
         try:
             cursor = dbapi.cursor()
             cursor.execute(compiled.sql, parameters)
-            description = cursor.description
             rows: list[Any] = []
-            if description is not None:
-                fetched = cursor.fetchall()
-                processors = compiled.processors(description)
-                make = compiled.row
-                if make is None:  # a text() statement: the columns as the driver names them
+            make = compiled.row
+            if make is None and compiled.returns_rows is not False:
+                # Asked once: psycopg builds the description anew each time it is read.
+                description = cursor.description
+                compiled.returns_rows = description is not None
+                if description is not None:  # a text() statement: the driver's column names
                     make = compiled.row = namedtuple("Row", [d[0] for d in description])
+            if make is not None:
+                fetched = cursor.fetchall()
+                processors = compiled.processors(cursor)
                 for raw in fetched:
                     if processors:
                         raw = list(raw)

@@ -9,7 +9,7 @@ import logging
 import threading
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import aiohttp
 import requests
@@ -40,6 +40,7 @@ from notify.channel import (
     SendError,
     SendResult,
 )
+from notify.lean_http import HttpFailure, LeanPoster, form_body
 from notify.outbox import DeliveryReport
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class _Client(Client):  # type: ignore[misc]
 
 def classify(error: Exception, retry_after: float | None = None) -> SendError:
     """What to do about a failed send: retry later, give up on the message, or stop the contact."""
+    if isinstance(error, HttpFailure):  # named by what failed underneath
+        return Retry(f"network: {type(error.__cause__ or error).__name__}", retry_after)
     if isinstance(error, (requests.RequestException, aiohttp.ClientError, TimeoutError)):
         return Retry(f"network: {type(error).__name__}", retry_after)
     status = getattr(error, "status", None)
@@ -140,9 +143,9 @@ def rest_error(status: int, body: bytes, uri: str) -> TwilioRestException:
 class TwilioChannel:
     """Sends outbox rows as SMS: a form POST to Twilio's Messages API on kept-alive connections.
 
-    aiohttp on the event loop, not the twilio client on requests in a thread: that cost 14% of
-    the app's CPU under load, httpx about four times aiohttp (bench/conversations.py). The
-    twilio client still looks messages up after a crash.
+    notify/lean_http.py on the event loop, not the twilio client on requests in a thread: that
+    cost 14% of the app's CPU under load, httpx about four times aiohttp, aiohttp five times
+    lean_http (bench/conversations.py). The twilio client still looks messages up after a crash.
     """
 
     name = "sms"
@@ -160,7 +163,12 @@ class TwilioChannel:
             "/Messages.json"
         )
         self._local = threading.local()
-        self._session: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = None
+        self._poster = LeanPoster(
+            self.messages_url,
+            # The form is encoded here, once per text.
+            {"Authorization": self.authorization, "Content-Type": URLENCODED},
+            self.timeout,
+        )
 
     def _client(self) -> _Client:
         """The twilio client of this thread (for lookups)."""
@@ -176,23 +184,9 @@ class TwilioChannel:
             self._local.client = client
         return client
 
-    def _http(self) -> aiohttp.ClientSession:
-        """This event loop's HTTP session (a session belongs to the loop it was made in)."""
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session[0] is not loop:
-            session = aiohttp.ClientSession(
-                # The form is encoded here (aiohttp's FormData costs more for the same bytes).
-                headers={"Authorization": self.authorization, "Content-Type": URLENCODED},
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
-            )
-            self._session = (loop, session)
-        return self._session[1]
-
     async def close(self) -> None:
-        """Close this event loop's HTTP session."""
-        if self._session is not None and self._session[0] is asyncio.get_running_loop():
-            await self._session[1].close()
-            self._session = None
+        """Close this event loop's kept-alive connections."""
+        await self._poster.close()
 
     def form(self, message: OutgoingMessage) -> dict[str, str]:
         """The Messages API form for one text."""
@@ -208,13 +202,13 @@ class TwilioChannel:
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         """Send one text, or raise SendError saying what to do."""
-        body = urlencode(self.form(message)).encode("ascii")
+        body = form_body(self.form(message))
         try:
-            async with self._http().post(self.messages_url, data=body) as response:
-                status, body = response.status, await response.read()
-                retry_after = _seconds(response.headers.get("Retry-After"))
-        except (aiohttp.ClientError, TimeoutError) as error:
+            answer = await self._poster.post(body)
+        except (HttpFailure, TimeoutError) as error:
             raise self._failure(message, error, None) from error
+        status, body = answer.status, answer.body
+        retry_after = _seconds(answer.headers.get("retry-after"))
         if not 200 <= status < 300:
             refused = rest_error(status, body, self.messages_url)
             raise self._failure(message, refused, retry_after)
