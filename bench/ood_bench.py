@@ -33,8 +33,13 @@ from nlu.understand import JOB_INTENTS, OUT_OF_SCOPE, Understander
 
 HELDOUT = REPO_ROOT / "nlu" / "heldout"
 CLINC = HELDOUT / "clinc_ood_test.tsv"
-ENGLISH = tuple(HELDOUT / f"seekers{n}.yml" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7"))
-CHINESE = tuple(HELDOUT / f"seekers_zh{n}.yml" for n in ("", "_2", "_3"))
+ENGLISH = tuple(
+    HELDOUT / f"seekers{n}.yml" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9")
+)
+# The Chinese column: the five older sets. seekers_zh_6 and _7 (misses read, never trained on) are
+# listed per set. Sets are named one by one: a fresh set is scored by hand, once, on first contact.
+CHINESE = tuple(HELDOUT / f"seekers_zh{n}.yml" for n in ("", "_2", "_3", "_4", "_5"))
+CHINESE_DEV = tuple(HELDOUT / f"seekers_zh{n}.yml" for n in ("_6", "_7"))
 OWN_OOD = tuple(HELDOUT / f"out_of_domain{n}.yml" for n in ("", "_2", "_zh"))
 # What branch understand2 added to nlu/rasa/data: CLINC150 train-split negatives (its out_of_scope
 # lines and 3 of each everyday intent), and new English and Chinese seeker examples.
@@ -293,7 +298,7 @@ def measure(settings: NluSettings, label: str, *, misses: bool = False) -> None:
         print(f"({sizes}, {len(english)} English, {len(chinese)} Chinese held-out seeker messages)")
         before, now = _understander(cache, APPROACHES[0]), _understander(cache, shipped)
         print("per held-out set: threshold 0.5 alone / shipped")
-        for path in (*ENGLISH, *CHINESE):
+        for path in (*ENGLISH, *CHINESE, *CHINESE_DEV):
             examples = load_examples(path)
             old, new = evaluate(examples, before.understand), evaluate(examples, now.understand)
             print(f"  {path.name:<20} {old.accuracy:6.1%} / {new.accuracy:6.1%} of {new.total}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bot.settings import SettingsError, get_settings
 from nlu.config import REPO_ROOT, NluSettings
 from nlu.evaluate import evaluate, format_report, load_examples
 from nlu.parse import Parse
+from nlu.rasa_view import write_training_data
 from nlu.server import RasaSetupError, ensure_model, ensure_venv, rasa_env
 from nlu.service import nlu_service
 
@@ -107,15 +109,18 @@ def _cross_validate(settings: NluSettings, folds: int) -> int:
         _say(str(error))
         return 1
     out = REPO_ROOT / "var" / "rasa-eval"
-    command = [
-        str(rasa), "test", "nlu",
-        "--config", str(settings.project_dir / "config.yml"),
-        "--nlu", str(settings.project_dir / "data"),
-        "--cross-validation", "--folds", str(folds),
-        "--out", str(out),
-    ]  # fmt: skip
-    _say(f"cross-validating ({folds} folds); Rasa's reports go to {out}")
-    done = subprocess.run(command, env=rasa_env(), cwd=REPO_ROOT, check=False)
+    with tempfile.TemporaryDirectory() as scratch:
+        data = Path(scratch) / "data"  # the examples as Rasa reads them (nlu.rasa_view)
+        write_training_data(settings.project_dir / "data", data)
+        command = [
+            str(rasa), "test", "nlu",
+            "--config", str(settings.project_dir / "config.yml"),
+            "--nlu", str(data),
+            "--cross-validation", "--folds", str(folds),
+            "--out", str(out),
+        ]  # fmt: skip
+        _say(f"cross-validating ({folds} folds); Rasa's reports go to {out}")
+        done = subprocess.run(command, env=rasa_env(), cwd=REPO_ROOT, check=False)
     report = out / "intent_report.json"
     if done.returncode == 0 and report.exists():
         typer.echo(_rasa_report(json.loads(report.read_text(encoding="utf-8"))))

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from nlu.rasa_view import rasa_view
+
 
 class RasaError(Exception):
     """Rasa could not give an answer we can use."""
@@ -44,12 +46,12 @@ class RasaClient:
         self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout, params=params)
 
     def parse(self, text: str) -> RasaResult:
-        """Ask Rasa what the text means; raise RasaError if it cannot say."""
+        """Ask Rasa what the text means (as nlu.rasa_view writes it); raise RasaError if not."""
         try:
-            response = self._http.post("/model/parse", json={"text": text})
+            response = self._http.post("/model/parse", json={"text": rasa_view(text)})
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        return _result(response)
+        return _result(response, len(text))
 
     def is_ready(self) -> bool:
         """True when the server answers and has a model loaded."""
@@ -64,18 +66,22 @@ class RasaClient:
         self._http.close()
 
 
-def _result(response: httpx.Response) -> RasaResult:
+def _result(response: httpx.Response, text_end: int | None = None) -> RasaResult:
     if response.status_code != 200:
         raise RasaUnavailable(f"HTTP {response.status_code}")
     try:
         body = response.json()
     except ValueError as exc:
         raise RasaBadAnswer("not JSON") from exc
-    return result_from_json(body)
+    return result_from_json(body, text_end)
 
 
-def result_from_json(body: Any) -> RasaResult:
-    """Check a /model/parse body and keep what Jobline uses; raise RasaBadAnswer otherwise."""
+def result_from_json(body: Any, text_end: int | None = None) -> RasaResult:
+    """Check a /model/parse body and keep what Jobline uses; raise RasaBadAnswer otherwise.
+
+    Entities that start at text_end or later were found in the pinyin Rasa reads after the text
+    ("有一" is "you yi", a county's name), not in what the seeker wrote, and are dropped.
+    """
     if not isinstance(body, dict) or not isinstance(body.get("intent"), dict):
         raise RasaBadAnswer("no intent object")
     name = body["intent"].get("name")
@@ -92,7 +98,9 @@ def result_from_json(body: Any) -> RasaResult:
         for item in raw_entities:
             if not isinstance(item, dict):
                 continue
-            entity, value = item.get("entity"), item.get("value")
+            entity, value, start = item.get("entity"), item.get("value"), item.get("start")
+            if text_end is not None and isinstance(start, int) and start >= text_end:
+                continue
             if isinstance(entity, str) and isinstance(value, str | int | float):
                 entities.append((entity, str(value)))
     ranking: list[tuple[str, float]] = []

@@ -48,6 +48,8 @@ _CHINESE = (
     "报", "報", "单位", "單位", "消息", "回复", "录取", "通知", "动静", "回我", "新用户", "加入",
     "信息", "手机号", "电话", "地址", "名字", "出生", "生意", "小店", "干这个", "要我", "登",
     "注冊", "区",
+    # Northeastern words for the labour market and a laid-off worker's buyout (劳务市场, 买断工龄).
+    "劳务", "勞務", "买断", "買斷",
 )  # fmt: skip
 _NUMBERED = re.compile(r"第\s*[0-9一二三四五六七八九十]+\s*个|[0-9]+\s*号")
 _WORDS = re.compile(r"\b(" + "|".join(_ENGLISH) + r")\b")

@@ -20,6 +20,7 @@ from types import TracebackType
 
 from nlu.client import RasaClient, RasaError
 from nlu.config import REPO_ROOT, NluSettings
+from nlu.rasa_view import VIEW, write_training_data
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,8 @@ def project_files(project_dir: Path) -> list[Path]:
 
 
 def project_hash(project_dir: Path) -> str:
-    """A content hash of the Rasa project, naming the model trained from it."""
-    digest = hashlib.sha256(f"rasa {RASA_VERSION}\n".encode())
+    """A content hash of the Rasa project and of its view, naming the model trained from it."""
+    digest = hashlib.sha256(f"rasa {RASA_VERSION}\nview {VIEW}\n".encode())
     for path in project_files(project_dir):
         digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -111,11 +112,13 @@ def ensure_model(settings: NluSettings, *, force: bool = False) -> Path:
         log.info("training the Rasa NLU model %s", target.name)
         started = time.monotonic()
         with tempfile.TemporaryDirectory(dir=settings.models_dir) as scratch:
+            data = Path(scratch) / "data"  # the committed examples as Rasa reads them
+            write_training_data(settings.project_dir / "data", data)
             command = [
                 str(rasa), "train", "nlu",
                 "--config", str(settings.project_dir / "config.yml"),
                 "--domain", str(settings.project_dir / "domain.yml"),
-                "--nlu", str(settings.project_dir / "data"),
+                "--nlu", str(data),
                 "--out", scratch,
                 "--fixed-model-name", "model",
             ]  # fmt: skip

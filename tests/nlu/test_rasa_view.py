@@ -1,0 +1,107 @@
+"""Rasa reads a text with the pinyin of its Chinese characters after it; training data the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from nlu.client import result_from_json
+from nlu.config import NluSettings
+from nlu.rasa_view import example_view, rasa_view, write_training_data
+
+
+def test_chinese_gets_its_toneless_pinyin_after_it() -> None:
+    assert rasa_view("待款咋办") == "待款咋办 dai kuan za ban"
+    assert rasa_view("我要找活") == "我要找活 wo yao zhao huo"
+
+
+def test_a_homophone_typo_reads_like_the_right_word() -> None:
+    for typo, right in (("找伙", "找活"), ("待款", "贷款"), ("优会证", "优惠证"), ("培迅", "培训")):
+        assert rasa_view(typo).split(" ", 1)[1] == rasa_view(right).split(" ", 1)[1]
+
+
+def test_a_word_read_two_ways_gets_the_reading_of_its_phrase() -> None:
+    assert rasa_view("银行") == "银行 yin hang"
+    assert rasa_view("行不行") == "行不行 xing bu xing"
+
+
+def test_english_pinyin_and_digits_are_left_as_they_are() -> None:
+    for text in ("jobs in daoli", "zhao gong zuo", "3 pls", "", "👍"):
+        assert rasa_view(text) == text
+
+
+def test_mixed_text_gets_the_pinyin_of_its_chinese_only() -> None:
+    assert rasa_view("cleaning 道里 3千") == "cleaning 道里 3千 dao li qian"
+
+
+def test_traditional_characters_read_like_simplified() -> None:
+    assert rasa_view("貸款").split(" ", 1)[1] == rasa_view("贷款").split(" ", 1)[1]
+
+
+def test_an_annotated_example_keeps_its_annotation_and_reads_the_name() -> None:
+    assert example_view("[道里](location)有活没") == "[道里](location)有活没 dao li you huo mei"
+    assert example_view('[保洁]{"entity": "job_category"}') == (
+        '[保洁]{"entity": "job_category"} bao jie'
+    )
+
+
+def test_an_entity_found_in_the_pinyin_is_dropped() -> None:
+    text = "有一个事"  # "you yi" is also Youyi county's name
+    body = {
+        "intent": {"name": "help", "confidence": 0.9},
+        "entities": [
+            {"entity": "location", "value": "Daoli", "start": 0, "end": 2},
+            {"entity": "location", "value": "Youyi", "start": len(text) + 1, "end": len(text) + 7},
+        ],
+    }
+    assert result_from_json(body, len(text)).entities == (("location", "Daoli"),)
+    assert len(result_from_json(body).entities) == 2
+
+
+def test_training_data_is_written_as_rasa_reads_it(tmp_path: Path) -> None:
+    source = tmp_path / "data"
+    source.mkdir()
+    (source / "nlu.yml").write_text(
+        'version: "3.1"\n'
+        "nlu:\n"
+        "- intent: loan_eligibility\n"
+        "  examples: |\n"
+        "    - 贷款咋办\n"
+        "    - loan pls\n"
+        "    - [道里](location)能贷款不\n"
+        "- lookup: location\n"
+        "  examples: |\n"
+        "    - 道里\n"
+        "- synonym: Daoli\n"
+        "  examples: |\n"
+        "    - 道里\n",
+        encoding="utf-8",
+    )
+    (source / "notes.txt").write_text("kept", encoding="utf-8")
+    write_training_data(source, tmp_path / "view")
+    written = yaml.safe_load((tmp_path / "view" / "nlu.yml").read_text(encoding="utf-8"))
+    assert written["version"] == "3.1"
+    intent, lookup, synonym = written["nlu"]
+    assert intent["examples"].splitlines() == [
+        "- 贷款咋办 dai kuan za ban",
+        "- loan pls",
+        "- [道里](location)能贷款不 dao li neng dai kuan bu",
+    ]
+    assert lookup["examples"] == "- 道里\n" and synonym["examples"] == "- 道里\n"
+    assert (tmp_path / "view" / "notes.txt").read_text(encoding="utf-8") == "kept"
+
+
+def test_every_committed_example_survives_the_view(tmp_path: Path) -> None:
+    source = NluSettings().project_dir / "data"
+    write_training_data(source, tmp_path / "view")
+    for path in sorted(source.glob("*.yml")):
+        before = yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
+        after = yaml.safe_load((tmp_path / "view" / path.name).read_text(encoding="utf-8"))["nlu"]
+        assert len(before) == len(after)
+        for old, new in zip(before, after, strict=True):
+            old_lines = old["examples"].splitlines()
+            new_lines = new["examples"].splitlines()
+            assert len(old_lines) == len(new_lines), path.name
+            for old_line, new_line in zip(old_lines, new_lines, strict=True):
+                assert new_line.startswith(old_line.rstrip()), (path.name, old_line)
