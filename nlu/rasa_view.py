@@ -11,6 +11,7 @@ trained on a copy made by `write_training_data`, and `nlu.client` sends every te
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,13 @@ import yaml
 from pypinyin import lazy_pinyin
 
 # Part of the model's name (nlu.server.project_hash): a change here must retrain the model.
-VIEW = "pinyin-after-1"
+VIEW = "pinyin-after-1+pinyin-only-1-in-2"
+# One Chinese example in PINYIN_SHARE (chosen by a checksum of its text, so every training gets the
+# same ones) is also trained on as a seeker without a Chinese keyboard types it: pinyin alone.
+PINYIN_SHARE = 2
+# The generated file of those copies in the training copy of the data (never committed).
+PINYIN_ONLY_FILE = "generated_pinyin_only.yml"
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A Rasa entity annotation, [道里](location) or [道里]{"entity": ...}: its text is what is read.
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
@@ -33,6 +40,45 @@ def example_view(example: str) -> str:
     """One training example (entity annotations kept) with the pinyin of its words after it."""
     syllables = lazy_pinyin(_ANNOTATION.sub(r"\1", example), errors="ignore")
     return f"{example} {' '.join(syllables)}" if syllables else example
+
+
+def pinyin_only(example: str) -> str | None:
+    """A Chinese example as typed in pinyin alone ("想留个档" -> "xiang liu ge dang"), else None."""
+    text = _ANNOTATION.sub(r"\1", example)
+    if not _HAN.search(text):
+        return None
+    return " ".join(" ".join(lazy_pinyin(text)).lower().split())
+
+
+def chosen_for_pinyin(example: str) -> bool:
+    """Whether this example is one of the share also trained on in pinyin alone."""
+    return zlib.crc32(example.encode("utf-8")) % PINYIN_SHARE == 0
+
+
+def _intent_examples(document: object) -> list[tuple[str, str]]:
+    items = document.get("nlu") if isinstance(document, dict) else None
+    pairs: list[tuple[str, str]] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and "intent" in item and isinstance(item.get("examples"), str):
+            lines = item["examples"].splitlines()
+            pairs += [(item["intent"], line[2:].strip()) for line in lines if line.startswith("- ")]
+    return pairs
+
+
+def pinyin_only_document(examples: list[tuple[str, str]]) -> dict[str, Any]:
+    """Rasa NLU data with the chosen share of Chinese (intent, example) pairs in pinyin alone."""
+    seen = {example for _, example in examples}
+    by_intent: dict[str, list[str]] = {}
+    for intent, example in examples:
+        copy = pinyin_only(example) if chosen_for_pinyin(example) else None
+        if copy and copy not in seen:
+            seen.add(copy)
+            by_intent.setdefault(intent, []).append(copy)
+    nlu = [
+        {"intent": intent, "examples": "".join(f"- {line}\n" for line in lines)}
+        for intent, lines in by_intent.items()
+    ]
+    return {"version": "3.1", "nlu": nlu}
 
 
 def _examples_view(block: str) -> str:
@@ -69,8 +115,14 @@ def training_view(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "nlu": viewed}
 
 
+def _dump(path: Path, document: object) -> None:
+    text = yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**6)
+    path.write_text(text, encoding="utf-8")
+
+
 def write_training_data(source: Path, target: Path) -> None:
-    """Copy Rasa's data directory from source to target, every intent example in Rasa's view."""
+    """Copy Rasa's data to target as Rasa reads it, with a share of Chinese in pinyin alone."""
+    examples: list[tuple[str, str]] = []
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         out = target / path.relative_to(source)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +130,8 @@ def write_training_data(source: Path, target: Path) -> None:
             out.write_bytes(path.read_bytes())
             continue
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        examples += _intent_examples(document)
         if isinstance(document, dict):
             document = training_view(document)
-        text = yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**6)
-        out.write_text(text, encoding="utf-8")
+        _dump(out, document)
+    _dump(target / PINYIN_ONLY_FILE, pinyin_only_document(examples))

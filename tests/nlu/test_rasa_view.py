@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from nlu.client import result_from_json
 from nlu.config import NluSettings
-from nlu.rasa_view import example_view, rasa_view, write_training_data
+from nlu.rasa_view import (
+    PINYIN_ONLY_FILE,
+    PINYIN_SHARE,
+    chosen_for_pinyin,
+    example_view,
+    pinyin_only,
+    pinyin_only_document,
+    rasa_view,
+    write_training_data,
+)
 
 
 def test_chinese_gets_its_toneless_pinyin_after_it() -> None:
@@ -105,3 +115,51 @@ def test_every_committed_example_survives_the_view(tmp_path: Path) -> None:
             assert len(old_lines) == len(new_lines), path.name
             for old_line, new_line in zip(old_lines, new_lines, strict=True):
                 assert new_line.startswith(old_line.rstrip()), (path.name, old_line)
+
+
+def test_a_chinese_example_reads_as_pinyin_alone() -> None:
+    assert pinyin_only("想在你们这留个档") == "xiang zai ni men zhe liu ge dang"
+    assert pinyin_only("[道里](location)有活没") == "dao li you huo mei"
+    assert pinyin_only("找活 男 55") == "zhao huo nan 55"
+
+
+def test_english_and_typed_pinyin_have_no_pinyin_copy() -> None:
+    for text in ("jobs in daoli", "zhao gong zuo", "3 pls", ""):
+        assert pinyin_only(text) is None
+
+
+def test_a_share_of_chinese_examples_is_also_trained_on_in_pinyin_alone() -> None:
+    examples = [("find_jobs", f"我想找活{n}号") for n in range(200)] + [("find_jobs", "jobs pls")]
+    document = pinyin_only_document(examples)
+    (item,) = document["nlu"]
+    copies = item["examples"].splitlines()
+    chosen = [example for _, example in examples if chosen_for_pinyin(example)]
+    assert item["intent"] == "find_jobs"
+    assert (
+        len(copies) == len(chosen) and 200 / PINYIN_SHARE / 2 < len(chosen) < 200 / PINYIN_SHARE * 2
+    )
+    assert all(line.startswith("- wo xiang zhao huo ") for line in copies)
+    assert pinyin_only_document(examples) == document  # the same share every training
+
+
+def test_a_pinyin_copy_is_written_once_and_never_over_an_example(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("nlu.rasa_view.PINYIN_SHARE", 1)  # every Chinese example chosen
+    examples = [
+        ("find_jobs", "找活"),
+        ("find_jobs", "找伙"),
+        ("help", "帮助"),
+        ("help", "bang zhu"),
+    ]
+    document = pinyin_only_document(examples)
+    assert document["nlu"] == [{"intent": "find_jobs", "examples": "- zhao huo\n"}]
+
+
+def test_the_training_copy_has_the_pinyin_file(tmp_path: Path) -> None:
+    source = NluSettings().project_dir / "data"
+    write_training_data(source, tmp_path / "view")
+    written = yaml.safe_load((tmp_path / "view" / PINYIN_ONLY_FILE).read_text(encoding="utf-8"))
+    lines = [line for item in written["nlu"] for line in item["examples"].splitlines()]
+    assert len(lines) > 500 and len(lines) == len(set(lines))
+    assert not (source / PINYIN_ONLY_FILE).exists()
