@@ -58,6 +58,10 @@ async def deliver(dispatcher: Dispatcher, settings: NotifyConfig) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+# Logged once the stop signals are handled: from then on SIGINT or SIGTERM ends the worker cleanly.
+READY = "delivering; SIGINT or SIGTERM stops the worker"
+
+
 async def deliver_until_stopped(
     dispatcher: Dispatcher, settings: NotifyConfig, grace: float = STOP_GRACE_SECONDS
 ) -> None:
@@ -71,6 +75,7 @@ async def deliver_until_stopped(
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    log.info("%s", READY)
     work = asyncio.ensure_future(deliver(dispatcher, settings))
     told = asyncio.ensure_future(stop.wait())
     await asyncio.wait((work, told), return_when=asyncio.FIRST_COMPLETED)

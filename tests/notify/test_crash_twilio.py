@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from bot.database import Database, open_database
 from bot.settings import Settings
 from db.models import Broadcast, OutboxMessage
+from notify.service import READY
 from tests.fakes.people import add_seekers, phone
 from tests.fakes.postgres import fresh_postgres_url
 from tests.fakes.twilio_api import FakeTwilio, twilio_settings
@@ -218,9 +220,16 @@ def test_a_worker_told_to_stop_ends_cleanly(
 ) -> None:
     settings, _ = postgres
     worker = jobline_worker(settings)
-    time.sleep(3)  # started, migrated, its dispatcher waiting for work
-    assert worker.poll() is None
+    lines: list[str] = []
+    stream = worker.stderr
+    assert stream is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(stream.readline, "")))
+    reader.start()  # a busy machine can take seconds to import and migrate: wait for READY
+    wait_for(lambda: any(READY in line for line in lines) or worker.poll() is not None, 60)
+    assert worker.poll() is None, "".join(lines)
     worker.send_signal(signum)
-    _, stderr = worker.communicate(timeout=30)
+    worker.wait(timeout=30)
+    reader.join(timeout=10)
+    stderr = "".join(lines)
     assert worker.returncode == 0, stderr
     assert "Traceback" not in stderr
