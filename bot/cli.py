@@ -62,7 +62,7 @@ def run(
     if refused is not None:
         typer.echo(refused, err=True)
         raise typer.Exit(2)
-    configure_logging()
+    configure_logging(access_log=settings.access_log)
     database = database_or_exit(settings)  # migrated once, here, before any worker starts
     try:
         check_settings(settings)  # before Rasa starts: a bad setting is told at once
@@ -87,6 +87,7 @@ def run(
                 port=port or settings.port,
                 log_level="info",
                 log_config=None,
+                access_log=settings.access_log != "off",
             )
             return
         web = build_runtime(settings, database, understander)
@@ -96,6 +97,7 @@ def run(
             port=port or settings.port,
             log_level="info",
             log_config=None,  # uvicorn's lines go through the masking formatter too
+            access_log=settings.access_log != "off",
         )
 
 

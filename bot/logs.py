@@ -10,6 +10,9 @@ from db.phones import mask_phone
 # A phone number as it may appear in a log line or a database error (E.164 or national).
 PHONE = re.compile(r"(?<![\w.])\+?\d{7,15}(?![\w.])")
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+ACCESS_LOGGER = "uvicorn.access"
+# Access lines below this status are left out under access_log: refusals.
+REFUSED = 400
 
 
 def mask_phones(line: str) -> str:
@@ -25,10 +28,26 @@ class MaskingFormatter(logging.Formatter):
         return mask_phones(super().format(record))
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(level: int = logging.INFO, access_log: str = "all") -> None:
     """INFO to stderr through the masking formatter (uvicorn's loggers propagate to it)."""
     handler = logging.StreamHandler()
     handler.setFormatter(MaskingFormatter(FORMAT))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    access = logging.getLogger(ACCESS_LOGGER)
+    access.filters = [f for f in access.filters if not isinstance(f, OnlyRefusals)]
+    if access_log == "refusals":
+        access.addFilter(OnlyRefusals())
+
+
+class OnlyRefusals(logging.Filter):
+    """Lets through uvicorn's access lines for answers of 400 and over (forged, malformed,
+    storage down, a dashboard error); a webhook answered 200 costs no line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether the line is a refusal or an error (uvicorn's status is its fifth argument)."""
+        args = record.args
+        if not isinstance(args, tuple) or len(args) < 5 or not isinstance(args[4], int):
+            return True
+        return args[4] >= REFUSED

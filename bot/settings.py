@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     default_language: str = "en"
     load_demo_data: bool = True
     idle_restart_hours: float = 24.0
+    access_log: Literal["all", "refusals", "off"] = "refusals"
     nlu: NluSettings = Field(default_factory=NluSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)

@@ -53,8 +53,8 @@ def app() -> Starlette:
     from bot.settings import load_settings
     from nlu.service import nlu_service
 
-    configure_logging()
     settings = load_settings()
+    configure_logging(access_log=settings.access_log)
     database = open_database(settings)  # already migrated by the parent: a quick check
     understander = _held.enter_context(nlu_service(settings.nlu))
     log.info("worker process %d ready", os.getpid())

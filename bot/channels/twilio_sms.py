@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hmac
 import json
 import logging
 import threading
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlparse
 
 import aiohttp
 import requests
@@ -21,9 +22,13 @@ from starlette.routing import BaseRoute, Route
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import (
+    _HASH_FUNCTIONS,
+    HMAC_SHA1,
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
+    add_port,
     get_signature_algorithm,
+    remove_port,
 )
 from twilio.rest import Client
 
@@ -320,9 +325,26 @@ class TwilioSignature:
         except Exception:  # an unreadable body cannot carry a good signature
             return None
         algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-        if not self.validator.validate(self.url_called(request), form, signature, algorithm):
+        if not self.valid(self.url_called(request), form, signature, algorithm):
             return None
         return form
+
+    def valid(self, url: str, form: FormData, signature: str, algorithm: str) -> bool:
+        """Whether Twilio signed this form for this URL, as written or with its port toggled."""
+        # The twilio library computes both signatures every time (its back end signs some URLs
+        # with the default port, some without); the URL as configured is the usual one, so the
+        # other is computed only when it fails. Both are compared in constant time.
+        if (algorithm or HMAC_SHA1).upper() not in _HASH_FUNCTIONS:
+            return bool(self.validator.validate(url, form, signature, algorithm))  # logs why
+        if self._matches(url, form, signature, algorithm):
+            return True
+        parsed = urlparse(url)
+        other = remove_port(parsed) if parsed.port else add_port(parsed)
+        return other != url and self._matches(other, form, signature, algorithm)
+
+    def _matches(self, url: str, form: FormData, signature: str, algorithm: str) -> bool:
+        computed = str(self.validator.compute_signature(url, form, algorithm))
+        return hmac.compare_digest(computed.encode(), signature.encode())
 
 
 async def read_form(request: Request) -> FormData:

@@ -85,6 +85,9 @@ WEBHOOK_CASES = [
     ("good", form(), "good", 200, 1, "Hello, I am Jobline"),
     ("good, URL with a query", form(), "query", 200, 1, "Hello, I am Jobline"),
     ("query signed without it", form(), "query dropped", 403, 0, None),
+    ("signed with the default port", form(), "port", 200, 1, "Hello, I am Jobline"),
+    ("signed with another port", form(), "other port", 403, 0, None),
+    ("forged, with the default port", form(), "forged port", 403, 0, None),
     ("forged with another token", form(), "forged", 403, 0, None),
     ("unsigned", form(), "none", 403, 0, None),
     ("signed for the address the proxy shows", form(), "internal url", 403, 0, None),
@@ -100,6 +103,13 @@ WEBHOOK_CASES = [
 ]
 
 
+def with_port(url: str, port: int) -> str:
+    """The URL with this port written after its host (Twilio signs some URLs so)."""
+    scheme, _, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    return f"{scheme}://{host}:{port}/{path}"
+
+
 def test_inbound_webhook_table(phone: Phone, database: Database) -> None:
     url = PUBLIC_URL + MESSAGE_PATH
     for index, (name, case, signing, status, stored, reply) in enumerate(WEBHOOK_CASES):
@@ -112,6 +122,9 @@ def test_inbound_webhook_table(phone: Phone, database: Database) -> None:
             "query": sign(url + "?office=harbin", sent),
             "query dropped": sign(url, sent),
             "forged": sign(url, sent, token="not-the-token"),
+            "port": sign(with_port(url, 443), sent),
+            "other port": sign(with_port(url, 8443), sent),
+            "forged port": sign(with_port(url, 443), sent, token="not-the-token"),
             "none": None,
             "internal url": sign("http://10.0.0.7:8000" + MESSAGE_PATH, sent),
             "tampered": sign(url, {**sent, "Body": "something else"}),
