@@ -12,6 +12,7 @@ from nlu.config import NluSettings
 from nlu.rasa_view import (
     PINYIN_ONLY_FILE,
     PINYIN_SHARE,
+    VIEW,
     chosen_for_pinyin,
     example_view,
     pinyin_only,
@@ -128,18 +129,24 @@ def test_english_and_typed_pinyin_have_no_pinyin_copy() -> None:
         assert pinyin_only(text) is None
 
 
-def test_a_share_of_chinese_examples_is_also_trained_on_in_pinyin_alone() -> None:
+def test_every_chinese_example_is_also_trained_on_in_pinyin_alone() -> None:
     examples = [("find_jobs", f"我想找活{n}号") for n in range(200)] + [("find_jobs", "jobs pls")]
     document = pinyin_only_document(examples)
     (item,) = document["nlu"]
     copies = item["examples"].splitlines()
-    chosen = [example for _, example in examples if chosen_for_pinyin(example)]
+    assert PINYIN_SHARE == 1 and VIEW.endswith("pinyin-only-1-in-1")  # the view names the share
     assert item["intent"] == "find_jobs"
-    assert (
-        len(copies) == len(chosen) and 200 / PINYIN_SHARE / 2 < len(chosen) < 200 / PINYIN_SHARE * 2
-    )
+    assert len(copies) == 200 and all(chosen_for_pinyin(example) for _, example in examples)
     assert all(line.startswith("- wo xiang zhao huo ") for line in copies)
-    assert pinyin_only_document(examples) == document  # the same share every training
+    assert pinyin_only_document(examples) == document  # the same copies every training
+
+
+def test_a_share_of_two_picks_about_half_by_checksum(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("nlu.rasa_view.PINYIN_SHARE", 2)
+    examples = [f"我想找活{n}号" for n in range(200)]
+    chosen = [example for example in examples if chosen_for_pinyin(example)]
+    assert 50 < len(chosen) < 150
+    assert chosen == [example for example in examples if chosen_for_pinyin(example)]
 
 
 def test_a_pinyin_copy_is_written_once_and_never_over_an_example(
