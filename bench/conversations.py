@@ -288,19 +288,26 @@ def app_cpu(pid: int) -> dict[int, float]:
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants."""
-    total = 0
+    return sum(tree_rss_parts(pid).values())
+
+
+def tree_rss_parts(pid: int) -> dict[str, float]:
+    """Resident memory (MB) of a process and its descendants: the app's, and Rasa's."""
+    parts: dict[str, float] = {}
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
             status = Path(f"/proc/{current}/status").read_text()
+            rasa = b".venv-rasa" in Path(f"/proc/{current}/cmdline").read_bytes()
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
-        total += int(match.group(1)) if match else 0
+        name = "Rasa" if rasa else "app"
+        parts[name] = parts.get(name, 0.0) + (int(match.group(1)) if match else 0) / 1024
         pending += [int(child) for child in children]
-    return total / 1024
+    return parts
 
 
 @contextmanager
@@ -489,7 +496,8 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
         used = {p: seconds - cpu.get(p, 0.0) for p, seconds in app_cpu(pid).items()}
         cpu_per_turn = sum(used.values()) / busy.turns * 1000
         harness_per_turn = (time.process_time() - own) / busy.turns * 1000
-        memory = tree_rss_mb(pid)
+        parts = tree_rss_parts(pid)
+        memory = sum(parts.values())
         once = each_once(harness, expected)
     harness.stop()
     sent = len(harness.fake.sent)
@@ -504,7 +512,8 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
     )
     print(
         f"one at a time: p50 {alone.percentile(50):.1f} ms, p99 {alone.percentile(99):.1f} ms; "
-        f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB; "
+        f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB "
+        f"({', '.join(f'{name} {mb:.0f}' for name, mb in sorted(parts.items()))}); "
         f"{sent} texts sent, {once}; the client's and fake Twilio's CPU {harness_per_turn:.1f} "
         f"ms per turn; app CPU shared by its processes {split}",
         flush=True,

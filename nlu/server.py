@@ -71,6 +71,10 @@ def rasa_env() -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONWARNINGS="ignore",
+        # glibc gives each thread that allocates an arena of its own (up to 8 per core), and
+        # TensorFlow's and Sanic's threads each keep theirs: two arenas held the managed
+        # server's RSS 11-14 MB lower at the same parse latency (README Speed).
+        MALLOC_ARENA_MAX="2",
     )
     return env
 
