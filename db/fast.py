@@ -10,7 +10,7 @@ SQLAlchemy's 25 to 40 (bench/conversations.py, README Speed).
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -105,6 +105,24 @@ class _Compiled:
         values = {**self.defaults, **given}
         for name, processor in self.bind_processors:
             values[name] = processor(values[name])
+        return self._ordered(values)
+
+    def many_parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """`parameters` of each row; a value the row before had too is processed once."""
+        last: dict[str, tuple[Any, Any]] = {}
+        found = []
+        for given in rows:
+            values = {**self.defaults, **given}
+            for name, processor in self.bind_processors:
+                value = values[name]
+                seen = last.get(name)
+                if seen is None or seen[0] is not value:
+                    seen = last[name] = (value, processor(value))
+                values[name] = seen[1]
+            found.append(self._ordered(values))
+        return found
+
+    def _ordered(self, values: dict[str, Any]) -> Any:
         if self.positional:
             return tuple(values[name] for name in self.names)
         if self.escaped:
@@ -178,5 +196,25 @@ class Fast:
             ran = Ran(rows, cursor.rowcount)
             cursor.close()
             return ran
+        except dialect.loaded_dbapi.Error as error:
+            connection._handle_dbapi_exception(error, compiled.sql, parameters, cursor, None)
+
+    def run_many(self, where: Connection | Session, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Execute once per parameter set (the driver's executemany); how many rows changed."""
+        if not rows:
+            return 0
+        connection = connection_of(where) if isinstance(where, Session) else where
+        dialect = connection.dialect
+        compiled = self.compiled(dialect, rows[0])
+        parameters = compiled.many_parameters(rows)
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        cursor = None
+        try:
+            cursor = dbapi.cursor()
+            cursor.executemany(compiled.sql, parameters)
+            changed = int(cursor.rowcount)
+            cursor.close()
+            return changed
         except dialect.loaded_dbapi.Error as error:
             connection._handle_dbapi_exception(error, compiled.sql, parameters, cursor, None)

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from sqlalchemy import Text, func, select, type_coerce, update
+from sqlalchemy import Integer, Text, bindparam, func, select, type_coerce, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.fast import Fast
 from db.models import Contact, ContactStop, OutboxMessage, OutboxStatus, Seeker, utcnow
-from db.session import transaction
+from db.session import lightly, transaction
 from flows.types import Button
 from notify import outbox
 from notify.broadcasts import follow_rows
@@ -259,7 +260,7 @@ class Dispatcher:
         now = self.clock()
         quiet = self.quiet.is_quiet(now)
         claimed: list[Claimed] = []
-        with transaction(self.sessions) as session:
+        with lightly(self.sessions) as session:
             for name in self.channels:
                 claimed.extend(self._claim_channel(session, name, now, quiet))
         claimed.sort(key=lambda row: (row.priority, row.id))
@@ -268,54 +269,21 @@ class Dispatcher:
     def _claim_channel(
         self, session: Session, channel: str, now: datetime, quiet: bool
     ) -> list[Claimed]:
-        table = OutboxMessage
-        query = (
-            select(
-                table.id,
-                table.address,
-                table.text,
-                # Raw JSON: most rows have no buttons, and decoding each one costs more.
-                type_coerce(table.buttons, Text).label("buttons"),
-                table.kind,
-                table.priority,
-                table.attempts,
-                Seeker.opted_out,
-                Contact.stopped,
-                Contact.device,
-            )
-            .join(Contact, Contact.id == table.contact_id)
-            .join(Seeker, Seeker.id == Contact.seeker_id)
-            .where(
-                table.status == OutboxStatus.QUEUED,
-                table.channel == channel,
-                table.not_before <= now,
-            )
-            .order_by(table.priority, table.not_before, table.id)
-            .limit(self.claim_size(channel))
-        )
-        if quiet:
-            query = query.where(table.kind.not_in(HELD_KINDS))
-        if self.postgres:
-            query = query.with_for_update(skip_locked=True, of=table)
-        rows = session.execute(query).all()
-        skipped = [row.id for row in rows if not _may_send(row)]
-        taken = [row for row in rows if _may_send(row)]
+        given = {"b_channel": channel, "b_now": now, "b_limit": self.claim_size(channel)}
+        rows = _due_rows(quiet, self.postgres).run(session, given).rows
+        taken: list[Any] = []
+        skipped: list[Any] = []
+        for row in rows:
+            (taken if _may_send(row) else skipped).append(row)
         if skipped:
+            table = OutboxMessage
             session.execute(
                 update(table)
-                .where(table.id.in_(skipped))
+                .where(table.id.in_([row.id for row in skipped]))
                 .values(status=OutboxStatus.SKIPPED_OPTED_OUT)
             )
-        if taken:
-            session.execute(
-                update(table)
-                .where(table.id.in_([row.id for row in taken]))
-                .values(
-                    status=OutboxStatus.SENDING,
-                    attempts=table.attempts + 1,
-                    not_before=now + self.lease,
-                )
-            )
+        lease = now + self.lease
+        _TAKE.run_many(session, [{"b_id": row.id, "b_lease": lease} for row in taken])
         return [
             Claimed(
                 id=row.id,
@@ -453,7 +421,7 @@ class Dispatcher:
         # results qualify (a lost one leaves its row `sending`, reconciled when the lease ends, as
         # after any crash), but they commit at most every RECORD_EVERY, off any turn's path, and
         # a commit took 0.3 ms here (bench/turn_trips.py): so they stay synchronous too.
-        with transaction(self.sessions) as session:
+        with lightly(self.sessions) as session:
             outbox.write(session, changes, self.clock())
         self.sent += sum(1 for outcome in outcomes if outcome.error is None)
 
@@ -733,3 +701,55 @@ def _buttons(raw: str | list[Any] | None) -> tuple[Button, ...]:
     if not raw or raw == "[]":
         return ()
     return outbox.buttons_of(json.loads(raw) if isinstance(raw, str) else raw)
+
+
+# A claim's statements, on the DB-API cursor (db/fast.py): through SQLAlchemy's ORM execution
+# they cost as much as the send to a provider that answers at once (bench/notify_dispatch.py).
+_DUE: dict[tuple[bool, bool], Fast] = {}
+_TAKE = Fast(
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("b_id"))
+    .values(
+        status=OutboxStatus.SENDING,
+        attempts=OutboxMessage.attempts + 1,
+        not_before=bindparam("b_lease"),
+    )
+)
+
+
+def _due_rows(quiet: bool, postgres: bool) -> Fast:
+    """The due rows of one channel, replies first (during quiet hours, none that waits)."""
+    found = _DUE.get((quiet, postgres))
+    if found is not None:
+        return found
+    table = OutboxMessage
+    query = (
+        select(
+            table.id,
+            table.address,
+            table.text,
+            # Raw JSON: most rows have no buttons, and decoding each one costs more.
+            type_coerce(table.buttons, Text).label("buttons"),
+            table.kind,
+            table.priority,
+            table.attempts,
+            Seeker.opted_out,
+            Contact.stopped,
+            Contact.device,
+        )
+        .join(Contact, Contact.id == table.contact_id)
+        .join(Seeker, Seeker.id == Contact.seeker_id)
+        .where(
+            table.status == OutboxStatus.QUEUED,
+            table.channel == bindparam("b_channel"),
+            table.not_before <= bindparam("b_now"),
+        )
+        .order_by(table.priority, table.not_before, table.id)
+        .limit(bindparam("b_limit", type_=Integer))
+    )
+    if quiet:  # one condition a kind, not NOT IN: a Fast statement takes no expanding list
+        query = query.where(*(table.kind != kind for kind in sorted(HELD_KINDS)))
+    if postgres:
+        query = query.with_for_update(skip_locked=True, of=table)
+    found = _DUE[(quiet, postgres)] = Fast(query)
+    return found
