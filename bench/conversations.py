@@ -7,10 +7,11 @@ keep-alive HTTP server the twilio client's base URL points at). A conversation s
 once the previous turn's replies have arrived, as a person would (so 50 at a time make turns/s
 = 50 / the mean latency). The client and the fake share one event loop (`Harness`).
 
-Also printed: one conversation at a time (latency alone), the app process's CPU per turn, and the
-memory of the app plus its Rasa server. The peer, a plain Rasa 3.6 bot doing the same 6 texts
-(`../shared/peer/bench-rasa-fullstack.sh`), runs in the same invocation when `.venv-rasa` exists,
-and the ratio Jobline / peer is printed.
+Also printed: each text's p50 and p99 under load and how many of its turns reach the overall
+p99 (which texts make the tail), one conversation at a time (latency alone), the app process's
+CPU per turn, and the memory of the app plus its Rasa server. The peer, a plain Rasa 3.6 bot
+doing the same 6 texts (`../shared/peer/bench-rasa-fullstack.sh`), runs in the same invocation
+when `.venv-rasa` exists, and the ratio Jobline / peer is printed.
 
     .venv/bin/python bench/conversations.py [--database sqlite|postgresql] [--no-peer]
         [--workers 1,2]   (app processes, `jobline run --workers N`; each count on a fresh
@@ -74,9 +75,27 @@ class Figures:
     def rate(self) -> float:
         return self.turns / self.seconds
 
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
+    def percentile(self, p: float, text: str | None = None) -> float:
+        """The p-th percentile in ms, of all turns or of one text's (each conversation's
+        latencies come in the order of TEXTS)."""
+        latencies = self.latencies
+        if text is not None:
+            latencies = latencies[TEXTS.index(text) :: len(TEXTS)]
+        ordered = sorted(latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    def by_text(self) -> str:
+        """p50 / p99 of each text's turns, and how many of all turns above the p99 it has."""
+        tail = self.percentile(99)
+        parts = []
+        for index, text in enumerate(TEXTS):
+            own = self.latencies[index :: len(TEXTS)]
+            slow = sum(1 for latency in own if latency * 1000 >= tail)
+            parts.append(
+                f"{text!r} {self.percentile(50, text):.0f} / {self.percentile(99, text):.0f} ms"
+                f" ({slow} at or over p99)"
+            )
+        return "; ".join(parts)
 
 
 class Harness:
@@ -510,6 +529,7 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
         f"{args.conversations} conversations, {args.parallel} at a time: {busy.rate:.0f} turns/s, "
         f"p50 {busy.percentile(50):.0f} ms, p99 {busy.percentile(99):.0f} ms"
     )
+    print(f"per text, p50 / p99: {busy.by_text()}")
     print(
         f"one at a time: p50 {alone.percentile(50):.1f} ms, p99 {alone.percentile(99):.1f} ms; "
         f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB "
