@@ -72,8 +72,8 @@ def rasa_env() -> dict[str, str]:
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONWARNINGS="ignore",
         # glibc gives each thread that allocates an arena of its own (up to 8 per core), and
-        # TensorFlow's and Sanic's threads each keep theirs: two arenas held the managed
-        # server's RSS 11-14 MB lower at the same parse latency (README Speed).
+        # TensorFlow's and Sanic's threads each keep theirs: with two, the server's RSS was
+        # 14 MB lower in one run and the same in another, parses no slower (README Speed).
         MALLOC_ARENA_MAX="2",
     )
     return env
