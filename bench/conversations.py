@@ -7,10 +7,11 @@ keep-alive HTTP server the twilio client's base URL points at). A conversation s
 once the previous turn's replies have arrived, as a person would (so 50 at a time make turns/s
 = 50 / the mean latency). The client and the fake share one event loop (`Harness`).
 
-Also printed: one conversation at a time (latency alone), the app process's CPU per turn, and the
-memory of the app plus its Rasa server. The peer, a plain Rasa 3.6 bot doing the same 6 texts
-(`../shared/peer/bench-rasa-fullstack.sh`), runs in the same invocation when `.venv-rasa` exists,
-and the ratio Jobline / peer is printed.
+Also printed: each text's p50 and p99 under load and how many of its turns reach the overall
+p99 (which texts make the tail), one conversation at a time (latency alone), the app process's
+CPU per turn, and the memory of the app plus its Rasa server. The peer, a plain Rasa 3.6 bot
+doing the same 6 texts (`../shared/peer/bench-rasa-fullstack.sh`), runs in the same invocation
+when `.venv-rasa` exists, and the ratio Jobline / peer is printed.
 
     .venv/bin/python bench/conversations.py [--database sqlite|postgresql] [--no-peer]
         [--workers 1,2]   (app processes, `jobline run --workers N`; each count on a fresh
@@ -74,9 +75,27 @@ class Figures:
     def rate(self) -> float:
         return self.turns / self.seconds
 
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
+    def percentile(self, p: float, text: str | None = None) -> float:
+        """The p-th percentile in ms, of all turns or of one text's (each conversation's
+        latencies come in the order of TEXTS)."""
+        latencies = self.latencies
+        if text is not None:
+            latencies = latencies[TEXTS.index(text) :: len(TEXTS)]
+        ordered = sorted(latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    def by_text(self) -> str:
+        """p50 / p99 of each text's turns, and how many of all turns above the p99 it has."""
+        tail = self.percentile(99)
+        parts = []
+        for index, text in enumerate(TEXTS):
+            own = self.latencies[index :: len(TEXTS)]
+            slow = sum(1 for latency in own if latency * 1000 >= tail)
+            parts.append(
+                f"{text!r} {self.percentile(50, text):.0f} / {self.percentile(99, text):.0f} ms"
+                f" ({slow} at or over p99)"
+            )
+        return "; ".join(parts)
 
 
 class Harness:
@@ -288,19 +307,26 @@ def app_cpu(pid: int) -> dict[int, float]:
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants."""
-    total = 0
+    return sum(tree_rss_parts(pid).values())
+
+
+def tree_rss_parts(pid: int) -> dict[str, float]:
+    """Resident memory (MB) of a process and its descendants: the app's, and Rasa's."""
+    parts: dict[str, float] = {}
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
             status = Path(f"/proc/{current}/status").read_text()
+            rasa = b".venv-rasa" in Path(f"/proc/{current}/cmdline").read_bytes()
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
-        total += int(match.group(1)) if match else 0
+        name = "Rasa" if rasa else "app"
+        parts[name] = parts.get(name, 0.0) + (int(match.group(1)) if match else 0) / 1024
         pending += [int(child) for child in children]
-    return total / 1024
+    return parts
 
 
 @contextmanager
@@ -489,7 +515,8 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
         used = {p: seconds - cpu.get(p, 0.0) for p, seconds in app_cpu(pid).items()}
         cpu_per_turn = sum(used.values()) / busy.turns * 1000
         harness_per_turn = (time.process_time() - own) / busy.turns * 1000
-        memory = tree_rss_mb(pid)
+        parts = tree_rss_parts(pid)
+        memory = sum(parts.values())
         once = each_once(harness, expected)
     harness.stop()
     sent = len(harness.fake.sent)
@@ -502,9 +529,11 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
         f"{args.conversations} conversations, {args.parallel} at a time: {busy.rate:.0f} turns/s, "
         f"p50 {busy.percentile(50):.0f} ms, p99 {busy.percentile(99):.0f} ms"
     )
+    print(f"per text, p50 / p99: {busy.by_text()}")
     print(
         f"one at a time: p50 {alone.percentile(50):.1f} ms, p99 {alone.percentile(99):.1f} ms; "
-        f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB; "
+        f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB "
+        f"({', '.join(f'{name} {mb:.0f}' for name, mb in sorted(parts.items()))}); "
         f"{sent} texts sent, {once}; the client's and fake Twilio's CPU {harness_per_turn:.1f} "
         f"ms per turn; app CPU shared by its processes {split}",
         flush=True,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 
 from sqlalchemy import text
@@ -12,6 +13,7 @@ from starlette.background import BackgroundTask
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
+from bot.turn_threads import TurnThreads
 from db.session import transaction
 from notify.outbox import DeliveryReport, apply_report
 
@@ -32,7 +34,7 @@ class Inbox:
         self.jobline = jobline
         if workers is None:
             workers = TURN_WORKERS if jobline.postgres else SQLITE_TURN_WORKERS
-        self.turns = ThreadPoolExecutor(workers, thread_name_prefix="turn")
+        self.threads = TurnThreads(workers)
 
     def now(self) -> datetime:
         """The conversation service's clock (tests move it)."""
@@ -42,6 +44,42 @@ class Inbox:
         """Store the message (once per provider id); answer the provider only after this."""
         return await asyncio.to_thread(self.jobline.receive, inbound)
 
+    async def arrive(self, inbound: InboundMessage) -> tuple[Received, asyncio.Future[None]]:
+        """Store the message, then take its turn on the same thread (one hand-off, not two):
+        the stored message once stored (answer the provider only after this), and the turn's
+        future, done when the turn is (a failed turn is logged; the message stays stored)."""
+        loop = asyncio.get_running_loop()
+        stored: asyncio.Future[Received] = loop.create_future()
+        turned: asyncio.Future[None] = loop.create_future()
+
+        def store() -> Callable[[], None] | None:
+            try:
+                received = self.jobline.receive(inbound)
+            except BaseException as error:
+                _tell(loop, stored, None, error)
+                _tell(loop, turned, None)
+                return None
+            _tell(loop, stored, received)
+
+            def turn() -> None:
+                try:
+                    self.jobline.take_turn(received, inbound.kind)
+                except Exception:  # "received": a retry or the resume service takes it
+                    log.exception("turn failed for message %d", received.message_id)
+                finally:
+                    _tell(loop, turned, None)
+
+            return turn
+
+        self.threads.store(store)
+        return await stored, turned
+
+    @staticmethod
+    def awaiting(turned: asyncio.Future[None]) -> BackgroundTask:
+        """A response's background task that ends with the turn (a test's client reads the
+        replies once the response is done)."""
+        return BackgroundTask(_wait, turned)
+
     def turn_later(self, received: Received, kind: str = "text") -> BackgroundTask:
         """The turn, to run after the webhook's response."""
         # A provider's retry of a stored message takes its turn again only if the turn never
@@ -50,9 +88,20 @@ class Inbox:
 
     async def take_turn(self, received: Received, kind: str = "text") -> None:
         """Take the turn of a stored message; a failure is logged and the message stays stored."""
+        loop = asyncio.get_running_loop()
+        turned: asyncio.Future[None] = loop.create_future()
+
+        def turn() -> None:
+            try:
+                self.jobline.take_turn(received, kind)
+            except BaseException as error:
+                _tell(loop, turned, None, error)
+            else:
+                _tell(loop, turned, None)
+
+        self.threads.turn(turn)
         try:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self.turns, self.jobline.take_turn, received, kind)
+            await turned
         except Exception:  # the message stays "received": a retry or the resume service takes it
             log.exception("turn failed for message %d", received.message_id)
 
@@ -77,3 +126,31 @@ class Inbox:
                 return False
 
         return await asyncio.to_thread(ping)
+
+
+async def _wait(turned: asyncio.Future[None]) -> None:
+    await turned
+
+
+def _tell(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[Received] | asyncio.Future[None],
+    result: Received | None,
+    error: BaseException | None = None,
+) -> None:
+    """Settle a future of the loop from a thread (unless its waiter gave up, or the loop closed)."""
+    with suppress(RuntimeError):  # the loop closed: nobody waits any more
+        loop.call_soon_threadsafe(_settle, future, result, error)
+
+
+def _settle(
+    future: asyncio.Future[Received] | asyncio.Future[None],
+    result: Received | None,
+    error: BaseException | None,
+) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]

@@ -168,6 +168,7 @@ _BEFORE_TURN = Fast(BEFORE_TURN)
 _SEEN_MESSAGE = Fast(SEEN_MESSAGE)
 _CONTACT_BY_ADDRESS = Fast(CONTACT_BY_ADDRESS)
 _ADD_MESSAGE = Fast(ADD_MESSAGE)
+_SEEKER_BY_PHONE = Fast(SEEKER_BY_PHONE)
 _AUTHOR = Fast(AUTHOR)
 _HANDLED_FAST = Fast(HANDLED)
 _LAST_WROTE_FAST = Fast(LAST_WROTE)
@@ -195,7 +196,7 @@ def contact_by_address(session: Session | Connection, channel: str, address: str
 
 def seeker_by_phone(session: Session, phone: str) -> int | None:
     """The id of the seeker with this phone, if any."""
-    found: int | None = session.connection().execute(SEEKER_BY_PHONE, {"phone": phone}).scalar()
+    found: int | None = _SEEKER_BY_PHONE.run(session, {"phone": phone}).scalar()
     return found
 
 

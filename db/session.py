@@ -179,14 +179,23 @@ def read_once(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
+# insert_new's statements, built once per dialect, table and keys: building one (its values
+# coerced, its cache key computed) cost more than running it.
+_INSERT_NEW: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
 def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys: list[str]) -> bool:
     """Insert a row unless one with the same keys exists (race-safe); True when inserted."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model.__table__).values(**values).on_conflict_do_nothing(index_elements=keys)
-    key = next(iter(model.__table__.primary_key))
+    table = model.__table__
+    statement = _INSERT_NEW.get((dialect, table.name, tuple(keys)))
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        key = next(iter(table.primary_key))
+        statement = insert(table).on_conflict_do_nothing(index_elements=keys).returning(key)
+        _INSERT_NEW[(dialect, table.name, tuple(keys))] = statement
     session.flush()  # a Core statement: what the session holds is written first
-    return session.connection().execute(statement.returning(key)).first() is not None
+    return session.connection().execute(statement, values).first() is not None
 
 
 def one_at_a_time(session: Session, kind: int, key: int = 0) -> None:

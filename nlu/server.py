@@ -71,6 +71,10 @@ def rasa_env() -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONWARNINGS="ignore",
+        # glibc gives each thread that allocates an arena of its own (up to 8 per core), and
+        # TensorFlow's and Sanic's threads each keep theirs: with two, the server's RSS was
+        # 14 MB lower in one run and the same in another, parses no slower (README Speed).
+        MALLOC_ARENA_MAX="2",
     )
     return env
 

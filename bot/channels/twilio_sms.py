@@ -378,19 +378,20 @@ class TwilioWebhooks:
         return form
 
     async def message(self, request: Request) -> Response:
-        """Store the seeker's message, answer Twilio at once, take the turn afterwards."""
+        """Store the seeker's message and answer Twilio once it is stored; the turn follows on
+        the thread that stored it."""
         form = await self.checked_form(request)
         if isinstance(form, Response):
             return form
         try:
             inbound = inbound_from_form(form)
-            received = await self.inbox.store(inbound)
+            _, turned = await self.inbox.arrive(inbound)
         except (BadForm, BadPhone) as error:
             return PlainTextResponse(str(error), status_code=400)
         except Exception:  # storage down: Twilio may retry; never acknowledge what is unstored
             log.exception("could not store an inbound SMS")
             return PlainTextResponse("try again", status_code=503)
-        return _twiml(self.inbox.turn_later(received, inbound.kind))
+        return _twiml(self.inbox.awaiting(turned))
 
     def routes(self) -> list[Route]:
         """The two webhook routes."""

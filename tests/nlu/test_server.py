@@ -58,3 +58,8 @@ def test_rasa_gets_only_the_environment_it_needs(monkeypatch: pytest.MonkeyPatch
     assert "db-secret" not in env.values()
     assert env["PATH"] == os.environ["PATH"]
     assert env["RASA_TELEMETRY_ENABLED"] == "false"
+
+
+def test_rasa_runs_with_two_malloc_arenas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "64")  # ours is set, not taken from the caller
+    assert rasa_env()["MALLOC_ARENA_MAX"] == "2"
