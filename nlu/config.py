@@ -59,6 +59,12 @@ class NluSettings(BaseModel):
         default=REPO_ROOT / "var" / "rasa-models", description="Trained models, named by hash."
     )
 
+    model_cache: str = Field(
+        default="~/.cache/jobline/rasa-models",
+        description="Models shared by every checkout on this machine, named by the same hash:"
+        " a checkout copies its model from here instead of training it again (empty: none).",
+    )
+
     @field_validator("venv", "project_dir", "models_dir")
     @classmethod
     def _from_repo_root(cls, value: Path) -> Path:

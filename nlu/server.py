@@ -104,14 +104,49 @@ def _train_lock(models_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _cache_dir(settings: NluSettings) -> Path | None:
+    """The machine's shared model cache, or None when it is turned off."""
+    return Path(settings.model_cache).expanduser() if settings.model_cache else None
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy a model so that no reader ever sees half of it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as part:
+        scratch = Path(part.name)
+    try:
+        shutil.copyfile(source, scratch)
+        os.replace(scratch, target)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def _share(settings: NluSettings, model: Path) -> None:
+    """Put a model in the shared cache if it is not there yet; a cache that fails is skipped."""
+    cache = _cache_dir(settings)
+    if cache is None or (cache / model.name).exists():
+        return
+    try:
+        _copy_atomically(model, cache / model.name)
+    except OSError as error:
+        log.warning("could not share %s in %s: %s", model.name, cache, error)
+
+
 def ensure_model(settings: NluSettings, *, force: bool = False) -> Path:
-    """Return the model for the current project files, training it only if it is missing."""
+    """Return the model for the current project files, training it only if none has it."""
     target = model_path(settings)
     if target.exists() and not force:
+        _share(settings, target)
         return target
     with _train_lock(settings.models_dir):
         if target.exists() and not force:
             return target  # another process trained it while we waited
+        cache = _cache_dir(settings)
+        if cache is not None and (cache / target.name).exists() and not force:
+            log.info("copying the Rasa NLU model %s from %s", target.name, cache)
+            _copy_atomically(cache / target.name, target)
+            _prune(settings.models_dir, keep=target)
+            return target
         rasa = ensure_venv(settings)
         log.info("training the Rasa NLU model %s", target.name)
         started = time.monotonic()
@@ -136,6 +171,7 @@ def ensure_model(settings: NluSettings, *, force: bool = False) -> Path:
             os.replace(trained, target)
         log.info("trained %s in %.0f s", target.name, time.monotonic() - started)
         _prune(settings.models_dir, keep=target)
+    _share(settings, target)
     return target
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nlu.config import NluSettings
-from nlu.server import ensure_model, model_path, project_hash, rasa_env
+from nlu.server import RasaSetupError, ensure_model, model_path, project_hash, rasa_env
 
 
 def copy_project(tmp_path: Path) -> Path:
@@ -35,12 +35,49 @@ def test_an_existing_model_is_reused_without_rasa(tmp_path: Path) -> None:
         project_dir=copy_project(tmp_path),
         models_dir=tmp_path / "models",
         venv=tmp_path / "no-venv-here",
+        model_cache=str(tmp_path / "cache"),
     )
     target = model_path(settings)
     assert target.name == f"nlu-{project_hash(settings.project_dir)}.tar.gz"
     target.parent.mkdir()
     target.write_bytes(b"a trained model")
     assert ensure_model(settings) == target
+    assert (tmp_path / "cache" / target.name).read_bytes() == b"a trained model", "shared"
+
+
+def test_a_new_checkout_copies_the_shared_model_instead_of_training(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    name = f"nlu-{project_hash(project)}.tar.gz"
+    (cache / name).write_bytes(b"a model another checkout trained")
+    (cache / "nlu-0123456789abcdef.tar.gz").write_bytes(b"a model of other data")
+    settings = NluSettings(
+        project_dir=project,
+        models_dir=tmp_path / "fresh-checkout" / "models",
+        venv=tmp_path / "no-venv-here",  # training would fail: there is no Rasa here
+        model_cache=str(cache),
+    )
+    target = ensure_model(settings)
+    assert target == settings.models_dir / name
+    assert target.read_bytes() == b"a model another checkout trained"
+    assert [p.name for p in settings.models_dir.glob("*.tar.gz")] == [name]
+    assert not list(settings.models_dir.glob("*.part")), "no half-copied file is left"
+
+
+def test_without_a_cache_a_missing_model_is_trained(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / f"nlu-{project_hash(project)}.tar.gz").write_bytes(b"not to be used")
+    settings = NluSettings(
+        project_dir=project,
+        models_dir=tmp_path / "models",
+        venv=tmp_path / "no-venv-here",
+        model_cache="",
+    )
+    with pytest.raises(RasaSetupError):  # it went to train, and there is no Rasa to train with
+        ensure_model(settings)
 
 
 def test_relative_paths_are_from_the_project_root() -> None:
