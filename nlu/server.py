@@ -115,7 +115,7 @@ def _copy_atomically(source: Path, target: Path) -> None:
     with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as part:
         scratch = Path(part.name)
     try:
-        shutil.copyfile(source, scratch)
+        shutil.copy2(source, scratch)  # the model's own mode, not the scratch file's 0600
         os.replace(scratch, target)
     finally:
         scratch.unlink(missing_ok=True)

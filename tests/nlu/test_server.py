@@ -63,6 +63,7 @@ def test_a_new_checkout_copies_the_shared_model_instead_of_training(tmp_path: Pa
     assert target.read_bytes() == b"a model another checkout trained"
     assert [p.name for p in settings.models_dir.glob("*.tar.gz")] == [name]
     assert not list(settings.models_dir.glob("*.part")), "no half-copied file is left"
+    assert target.stat().st_mode & 0o777 == (cache / name).stat().st_mode & 0o777
 
 
 def test_without_a_cache_a_missing_model_is_trained(tmp_path: Path) -> None:
