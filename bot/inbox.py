@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from starlette.background import BackgroundTask
@@ -60,16 +61,7 @@ class Inbox:
                 _tell(loop, turned, None)
                 return None
             _tell(loop, stored, received)
-
-            def turn() -> None:
-                try:
-                    self.jobline.take_turn(received, inbound.kind)
-                except Exception:  # "received": a retry or the resume service takes it
-                    log.exception("turn failed for message %d", received.message_id)
-                finally:
-                    _tell(loop, turned, None)
-
-            return turn
+            return self._turn(loop, turned, received, inbound.kind)
 
         self.threads.store(store)
         return await stored, turned
@@ -90,20 +82,27 @@ class Inbox:
         """Take the turn of a stored message; a failure is logged and the message stays stored."""
         loop = asyncio.get_running_loop()
         turned: asyncio.Future[None] = loop.create_future()
+        self.threads.turn(self._turn(loop, turned, received, kind))
+        await turned
+
+    def _turn(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        turned: asyncio.Future[None],
+        received: Received,
+        kind: str,
+    ) -> Callable[[], None]:
+        """A stored message's turn for a thread; `turned` is done when it is, failed or not."""
 
         def turn() -> None:
             try:
                 self.jobline.take_turn(received, kind)
-            except BaseException as error:
-                _tell(loop, turned, None, error)
-            else:
+            except Exception:  # "received": a retry or the resume service takes it
+                log.exception("turn failed for message %d", received.message_id)
+            finally:
                 _tell(loop, turned, None)
 
-        self.threads.turn(turn)
-        try:
-            await turned
-        except Exception:  # the message stays "received": a retry or the resume service takes it
-            log.exception("turn failed for message %d", received.message_id)
+        return turn
 
     async def report(self, report: DeliveryReport) -> bool:
         """Record a provider's delivery report on its outbox row; False when no row has it."""
@@ -134,8 +133,8 @@ async def _wait(turned: asyncio.Future[None]) -> None:
 
 def _tell(
     loop: asyncio.AbstractEventLoop,
-    future: asyncio.Future[Received] | asyncio.Future[None],
-    result: Received | None,
+    future: asyncio.Future[Any],
+    result: object,
     error: BaseException | None = None,
 ) -> None:
     """Settle a future of the loop from a thread (unless its waiter gave up, or the loop closed)."""
@@ -143,14 +142,10 @@ def _tell(
         loop.call_soon_threadsafe(_settle, future, result, error)
 
 
-def _settle(
-    future: asyncio.Future[Received] | asyncio.Future[None],
-    result: Received | None,
-    error: BaseException | None,
-) -> None:
+def _settle(future: asyncio.Future[Any], result: object, error: BaseException | None) -> None:
     if future.cancelled():
         return
     if error is not None:
         future.set_exception(error)
     else:
-        future.set_result(result)  # type: ignore[arg-type]
+        future.set_result(result)
