@@ -20,14 +20,28 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
-from sqlalchemy import Integer, Text, bindparam, func, select, type_coerce, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Integer,
+    SQLColumnExpression,
+    Text,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from db.fast import Fast
 from db.models import Contact, ContactStop, OutboxMessage, OutboxStatus, Seeker, utcnow
-from db.session import lightly, transaction
+from db.session import light, lightly, transaction
 from flows.types import Button
 from notify import outbox
 from notify.broadcasts import follow_rows
@@ -68,6 +82,11 @@ RECORD_CHUNK = 250
 # least this many rounds of the concurrent senders (before any pace is known).
 CLAIM_SECONDS = 1.0
 UNLIMITED_ROUNDS = 4
+# The next claim is taken when one round of the senders and this long of sending (at the last
+# pace) are left of this one: a full claim took 2-5 ms on the database thread (SQLite, under
+# load), and taken only when the last row had started, the senders waited for it (5% of the
+# time against a zero-latency provider, bench/notify_dispatch.py).
+CLAIM_AHEAD_SECONDS = 0.01
 
 
 class Unclear(SendError):
@@ -185,6 +204,7 @@ class Dispatcher:
         restart_seconds: float = 5.0,
     ) -> None:
         self.sessions = sessions
+        self.engine: Engine = sessions.kw["bind"]
         self.channels = {n: c for n, c in channels.items() if n not in NOT_DISPATCHED}
         # Checked once: a runtime Protocol check costs more than a send to a fast provider.
         self.lines: dict[str, Lines] = {
@@ -258,46 +278,29 @@ class Dispatcher:
         if not self.channels:
             return []
         now = self.clock()
-        quiet = self.quiet.is_quiet(now)
+        claim = _claim_statement(self.quiet.is_quiet(now), self.postgres)
+        given: dict[str, Any] = {"b_now": now, "b_lease": now + self.lease}
         claimed: list[Claimed] = []
-        with lightly(self.sessions) as session:
-            for name in self.channels:
-                claimed.extend(self._claim_channel(session, name, now, quiet))
+        with light(self.engine) as connection:
+            for channel in self.channels:
+                given["b_channel"], given["b_limit"] = channel, self.claim_size(channel)
+                claimed.extend(
+                    Claimed(
+                        row.id,
+                        channel,
+                        row.address,
+                        row.text,
+                        _buttons(row.buttons),
+                        row.kind,
+                        row.priority,
+                        row.attempts,
+                        device=row.device,
+                    )
+                    for row in claim.run(connection, given).rows
+                    if row.status == OutboxStatus.SENDING
+                )
         claimed.sort(key=lambda row: (row.priority, row.id))
         return claimed
-
-    def _claim_channel(
-        self, session: Session, channel: str, now: datetime, quiet: bool
-    ) -> list[Claimed]:
-        given = {"b_channel": channel, "b_now": now, "b_limit": self.claim_size(channel)}
-        rows = _due_rows(quiet, self.postgres).run(session, given).rows
-        taken: list[Any] = []
-        skipped: list[Any] = []
-        for row in rows:
-            (taken if _may_send(row) else skipped).append(row)
-        if skipped:
-            table = OutboxMessage
-            session.execute(
-                update(table)
-                .where(table.id.in_([row.id for row in skipped]))
-                .values(status=OutboxStatus.SKIPPED_OPTED_OUT)
-            )
-        lease = now + self.lease
-        _TAKE.run_many(session, [{"b_id": row.id, "b_lease": lease} for row in taken])
-        return [
-            Claimed(
-                id=row.id,
-                channel=channel,
-                address=row.address,
-                text=row.text,
-                buttons=_buttons(row.buttons),
-                kind=row.kind,
-                priority=row.priority,
-                attempts=row.attempts + 1,
-                device=row.device,
-            )
-            for row in taken
-        ]
 
     # Sending -------------------------------------------------------------------------------
 
@@ -305,11 +308,12 @@ class Dispatcher:
         self,
         claimed: Sequence[Claimed],
         on_outcome: Callable[[Outcome], None] | None = None,
-        started_all: asyncio.Event | None = None,
+        nearly_done: asyncio.Event | None = None,
+        ahead: int = 0,
     ) -> list[Outcome]:
         """Send claimed rows in order, each channel within its rate and concurrency.
 
-        started_all is set once the last row's send has begun (only the last sends are out).
+        nearly_done is set once at most `ahead` rows are left to start (0: the last has begun).
         """
         outcomes: list[Outcome] = []
         left = len(claimed)
@@ -327,8 +331,8 @@ class Dispatcher:
                 if limiter.interval:
                     await limiter.wait()
                 left -= 1
-                if not left and started_all is not None:
-                    started_all.set()
+                if left <= ahead and nearly_done is not None:
+                    nearly_done.set()
                 outcome = await self.send_one(row)
                 outcomes.append(outcome)
                 if on_outcome is not None:
@@ -355,7 +359,7 @@ class Dispatcher:
         return self.line_limiters[key]
 
     def send_and_record(
-        self, claimed: Sequence[Claimed], started_all: asyncio.Event | None = None
+        self, claimed: Sequence[Claimed], nearly_done: asyncio.Event | None = None, ahead: int = 0
     ) -> asyncio.Future[list[Any]]:
         """Send a batch, writing results as they come so status callbacks find their rows.
 
@@ -380,7 +384,7 @@ class Dispatcher:
 
         async def go() -> list[Any]:
             try:
-                await self.send_all(claimed, collected, started_all)
+                await self.send_all(claimed, collected, nearly_done, ahead)
             finally:
                 flush()
             return writes
@@ -411,9 +415,8 @@ class Dispatcher:
         """Write every result in one transaction (only rows still `sending` change)."""
         if not outcomes:
             return
-        changes = plan(
-            outcomes, self.clock(), self.max_attempts, self.backoff, self.backoff_seconds
-        )
+        now = self.clock()
+        sent, changes = plan(outcomes, now, self.max_attempts, self.backoff, self.backoff_seconds)
         # Every commit waits for PostgreSQL's WAL flush. The rule for `SET LOCAL
         # synchronous_commit = off`: only a write whose loss in a database crash loses nothing a
         # seeker or provider was promised. Never the store of an inbound message (the provider
@@ -422,8 +425,8 @@ class Dispatcher:
         # after any crash), but they commit at most every RECORD_EVERY, off any turn's path, and
         # a commit took 0.3 ms here (bench/turn_trips.py): so they stay synchronous too.
         with lightly(self.sessions) as session:
-            outbox.write(session, changes, self.clock())
-        self.sent += sum(1 for outcome in outcomes if outcome.error is None)
+            outbox.write(session, changes, now, sent)
+        self.sent += len(sent)
 
     # Reconciling ---------------------------------------------------------------------------
 
@@ -561,11 +564,12 @@ class Dispatcher:
                     await self._pause(stop)
                     claimed = await self.in_db(self.claim)
                     continue
-                started_all = asyncio.Event()
-                sending = self.send_and_record(claimed, started_all)
+                nearly_done = asyncio.Event()
+                ahead = self.concurrency + int(self.pace * CLAIM_AHEAD_SECONDS)
+                sending = self.send_and_record(claimed, nearly_done, ahead)
                 pending = [sending]
                 started = time.monotonic()
-                waiter: asyncio.Future[Any] = asyncio.ensure_future(started_all.wait())
+                waiter: asyncio.Future[Any] = asyncio.ensure_future(nearly_done.wait())
                 await asyncio.wait((sending, waiter), return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
                 # The next claim is taken while the last sends of this one are out, so the
@@ -613,27 +617,27 @@ class Dispatcher:
         self._db.shutdown(wait=True)
 
 
+class Plan(NamedTuple):
+    """What a chunk of send results does: the rows the provider took, the others' changes."""
+
+    sent: list[tuple[int, str | None]]  # (outbox id, provider id)
+    changes: list[outbox.Change]
+
+
 def plan(
     outcomes: Sequence[Outcome],
     now: datetime,
     max_attempts: int,
     backoff: Callable[[int, float | None], timedelta],
     pause: float = 2.0,
-) -> list[outbox.Change]:
+) -> Plan:
     """What each send's result does to its row: sent, queued again, failed, or left to settle."""
+    sent: list[tuple[int, str | None]] = []
     changes: list[outbox.Change] = []
     for outcome in outcomes:
         row, error = outcome.claimed, outcome.error
         if error is None:
-            changes.append(
-                outbox.Change(
-                    row.id,
-                    OutboxStatus.SENT,
-                    provider_id=outcome.provider_id,
-                    sent_at=now,
-                    clear_error=True,
-                )
-            )
+            sent.append((row.id, outcome.provider_id))
             continue
         reason = error.reason[:500]
         match error:
@@ -662,7 +666,7 @@ def plan(
                 )
             case _:
                 changes.append(outbox.Change(row.id, OutboxStatus.FAILED, error=reason))
-    return changes
+    return Plan(sent, changes)
 
 
 def plan_settle(
@@ -688,14 +692,6 @@ def plan_settle(
     return changes
 
 
-def _may_send(row: Any) -> bool:
-    """Opted out (the seeker, or this contact on its own) gets only answers to its own words;
-    a contact its provider cannot reach (blocked) gets nothing."""
-    if row.stopped == ContactStop.BLOCKED:
-        return False
-    return row.kind in ALWAYS_SENT or not (row.opted_out or row.stopped)
-
-
 def _buttons(raw: str | list[Any] | None) -> tuple[Button, ...]:
     """Buttons from their stored JSON (psycopg hands JSON over already decoded)."""
     if not raw or raw == "[]":
@@ -703,28 +699,66 @@ def _buttons(raw: str | list[Any] | None) -> tuple[Button, ...]:
     return outbox.buttons_of(json.loads(raw) if isinstance(raw, str) else raw)
 
 
-# A claim's statements, on the DB-API cursor (db/fast.py): through SQLAlchemy's ORM execution
-# they cost as much as the send to a provider that answers at once (bench/notify_dispatch.py).
-_DUE: dict[tuple[bool, bool], Fast] = {}
-_TAKE = Fast(
-    update(OutboxMessage)
-    .where(OutboxMessage.id == bindparam("b_id"))
-    .values(
-        status=OutboxStatus.SENDING,
-        attempts=OutboxMessage.attempts + 1,
-        not_before=bindparam("b_lease"),
+# A claim is one UPDATE ... RETURNING on the DB-API cursor (db/fast.py): through SQLAlchemy's ORM
+# execution a claim cost as much as the send to a provider that answers at once, and as a SELECT
+# then an UPDATE a row (executemany) 10 us a row against 7.5 (SQLite, bench/notify_dispatch.py).
+_CLAIMS: dict[tuple[bool, bool], Fast] = {}
+
+
+def _sendable(kind: SQLColumnExpression[str]) -> ColumnElement[int]:
+    """1 when a row of this kind may be sent (its contact and seeker joined), else 0: opted out
+    (the seeker, or this contact on its own) gets only answers to its own words; a contact its
+    provider cannot reach (blocked) gets nothing."""
+    return case(
+        (Contact.stopped == ContactStop.BLOCKED, 0),
+        (or_(*(kind == always for always in sorted(ALWAYS_SENT))), 1),
+        (or_(Seeker.opted_out, Contact.stopped.is_not(None)), 0),
+        else_=1,
     )
-)
 
 
-def _due_rows(quiet: bool, postgres: bool) -> Fast:
-    """The due rows of one channel, replies first (during quiet hours, none that waits)."""
-    found = _DUE.get((quiet, postgres))
+def _claim_statement(quiet: bool, postgres: bool) -> Fast:
+    """Take one channel's due rows, replies first (during quiet hours, none that waits): the
+    ones that may be sent become `sending`, leased, one more attempt; the rest are skipped.
+    Returns every row it changed, with its status and its contact's device."""
+    found = _CLAIMS.get((quiet, postgres))
     if found is not None:
         return found
-    table = OutboxMessage
-    query = (
-        select(
+    table, queued = OutboxMessage, aliased(OutboxMessage, name="queued")
+    due = (
+        select(queued.id, _sendable(queued.kind).label("ok"))
+        .join(Contact, Contact.id == queued.contact_id)
+        .join(Seeker, Seeker.id == Contact.seeker_id)
+        .where(
+            queued.status == OutboxStatus.QUEUED,
+            queued.channel == bindparam("b_channel"),
+            queued.not_before <= bindparam("b_now"),
+        )
+        .order_by(queued.priority, queued.not_before, queued.id)
+        .limit(bindparam("b_limit", type_=Integer))
+    )
+    if quiet:  # one condition a kind, not NOT IN: a Fast statement takes no expanding list
+        due = due.where(*(queued.kind != kind for kind in sorted(HELD_KINDS)))
+    if postgres:
+        due = due.with_for_update(skip_locked=True, of=queued)
+    taken = due.subquery("due")
+    sending = taken.c.ok == 1
+    # SQLite's RETURNING may not name the FROM's tables: the device is looked up by the row
+    # (named in full: SQLAlchemy leaves a column of RETURNING unqualified on SQLite).
+    reached = aliased(Contact, name="reached")
+    row_contact: ColumnElement[int] = literal_column(
+        f"{table.__tablename__}.{table.contact_id.key}"
+    )
+    device = select(reached.device).where(reached.id == row_contact)
+    statement = (
+        update(table)
+        .where(table.id == taken.c.id)
+        .values(
+            status=case((sending, OutboxStatus.SENDING), else_=OutboxStatus.SKIPPED_OPTED_OUT),
+            attempts=table.attempts + taken.c.ok,
+            not_before=case((sending, bindparam("b_lease")), else_=table.not_before),
+        )
+        .returning(
             table.id,
             table.address,
             table.text,
@@ -733,23 +767,9 @@ def _due_rows(quiet: bool, postgres: bool) -> Fast:
             table.kind,
             table.priority,
             table.attempts,
-            Seeker.opted_out,
-            Contact.stopped,
-            Contact.device,
+            table.status,
+            device.scalar_subquery().label("device"),
         )
-        .join(Contact, Contact.id == table.contact_id)
-        .join(Seeker, Seeker.id == Contact.seeker_id)
-        .where(
-            table.status == OutboxStatus.QUEUED,
-            table.channel == bindparam("b_channel"),
-            table.not_before <= bindparam("b_now"),
-        )
-        .order_by(table.priority, table.not_before, table.id)
-        .limit(bindparam("b_limit", type_=Integer))
     )
-    if quiet:  # one condition a kind, not NOT IN: a Fast statement takes no expanding list
-        query = query.where(*(table.kind != kind for kind in sorted(HELD_KINDS)))
-    if postgres:
-        query = query.with_for_update(skip_locked=True, of=table)
-    found = _DUE[(quiet, postgres)] = Fast(query)
+    found = _CLAIMS[(quiet, postgres)] = Fast(statement)
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -37,6 +38,12 @@ def report(database: Database, clock: DaytimeClock, status: str, code: str = "")
 
 def record_sent(database: Database, clock: DaytimeClock, row_id: int) -> None:
     """The dispatcher records the send: `sent`, with the provider's id."""
+    with transaction(database.sessions) as session:
+        outbox.write(session, [], clock(), sent=[(row_id, SID)])
+
+
+def record_found(database: Database, clock: DaytimeClock, row_id: int) -> None:
+    """Reconciling finds the provider has the message: a change to `sent`, with its id."""
     change = outbox.Change(row_id, OutboxStatus.SENT, provider_id=SID, sent_at=clock())
     with transaction(database.sessions) as session:
         outbox.write(session, [change], clock())
@@ -75,6 +82,32 @@ def test_early_callbacks_are_applied_when_the_send_is_recorded(
     record_sent(database, daytime, row_id)
     row, kept = row_and_kept(database, row_id)
     assert (row.status, row.provider_id, kept) == (final, SID, 0)
+
+
+def test_an_early_callback_is_applied_when_reconciling_finds_the_send(
+    database: Database, daytime: DaytimeClock
+) -> None:
+    row_id = sending_row(database, daytime)
+    report(database, daytime, "delivered")
+    record_found(database, daytime, row_id)
+    row, kept = row_and_kept(database, row_id)
+    assert (row.status, row.provider_id, kept) == ("delivered", SID, 0)
+
+
+@pytest.mark.parametrize("record", [record_sent, record_found])
+def test_a_result_changes_only_a_row_still_sending(
+    database: Database, daytime: DaytimeClock, record: Callable[..., None]
+) -> None:
+    row_id = sending_row(database, daytime)
+    with transaction(database.sessions) as session:  # settled meanwhile (reconciled: unknown)
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(status=OutboxStatus.UNKNOWN)
+        )
+    record(database, daytime, row_id)
+    row, _ = row_and_kept(database, row_id)
+    assert (row.status, row.provider_id, row.sent_at) == (OutboxStatus.UNKNOWN, None, None)
 
 
 def test_an_early_21610_stops_that_number_only(database: Database, daytime: DaytimeClock) -> None:

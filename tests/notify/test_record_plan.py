@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from db.models import ContactStop, OutboxStatus
 from notify.channel import ContactSaidStop, Fail, Retry, SendResult, StopContact, Wait
-from notify.dispatcher import Claimed, Outcome, Unclear, plan, plan_settle
+from notify.dispatcher import Claimed, Outcome, Plan, Unclear, plan, plan_settle
 from notify.outbox import Change
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -20,7 +20,7 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=max(10.0 * attempts, retry_after or 0.0))
 
 
-def test_each_result_becomes_one_change() -> None:
+def test_a_sent_row_is_listed_and_each_other_result_becomes_one_change() -> None:
     outcomes = [
         Outcome(claimed(1), provider_id="SM1"),
         Outcome(claimed(2, attempts=2), error=Retry("429", retry_after=30.0)),
@@ -30,15 +30,17 @@ def test_each_result_becomes_one_change() -> None:
         Outcome(claimed(6), error=Unclear("timeout")),
         Outcome(claimed(7), error=ContactSaidStop("21610")),
     ]
-    assert plan(outcomes, NOW, 6, backoff) == [
-        Change(1, OutboxStatus.SENT, provider_id="SM1", sent_at=NOW, clear_error=True),
-        Change(2, OutboxStatus.QUEUED, error="429", not_before=NOW + timedelta(seconds=30)),
-        Change(3, OutboxStatus.FAILED, error="503"),
-        Change(4, OutboxStatus.FAILED, error="bad number"),
-        Change(5, OutboxStatus.FAILED, error="blocked", stop_contact=ContactStop.BLOCKED),
-        Change(6, error="timeout"),
-        Change(7, OutboxStatus.FAILED, error="21610", stop_contact=ContactStop.STOP),
-    ]
+    assert plan(outcomes, NOW, 6, backoff) == Plan(
+        sent=[(1, "SM1")],
+        changes=[
+            Change(2, OutboxStatus.QUEUED, error="429", not_before=NOW + timedelta(seconds=30)),
+            Change(3, OutboxStatus.FAILED, error="503"),
+            Change(4, OutboxStatus.FAILED, error="bad number"),
+            Change(5, OutboxStatus.FAILED, error="blocked", stop_contact=ContactStop.BLOCKED),
+            Change(6, error="timeout"),
+            Change(7, OutboxStatus.FAILED, error="21610", stop_contact=ContactStop.STOP),
+        ],
+    )
 
 
 def test_a_line_that_is_down_queues_the_row_again_without_counting_the_try() -> None:
@@ -46,7 +48,7 @@ def test_a_line_that_is_down_queues_the_row_again_without_counting_the_try() -> 
         Outcome(claimed(1, attempts=6), error=Wait("phone off", retry_after=60.0)),
         Outcome(claimed(2, attempts=6), error=Wait("phone off", retry_after=0.0)),
     ]
-    assert plan(outcomes, NOW, 6, backoff, pause=2.0) == [
+    assert plan(outcomes, NOW, 6, backoff, pause=2.0).changes == [
         Change(
             1,
             OutboxStatus.QUEUED,
@@ -61,7 +63,7 @@ def test_a_line_that_is_down_queues_the_row_again_without_counting_the_try() -> 
 
 
 def test_an_unclear_send_only_notes_the_error() -> None:
-    (change,) = plan([Outcome(claimed(6), error=Unclear("timeout"))], NOW, 6, backoff)
+    (change,) = plan([Outcome(claimed(6), error=Unclear("timeout"))], NOW, 6, backoff).changes
     assert change.values() == {"last_error": "timeout"}
 
 
