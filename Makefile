@@ -6,10 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test chat lint typecheck bench clean
 
+# The last step writes pypinyin's compact table into the venv (nlu/pinyin_table.py, ~2 s), so the
+# app's first parse need not (it would, were the table missing).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m nlu.pinyin_table
 	touch $(STAMP)
 
 run: $(STAMP) .venv-rasa

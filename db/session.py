@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,6 +73,8 @@ def _ended_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     its goodbye or closed it. pool_pre_ping's SELECT 1 cost a round trip per checkout, a
     tenth of a turn's. A connection lost while in use raises; the store and the turn retry.
     """
+    import psycopg  # here, not at the top: an app on SQLite never loads it (9 MB)
+
     try:
         poller = select.poll()
         poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from nlu.pinyin_table import lazy_pinyin
 
 # Part of the model's name (nlu.server.project_hash): a change here must retrain the model.
 VIEW = "pinyin-after-1+pinyin-only-1-in-1"
@@ -32,17 +32,9 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
 
-@cache
-def _pinyin() -> Callable[..., list[str]]:
-    """pypinyin's converter, imported at first use: its dictionaries take ~0.5 s and ~50 MB."""
-    from pypinyin import lazy_pinyin
-
-    return lazy_pinyin
-
-
 def _with_pinyin(text: str, read: str) -> str:
     """The text, then the toneless pinyin of the Chinese characters in `read`."""
-    syllables = _pinyin()(read, errors="ignore")
+    syllables = lazy_pinyin(read, errors="ignore")
     return f"{text} {' '.join(syllables)}" if syllables else text
 
 
@@ -61,7 +53,7 @@ def pinyin_only(example: str) -> str | None:
     text = _ANNOTATION.sub(r"\1", example)
     if not _HAN.search(text):
         return None
-    return " ".join(" ".join(_pinyin()(text)).lower().split())
+    return " ".join(" ".join(lazy_pinyin(text)).lower().split())
 
 
 def chosen_for_pinyin(example: str) -> bool:

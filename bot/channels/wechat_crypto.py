@@ -7,8 +7,10 @@ import hashlib
 import hmac
 import os
 import struct
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 BLOCK = 32  # WeChat pads to 32 bytes (PKCS#7 with a 32-byte block), not AES's 16
 
@@ -37,6 +39,9 @@ class SafeMode:
         self.app_id = app_id.encode("utf-8")
 
     def _cipher(self) -> Cipher[modes.CBC]:
+        # Imported here: an app without WeChat's safe mode never loads cryptography (7 MB).
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
         return Cipher(algorithms.AES(self.key), modes.CBC(self.key[:16]))
 
     def decrypt(self, encrypted: str) -> str:

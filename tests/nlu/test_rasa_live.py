@@ -151,3 +151,15 @@ def test_rasa_answers_only_to_jobline(rasa_server: ManagedRasa) -> None:
     kept = token_file(rasa_server.settings)
     assert kept.read_text() == rasa_server.token
     assert kept.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_server_loads_neither_jax_nor_h5py(rasa_server: ManagedRasa) -> None:
+    """Serving parses with neither in memory (76 MB): TensorFlow imports them only if it can."""
+    client = rasa_server.client()
+    assert client.parse("我想在道里找保洁工作").intent == "find_jobs"
+    client.close()
+    assert rasa_server.pid is not None
+    mapped = Path(f"/proc/{rasa_server.pid}/maps").read_text()
+    assert "tensorflow" in mapped  # the model is served by TensorFlow, as before
+    assert "jaxlib" not in mapped
+    assert "h5py" not in mapped
