@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 # turn mostly waits on round trips; a SQLite turn is CPU work under one lock, and past two
 # threads they only take the GIL from each other and from the event loop (the full workload
 # of bench/conversations.py: 2 threads 148-174 turns/s against 108-121 with 4, and 125-145
-# with 1, runs alternated at load 7-12).
-TURN_WORKERS = 4
+# with 1, runs alternated at load 7-12). On PostgreSQL, 8 threads against 4 on a faster machine
+# (2026-11-30 06:10, load 2.4-3.0, alternated): 402, 401 against 367, 349 turns/s, p99 260, 204
+# against 303, 238 ms; 16 against 8 no better (364, 373 against 314, 416 turns/s).
+TURN_WORKERS = 8
 SQLITE_TURN_WORKERS = 2
 
 
