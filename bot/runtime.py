@@ -100,6 +100,7 @@ def add_delivery(runtime: Runtime, settings: Settings) -> Dispatcher:
 def check_settings(settings: Settings) -> None:
     """Raise SettingsError for a channel the settings turn on but leave incomplete."""
     from bot.channels.android_sms import check_gateway_settings, gateway_enabled
+    from bot.channels.telegram_config import check_telegram_settings
     from bot.channels.twilio_sms import check_twilio_settings, twilio_enabled
     from bot.channels.wechat import check_wechat_settings, wechat_enabled
 
@@ -110,9 +111,6 @@ def check_settings(settings: Settings) -> None:
     if wechat_enabled(settings):
         check_wechat_settings(settings)
     if settings.telegram.token:
-        # python-telegram-bot takes 17 MB to import: only when Telegram is turned on.
-        from bot.channels.telegram import check_telegram_settings
-
         check_telegram_settings(settings)
 
 

@@ -17,6 +17,8 @@ _held = ExitStack()
 
 def refusal(settings: Settings, workers: int) -> str | None:
     """Why these settings cannot run `workers` app processes (None: they can)."""
+    from bot.channels.telegram_config import telegram_mode
+
     if workers < 2:
         return None
     if settings.database_url.startswith("sqlite"):
@@ -24,14 +26,11 @@ def refusal(settings: Settings, workers: int) -> str | None:
             f"--workers {workers} needs PostgreSQL (database_url): SQLite serves one process; "
             "use --workers 1."
         )
-    if settings.telegram.token:
-        from bot.channels.telegram import telegram_mode  # imports python-telegram-bot (17 MB)
-
-        if telegram_mode(settings) == "polling":
-            return (
-                f"--workers {workers} needs Telegram's webhook (public_base_url): only one "
-                "process may long-poll a bot."
-            )
+    if settings.telegram.token and telegram_mode(settings) == "polling":
+        return (
+            f"--workers {workers} needs Telegram's webhook (public_base_url): only one process "
+            "may long-poll a bot."
+        )
     return None
 
 

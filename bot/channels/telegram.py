@@ -36,9 +36,10 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import InboundMessage
+from bot.channels.telegram_config import check_telegram_settings, telegram_mode
 from bot.conversation import Received
 from bot.inbox import Inbox
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 from db.phones import BadPhone, normalize_phone
 from flows.types import Asks, Button
 from notify.channel import Fail, OutgoingMessage, Retry, SendResult, StopContact
@@ -82,16 +83,6 @@ def make_bot(settings: Settings) -> Bot:
             connection_pool_size=1, read_timeout=SEND_TIMEOUT, connect_timeout=SEND_TIMEOUT
         ),
     )
-
-
-def telegram_mode(settings: Settings) -> str:
-    """webhook or polling; auto means webhook when Jobline has a public URL."""
-    mode = settings.telegram.mode
-    if mode == "auto":
-        return "webhook" if settings.public_base_url else "polling"
-    if mode not in ("webhook", "polling"):
-        raise SettingsError("Invalid setting telegram.mode: must be webhook, polling or auto")
-    return mode
 
 
 def keyboard(buttons: tuple[Button, ...]) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
@@ -398,18 +389,6 @@ async def telegram_webhook(request: Request) -> Response:
 def telegram_routes() -> list[BaseRoute]:
     """The webhook route (the gateway is runtime.telegram)."""
     return [Route(WEBHOOK_PATH, telegram_webhook, methods=["POST"])]
-
-
-def check_telegram_settings(settings: Settings) -> None:
-    """Webhook mode needs a public URL and a secret; refuse to start without them."""
-    if telegram_mode(settings) == "webhook":
-        if not settings.public_base_url:
-            raise SettingsError("Invalid setting public_base_url: Telegram webhook mode needs it")
-        if not settings.telegram.webhook_secret:
-            raise SettingsError(
-                "Invalid setting telegram.webhook_secret: webhook mode needs one "
-                "(JOBLINE_TELEGRAM__WEBHOOK_SECRET)"
-            )
 
 
 def telegram_gateway(settings: Settings, inbox: Inbox, bot: Bot | None = None) -> TelegramGateway:
