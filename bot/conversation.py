@@ -20,6 +20,7 @@ from bot import phone_codes
 from bot import turn_rows as rows
 from bot.channels.base import LEFT, InboundMessage, printable
 from bot.effects import EffectContext, apply
+from bot.first_text import store_first_text
 from bot.linking import link_shared_phone
 from bot.lookup import StoreLookup
 from bot.phone_codes import CODE_LINKED, CodeStep
@@ -217,6 +218,8 @@ class Jobline:
                 "created_at": now,
             }
             stored = rows.store_known(self.sessions.kw["bind"], values, inbound.device)
+            if stored is None and inbound.channel in PHONE_CHANNELS:  # a new number's first text
+                stored = self._store_first(inbound, values)
             if stored is not None:
                 return Received(stored.contact_id, stored.id)
         try:
@@ -267,6 +270,13 @@ class Jobline:
                 if seen is None:
                     raise
                 return Received(seen.contact_id, seen.id, duplicate=True)
+
+    def _store_first(self, inbound: InboundMessage, values: dict[str, Any]) -> Any:
+        """PostgreSQL: a new phone contact's first text with its seeker and contact, as
+        contact_for makes them, in one statement; None when the full store must decide."""
+        language = FIRST_LANGUAGE.get(inbound.channel, self.settings.default_language)
+        engine = self.sessions.kw["bind"]
+        return store_first_text(engine, values, language, inbound.device)
 
     def _store_known(
         self, inbound: InboundMessage, address: str, text: str, now: datetime

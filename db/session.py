@@ -218,3 +218,24 @@ def first_to(factory: sessionmaker[Session], kind: int) -> Iterator[bool]:
             text("SELECT pg_try_advisory_xact_lock(:kind, 0)"), {"kind": kind}
         )
         yield bool(taken)
+
+
+@contextmanager
+def autocommitted(engine: Engine) -> Iterator[Connection]:
+    """A pooled PostgreSQL connection whose statements each commit on their own (statements of
+    db/fast.py: one round trip each, no BEGIN or COMMIT).
+
+    Autocommit is set on the driver's connection, and back before it returns to the pool:
+    SQLAlchemy's isolation_level option cost about as much as a statement.
+    """
+    with engine.connect() as connection:
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.autocommit = True
+        try:
+            yield connection
+        finally:
+            try:
+                dbapi.autocommit = False
+            except Exception:  # never pooled in autocommit: a lost one is replaced
+                connection.invalidate()

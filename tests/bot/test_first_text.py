@@ -1,0 +1,235 @@
+"""A new phone number's first text on PostgreSQL: one statement, the full store's rows, and the
+full store whenever another request got there first."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Engine, event, func, select, text
+
+from bot.channels.base import InboundMessage
+from bot.conversation import Jobline, Received
+from bot.database import Database, open_database
+from bot.settings import Settings, load_settings
+from db.models import Contact, Message, Seeker
+from tests.conftest import Clock
+from tests.fakes.postgres import fresh_postgres_url
+
+PHONE = "+8613900000001"
+# First texts, each from a number Jobline has not seen (the last from the console's seeker).
+FIRST_TEXTS = [
+    InboundMessage("sms", "+8613900000002", "hi", external_id="SM1"),
+    InboundMessage("sms", "+8613900000003", "hi", external_id="SM2", device="gateway-2"),
+    InboundMessage("sms", "+8613900000004", "STOP", external_id="SM3", kind="stop"),
+    InboundMessage("console", "+8613900000005", "hello"),
+    InboundMessage("sms", "+8613900000005", "hi again", external_id="SM4"),
+]
+
+
+@contextmanager
+def postgres_database(server: str) -> Iterator[Database]:
+    """A migrated database in a schema of its own."""
+    for url in fresh_postgres_url(server):
+        database = open_database(load_settings(database_url=url), demo=False)
+        try:
+            yield database
+        finally:
+            database.engine.dispose()
+
+
+@pytest.fixture
+def postgres(postgres_server: str) -> Iterator[Database]:
+    """A PostgreSQL database (these tests are about PostgreSQL's one statement)."""
+    with postgres_database(postgres_server) as database:
+        yield database
+
+
+@pytest.fixture
+def jobline(postgres: Database, clock: Clock) -> Jobline:
+    """The conversation service on PostgreSQL."""
+    return Jobline(settings_of(postgres), postgres.sessions, clock=clock)
+
+
+def settings_of(database: Database) -> Settings:
+    """Settings on this database."""
+    return load_settings(database_url=database.engine.url.render_as_string(hide_password=False))
+
+
+def stored_rows(database: Database) -> list[dict[str, Any]]:
+    """Every message with its contact and seeker, their columns but the ids."""
+    query = (
+        select(Message, Contact, Seeker)
+        .join(Contact, Contact.id == Message.contact_id)
+        .join(Seeker, Seeker.id == Contact.seeker_id)
+        .order_by(Message.id)
+    )
+    ids = {"id", "contact_id", "seeker_id"}
+    with database.sessions() as session:
+        return [
+            {
+                f"{row.__tablename__}.{column.key}": getattr(row, column.key)
+                for row in found
+                for column in row.__table__.columns
+                if column.key not in ids
+            }
+            for found in session.execute(query)
+        ]
+
+
+def test_a_first_text_writes_the_rows_the_full_store_writes(
+    postgres_server: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = []
+    for one_statement in (True, False):
+        if not one_statement:
+            monkeypatch.setattr("bot.conversation.store_first_text", lambda *_: None)
+        with postgres_database(postgres_server) as database:
+            jobline = Jobline(settings_of(database), database.sessions, clock=clock)
+            for inbound in FIRST_TEXTS:
+                assert not jobline.receive(inbound).duplicate
+            found.append(stored_rows(database))
+    assert found[0] == found[1]
+    assert len(found[0]) == len(FIRST_TEXTS)
+    shared = found[0][-2:]  # the console's seeker got the SMS contact of its phone
+    assert shared[0]["seekers.phone"] == shared[1]["seekers.phone"] == "+8613900000005"
+
+
+class Trips:
+    """What this process sends to PostgreSQL: statements, and transactions begun (each a BEGIN
+    and a COMMIT or ROLLBACK)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.statements = 0
+        self.transactions = 0
+        trips = self
+
+        class Counted(psycopg.Cursor[Any]):
+            def execute(self, *args: Any, **kwargs: Any) -> Any:
+                connection = self.connection
+                idle = connection.info.transaction_status == TransactionStatus.IDLE
+                trips.transactions += bool(idle and not connection.autocommit)
+                trips.statements += 1
+                return super().execute(*args, **kwargs)
+
+        @event.listens_for(engine, "checkout")
+        def _counted(dbapi_connection: Any, *_: Any) -> None:
+            dbapi_connection.cursor_factory = Counted
+
+    def round_trips(self) -> int:
+        """Statements, BEGINs and COMMITs."""
+        return self.statements + 2 * self.transactions
+
+
+def test_a_first_text_is_stored_in_at_most_two_statements(
+    jobline: Jobline, postgres: Database
+) -> None:
+    trips = Trips(postgres.engine)
+    received = jobline.receive(InboundMessage("sms", PHONE, "hi", external_id="SM1"))
+    # The known contact's statement finds none; the first text's stores all.
+    assert (trips.statements, trips.transactions) == (2, 0)
+    with postgres.sessions() as session:
+        message = session.get(Message, received.message_id)
+        assert message is not None and message.contact_id == received.contact_id
+
+
+def at_once(jobline: Jobline, texts: list[InboundMessage]) -> list[Received]:
+    """Receive these texts in threads that start together."""
+    start = threading.Barrier(len(texts))
+
+    def receive(inbound: InboundMessage) -> Received:
+        start.wait(timeout=30)
+        return jobline.receive(inbound)
+
+    with ThreadPoolExecutor(len(texts)) as pool:
+        return list(pool.map(receive, texts))
+
+
+def test_first_texts_of_one_new_number_at_once_make_one_seeker(
+    jobline: Jobline, postgres: Database
+) -> None:
+    numbers, each = 6, 4
+    for number in range(numbers):
+        phone = f"+86139100000{number:02d}"
+        texts = [InboundMessage("sms", phone, f"hi {n}", f"SM{number}-{n}") for n in range(each)]
+        received = at_once(jobline, texts)
+        assert len({one.contact_id for one in received}) == 1
+        assert not any(one.duplicate for one in received)
+    with postgres.sessions() as session:
+        assert session.scalar(select(func.count(Seeker.id))) == numbers
+        assert session.scalar(select(func.count(Contact.id))) == numbers
+        assert session.scalar(select(func.count(Message.id))) == numbers * each
+
+
+def test_a_contact_another_request_is_making_is_the_one_the_text_gets(
+    jobline: Jobline, postgres: Database
+) -> None:
+    """The other request commits while the statement waits: its snapshot cannot see that
+    request's seeker, so it stores nothing and the full store finds the contact."""
+    with postgres.engine.connect() as other:
+        seeker_id = other.scalar(
+            text(
+                "INSERT INTO seekers (phone, language, interests, created_at, alerts, opted_out,"
+                " is_test) VALUES (:phone, 'en', '[]', now(), false, false, false) RETURNING id"
+            ),
+            {"phone": PHONE},
+        )
+        contact_id = other.scalar(
+            text(
+                "INSERT INTO contacts (channel, address, seeker_id, created_at)"
+                " VALUES ('sms', :phone, :seeker_id, now()) RETURNING id"
+            ),
+            {"phone": PHONE, "seeker_id": seeker_id},
+        )
+        with ThreadPoolExecutor(1) as pool:
+            receiving = pool.submit(
+                jobline.receive, InboundMessage("sms", PHONE, "hi", external_id="SM1")
+            )
+            wait_for_a_lock_wait(postgres.engine)
+            other.commit()
+            received = receiving.result(timeout=30)
+    assert received == Received(contact_id, received.message_id)
+    with postgres.sessions() as session:
+        assert session.scalar(select(func.count(Seeker.id))) == 1
+        assert session.scalar(select(func.count(Contact.id))) == 1
+        assert session.scalar(select(func.count(Message.id))) == 1
+
+
+def wait_for_a_lock_wait(engine: Engine) -> None:
+    """Until a session waits for a lock (the first text's, for the other request's seeker)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    deadline = time.monotonic() + 10
+    with engine.connect() as connection:
+        while connection.scalar(waiting) == 0:
+            assert time.monotonic() < deadline, "the first text's statement never waited"
+            connection.rollback()
+            time.sleep(0.01)
+
+
+def test_a_first_text_sent_twice_is_stored_once(jobline: Jobline, postgres: Database) -> None:
+    inbound = InboundMessage("sms", PHONE, "hi", external_id="SM1")
+    first = jobline.receive(inbound)
+    again = jobline.receive(inbound)
+    assert again == Received(first.contact_id, first.message_id, duplicate=True)
+
+
+def test_a_first_text_sent_twice_at_once_is_stored_once(
+    jobline: Jobline, postgres: Database
+) -> None:
+    for number in range(5):
+        inbound = InboundMessage("sms", f"+86139200000{number:02d}", "hi", f"SM{number}")
+        both = sorted(at_once(jobline, [inbound, inbound]), key=lambda one: one.duplicate)
+        assert [one.duplicate for one in both] == [False, True]
+        assert both[0].message_id == both[1].message_id
+    with postgres.sessions() as session:
+        assert session.scalar(select(func.count(Message.id))) == 5
