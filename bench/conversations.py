@@ -305,6 +305,20 @@ def app_cpu(pid: int) -> dict[int, float]:
     return found
 
 
+def postgres_cpu() -> float:
+    """CPU so far of every PostgreSQL server process on the machine (0 when none runs)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(entry.name))
+        except OSError:
+            continue
+    return total
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants."""
     return sum(tree_rss_parts(pid).values())
@@ -507,7 +521,7 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
         expected = harness.run(calibrate(harness, port))
         harness.run(load(harness, port, expected, 10, 10, first=900_000))  # warm-up
         alone = harness.run(load(harness, port, expected, 10, 1, first=800_000))
-        cpu, own = app_cpu(pid), time.process_time()
+        cpu, own, server = app_cpu(pid), time.process_time(), postgres_cpu()
         with profiled(pid, args.profile):
             busy = harness.run(
                 load(harness, port, expected, args.conversations, args.parallel, first=0)
@@ -515,6 +529,7 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
         used = {p: seconds - cpu.get(p, 0.0) for p, seconds in app_cpu(pid).items()}
         cpu_per_turn = sum(used.values()) / busy.turns * 1000
         harness_per_turn = (time.process_time() - own) / busy.turns * 1000
+        server_per_turn = (postgres_cpu() - server) / busy.turns * 1000
         parts = tree_rss_parts(pid)
         memory = sum(parts.values())
         once = each_once(harness, expected)
@@ -535,7 +550,8 @@ def measure(args: argparse.Namespace, workers: int) -> Measured:
         f"app CPU {cpu_per_turn:.1f} ms per turn under load; app + Rasa memory {memory:.0f} MB "
         f"({', '.join(f'{name} {mb:.0f}' for name, mb in sorted(parts.items()))}); "
         f"{sent} texts sent, {once}; the client's and fake Twilio's CPU {harness_per_turn:.1f} "
-        f"ms per turn; app CPU shared by its processes {split}",
+        f"ms per turn; PostgreSQL's {server_per_turn:.1f} ms per turn; app CPU shared by its "
+        f"processes {split}",
         flush=True,
     )
     return Measured(workers, busy, alone, cpu_per_turn, memory)
