@@ -448,12 +448,17 @@ class Jobline:
         """Take the turn; whether it left rows for the dispatcher (else its replies went), or
         the contact's older message that waits for its turn first."""
         if self.postgres:
-            # One transaction: the contact's lock, the read, the writes, one commit. The lock
-            # comes first and alone: a statement's snapshot is taken as it starts, so the read
-            # after it sees what the contact's last turn committed.
+            # One transaction: the contact's lock and the read, the writes, one commit. The
+            # lock is tried in the read (rows.LOCKED_BEFORE_TURN says why that is safe); when
+            # another process holds it, this waits for it alone, then reads again: a
+            # statement's snapshot is taken as it starts.
             with lightly(self.sessions) as session:
-                one_at_a_time(session, CONTACT_TURNS, received.contact_id)
-                before = rows.before_turn(session, received.message_id, received.contact_id)
+                before, locked = rows.locked_before_turn(
+                    session, received.message_id, received.contact_id, CONTACT_TURNS
+                )
+                if not locked:
+                    one_at_a_time(session, CONTACT_TURNS, received.contact_id)
+                    before = rows.before_turn(session, received.message_id, received.contact_id)
                 if before is None:
                     return False
                 if (skip := self._skip(received, before)) is not None:
@@ -523,7 +528,7 @@ class Jobline:
             turn = Turn(seen.state, code.replies)
         else:
             turn = run_turn(ctx, seen.state, parse, seen.idle_for(now))
-        if self.postgres and seen.version is not None:  # written with the turn's last writes
+        if self.postgres:  # written with the turn's last writes
             saving: dict[str, Any] | None = {"version": seen.version, **state_columns(turn.state)}
         else:
             save_state(session, received.contact_id, seen, turn.state, now)

@@ -10,7 +10,18 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -83,6 +94,15 @@ BEFORE_TURN = (
     .join(Seeker, Seeker.id == Contact.seeker_id)
     .outerjoin(Conversation, Conversation.contact_id == Contact.id)
     .where(Message.id == bindparam("message_id"))
+)
+# PostgreSQL: the same read trying the contact's turn lock (db/session.CONTACT_TURNS) in the
+# same round trip. Its snapshot is taken as the statement starts, before the lock is held: a
+# turn another process committed in between is caught by the state's version when this turn
+# writes (it then decides again), as is any turn that wrote meanwhile.
+LOCKED_BEFORE_TURN = BEFORE_TURN.add_columns(
+    func.pg_try_advisory_xact_lock(
+        bindparam("lock_kind", type_=Integer), bindparam("lock_key", type_=Integer)
+    ).label("locked")
 )
 # The contact that wrote and its seeker, as a turn's own transaction reads them (SQLite's
 # turn reads before it takes the write lock, so it reads them again).
@@ -165,6 +185,7 @@ def store_known(engine: Engine, values: dict[str, Any], device: str | None) -> A
 
 
 _BEFORE_TURN = Fast(BEFORE_TURN)
+_LOCKED_BEFORE_TURN = Fast(LOCKED_BEFORE_TURN)
 _SEEN_MESSAGE = Fast(SEEN_MESSAGE)
 _CONTACT_BY_ADDRESS = Fast(CONTACT_BY_ADDRESS)
 _ADD_MESSAGE = Fast(ADD_MESSAGE)
@@ -180,6 +201,21 @@ def before_turn(session: Session | Connection, message_id: int, contact_id: int)
     turn, its seeker's language and stops, its conversation row (a named tuple, or None)."""
     values = {"message_id": message_id, "contact_id": contact_id}
     return _BEFORE_TURN.run(session, values).first()
+
+
+def locked_before_turn(
+    session: Session, message_id: int, contact_id: int, lock_kind: int
+) -> tuple[Any, bool]:
+    """PostgreSQL: `before_turn`, and whether the contact's turn lock was free and is now
+    this transaction's (if not, the caller waits for it and reads again)."""
+    values = {
+        "message_id": message_id,
+        "contact_id": contact_id,
+        "lock_kind": lock_kind,
+        "lock_key": contact_id % 2**31,
+    }
+    row = _LOCKED_BEFORE_TURN.run(session, values).first()
+    return row, row is None or bool(row.locked)
 
 
 def seen_message(session: Session | Connection, channel: str, provider_id: str) -> Any:
@@ -246,8 +282,30 @@ FINISH_SAVING = select(
     select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
 ).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
 
+# And with the contact's first conversation row (the turn read none): the first text's turn.
+_CREATED = (
+    postgresql.insert(Conversation)
+    .values(
+        contact_id=bindparam("b_contact_id"),
+        version=1,
+        flow=bindparam("b_flow"),
+        step=bindparam("b_step"),
+        answers=bindparam("b_answers"),
+        misses=bindparam("b_misses"),
+        updated_at=bindparam("b_updated_at"),
+    )
+    .on_conflict_do_nothing(index_elements=["contact_id"])
+    .returning(Conversation.contact_id)
+    .cte("saved")
+)
+FINISH_CREATING = select(
+    select(func.count()).select_from(_CREATED).scalar_subquery().label("saved"),
+    select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
+).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
+
 
 _FINISH_SAVING = Fast(FINISH_SAVING)
+_FINISH_CREATING = Fast(FINISH_CREATING)
 
 
 def finish(
@@ -260,18 +318,21 @@ def finish(
     """The turn is done: the message is handled, the contact last wrote now, and what was kept
     for them (outside the channel's window) goes; how many rows went.
 
-    `state` (PostgreSQL): the new state's columns and the `version` the turn read, written
-    too; StaleDataError when another turn wrote meanwhile (the turn decides again).
+    `state` (PostgreSQL): the new state's columns and the `version` the turn read (None: it
+    read no conversation row), written too; StaleDataError when another turn wrote meanwhile
+    (the turn decides again).
     """
     connection = connection_of(session)
     values = {"b_message": message_id, "b_contact_id": contact_id, "b_now": now}
     if state is not None:
         version = state["version"]
         saving = {f"b_{name}": value for name, value in state.items() if name != "version"}
-        row = _FINISH_SAVING.run(
-            connection,
-            {**values, **saving, "b_version": version, "b_next": version + 1, "b_updated_at": now},
-        ).one()
+        saving["b_updated_at"] = now
+        if version is None:
+            row = _FINISH_CREATING.run(connection, {**values, **saving}).one()
+        else:
+            saving |= {"b_version": version, "b_next": version + 1}
+            row = _FINISH_SAVING.run(connection, {**values, **saving}).one()
         if row.saved != 1:
             raise StaleDataError(f"conversation {contact_id} changed during the turn")
         return int(row.released)

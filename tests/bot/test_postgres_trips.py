@@ -1,5 +1,6 @@
-"""A new phone number's first text on PostgreSQL: one statement, the full store's rows, and the
-full store whenever another request got there first."""
+"""PostgreSQL's round trips: a new phone number's first text in one statement (the full
+store's rows, and the full store whenever another request got there first), and a turn's lock
+tried in its read (waited for alone when another holds it)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.database import Database, open_database
 from bot.settings import Settings, load_settings
-from db.models import Contact, Message, Seeker
+from bot.turn_rows import finish
+from db.models import Contact, Conversation, Message, OutboxMessage, Seeker
+from db.session import CONTACT_TURNS
 from tests.conftest import Clock
 from tests.fakes.postgres import fresh_postgres_url
 
@@ -233,3 +237,85 @@ def test_a_first_text_sent_twice_at_once_is_stored_once(
         assert both[0].message_id == both[1].message_id
     with postgres.sessions() as session:
         assert session.scalar(select(func.count(Message.id))) == 5
+
+
+def test_a_turn_is_three_statements_in_one_transaction(
+    jobline: Jobline, postgres: Database
+) -> None:
+    """The lock and the read, the writes (a first turn's new conversation row among them), the
+    replies: each text's turn, the first one's too (it was 5 and 4)."""
+    for text_ in ("hi", "register"):
+        received = jobline.receive(InboundMessage("sms", PHONE, text_, external_id=text_))
+        trips = Trips(postgres.engine)
+        jobline.take_turn(received)
+        assert (trips.statements, trips.transactions) == (3, 1), text_
+    assert replies_to(postgres, received.contact_id) == 2
+
+
+def replies_to(database: Database, contact_id: int) -> int:
+    """How many replies are queued for a contact."""
+    with database.sessions() as session:
+        return int(
+            session.scalar(
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.contact_id == contact_id)
+            )
+            or 0
+        )
+
+
+def test_a_turn_waits_for_the_lock_another_process_holds_then_reads_again(
+    jobline: Jobline, postgres: Database
+) -> None:
+    """Another process's turn holds the contact's lock and answers the text: this turn waits,
+    then reads what that one committed (the text handled) and answers nothing."""
+    first = jobline.handle(InboundMessage("sms", PHONE, "hi", external_id="SM1"))
+    received = jobline.receive(InboundMessage("sms", PHONE, "register", external_id="SM2"))
+    with postgres.engine.connect() as other:
+        other.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, :key)"),
+            {"kind": CONTACT_TURNS, "key": received.contact_id},
+        )
+        other.execute(
+            text("UPDATE messages SET status = 'handled' WHERE id = :id"),
+            {"id": received.message_id},
+        )
+        with ThreadPoolExecutor(1) as pool:
+            turning = pool.submit(jobline.take_turn, received)
+            wait_for_a_lock_wait(postgres.engine)
+            assert not turning.done()
+            other.commit()
+            turning.result(timeout=30)
+    assert replies_to(postgres, first.contact_id) == 1  # the first text's only
+
+
+def test_a_first_turn_whose_conversation_another_turn_made_decides_again(
+    jobline: Jobline, postgres: Database
+) -> None:
+    """The turn read no conversation row, and one exists when it writes (another process's
+    turn made it in between): nothing is written, and the turn is taken again."""
+    received = jobline.receive(InboundMessage("sms", PHONE, "hi", external_id="SM1"))
+    with postgres.engine.begin() as other:
+        other.execute(
+            text(
+                "INSERT INTO conversations (contact_id, answers, misses, version, updated_at)"
+                " VALUES (:id, '{}', 0, 7, now())"
+            ),
+            {"id": received.contact_id},
+        )
+    now = jobline.clock()
+    with pytest.raises(StaleDataError), jobline.sessions() as session:
+        state: dict[str, Any] = {
+            "version": None,
+            "flow": None,
+            "step": None,
+            "answers": {},
+            "misses": 0,
+        }
+        finish(session, received.message_id, received.contact_id, now, state)
+    jobline.take_turn(received)  # decides again over the row it now reads
+    with postgres.sessions() as session:
+        conversation = session.get(Conversation, received.contact_id)
+        message = session.get(Message, received.message_id)
+        assert conversation is not None and conversation.version == 8
+        assert message is not None and message.status == "handled"
+    assert replies_to(postgres, received.contact_id) == 1
