@@ -583,7 +583,6 @@ class Jobline:
             for effect in turn.effects:
                 apply(effect_ctx, effect)
         session.flush()  # what the effects changed is written before the Core statements
-        released = rows.finish(session, received.message_id, received.contact_id, now, saving)
         language = author.language()
         replies = [
             outbox.NewReply(
@@ -600,8 +599,7 @@ class Jobline:
             and not author.blocked()
             and express.takes(author.channel)
         )
-        stored = outbox.queue_replies(
-            session,
+        new_rows = outbox.reply_rows(
             contact_id=received.contact_id,
             channel=author.channel,
             address=author.address,
@@ -609,6 +607,15 @@ class Jobline:
             now=now,
             sending_until=now + express.lease if at_once and express is not None else None,
         )
+        if saving is not None:  # PostgreSQL: one statement writes the state and the replies
+            finished = rows.finish(
+                session, received.message_id, received.contact_id, now, saving, new_rows
+            )
+            stored = outbox.queued_replies(new_rows, finished.reply_ids, replies)
+        else:
+            finished = rows.finish(session, received.message_id, received.contact_id, now)
+            stored = outbox.insert_replies(session, new_rows, replies)
+        released = finished.released
         queued = bool(released or turn.effects or (replies and not at_once))
         if not at_once:
             return queued, []

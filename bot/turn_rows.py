@@ -7,8 +7,9 @@ a shared phone, a linking code); flows may still read through the ORM session.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -248,7 +249,7 @@ def add_message(session: Session | Connection, values: dict[str, Any]) -> int:
 
 
 # A conversation's new state, written over the version the turn read (conversation.save_state;
-# on PostgreSQL inside FINISH_SAVING).
+# on PostgreSQL inside `finishing`'s statement).
 NEXT_STATE = (
     update(Conversation)
     .where(
@@ -264,25 +265,18 @@ NEXT_STATE = (
         updated_at=bindparam("b_updated_at"),
     )
 )
-# PostgreSQL: the three writes of `finish` as one statement (one round trip, not three), on
-# the bind names of outbox.RELEASE_HELD.
+# PostgreSQL: the writes of `finish` as CTEs of one statement, on the bind names of
+# outbox.RELEASE_HELD.
 _HANDLED = update(Message).where(Message.id == bindparam("b_message")).values(status="handled")
 _WROTE = (
     update(Contact)
     .where(Contact.id == bindparam("b_contact_id"))
     .values(last_inbound_at=bindparam("b_now"))
 )
-FINISH = RELEASE_HELD.add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
-# And with the turn's new state written over the version it read: four writes, one statement.
+# With the turn's new state written over the version it read (or the contact's first
+# conversation row, when it read none) and its replies inserted: every write of a turn, one
+# statement (one round trip, not three).
 _SAVED = NEXT_STATE.returning(Conversation.contact_id).cte("saved")
-_RELEASED_ROWS = RELEASE_HELD.returning(OutboxMessage.id).cte("released")
-_FINISH = Fast(FINISH)
-FINISH_SAVING = select(
-    select(func.count()).select_from(_SAVED).scalar_subquery().label("saved"),
-    select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
-).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
-
-# And with the contact's first conversation row (the turn read none): the first text's turn.
 _CREATED = (
     postgresql.insert(Conversation)
     .values(
@@ -298,14 +292,68 @@ _CREATED = (
     .returning(Conversation.contact_id)
     .cte("saved")
 )
-FINISH_CREATING = select(
-    select(func.count()).select_from(_CREATED).scalar_subquery().label("saved"),
-    select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
-).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
+_RELEASED_ROWS = RELEASE_HELD.returning(OutboxMessage.id).cte("released")
+# Each reply's columns, bound as r<index>_<column> (notify/outbox.reply_rows gives them).
+REPLY_COLUMNS = (
+    "contact_id",
+    "channel",
+    "address",
+    "text",
+    "buttons",
+    "segments",
+    "kind",
+    "priority",
+    "not_before",
+    "attempts",
+    "status",
+    "created_at",
+    "idempotency_key",
+)
+_FINISHING: dict[tuple[bool, int], Fast] = {}
 
 
-_FINISH_SAVING = Fast(FINISH_SAVING)
-_FINISH_CREATING = Fast(FINISH_CREATING)
+def finishing(first: bool, replies: int) -> Fast:
+    """The statement that finishes a PostgreSQL turn: the state saved (`first`: the contact's
+    first conversation row made), the message handled, the contact's last text noted, its held
+    rows released, and `replies` outbox rows inserted; it gives how many rows were saved and
+    released, and the new rows' ids in order."""
+    found = _FINISHING.get((first, replies))
+    if found is not None:
+        return found
+    saved = _CREATED if first else _SAVED
+    columns: list[Any] = [
+        select(func.count()).select_from(saved).scalar_subquery().label("saved"),
+        select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
+    ]
+    if replies:
+        table = OutboxMessage.__table__
+        inserted = (
+            insert(OutboxMessage)
+            .values(
+                [
+                    {
+                        name: bindparam(f"r{index}_{name}", type_=table.c[name].type)
+                        for name in REPLY_COLUMNS
+                    }
+                    for index in range(replies)
+                ]
+            )
+            .returning(OutboxMessage.id)
+            .cte("replied")
+        )
+        # Ids come from the sequence in the order of the VALUES rows.
+        ordered = postgresql.aggregate_order_by(inserted.c.id, inserted.c.id)
+        columns.append(select(func.array_agg(ordered)).scalar_subquery().label("reply_ids"))
+    statement = select(*columns).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
+    found = _FINISHING[(first, replies)] = Fast(statement)
+    return found
+
+
+class Finished(NamedTuple):
+    """What finishing a turn did: held rows released, and the ids of the replies it inserted."""
+
+    released: int
+    reply_ids: list[int]
 
 
 def finish(
@@ -314,34 +362,36 @@ def finish(
     contact_id: int,
     now: datetime,
     state: dict[str, Any] | None = None,
-) -> int:
+    replies: Sequence[Mapping[str, Any]] = (),
+) -> Finished:
     """The turn is done: the message is handled, the contact last wrote now, and what was kept
-    for them (outside the channel's window) goes; how many rows went.
+    for them (outside the channel's window) goes.
 
     `state` (PostgreSQL): the new state's columns and the `version` the turn read (None: it
-    read no conversation row), written too; StaleDataError when another turn wrote meanwhile
-    (the turn decides again).
+    read no conversation row), written too, with the turn's `replies` (outbox rows, see
+    notify/outbox.reply_rows); StaleDataError when another turn wrote meanwhile (the turn
+    decides again). SQLite: three statements, and the replies are the caller's.
     """
     connection = connection_of(session)
     values = {"b_message": message_id, "b_contact_id": contact_id, "b_now": now}
     if state is not None:
         version = state["version"]
-        saving = {f"b_{name}": value for name, value in state.items() if name != "version"}
-        saving["b_updated_at"] = now
-        if version is None:
-            row = _FINISH_CREATING.run(connection, {**values, **saving}).one()
-        else:
-            saving |= {"b_version": version, "b_next": version + 1}
-            row = _FINISH_SAVING.run(connection, {**values, **saving}).one()
+        given = {f"b_{name}": value for name, value in state.items() if name != "version"}
+        given |= {"b_updated_at": now, **values}
+        if version is not None:
+            given |= {"b_version": version, "b_next": version + 1}
+        for index, reply in enumerate(replies):
+            given |= {f"r{index}_{name}": value for name, value in reply.items()}
+        row = finishing(version is None, len(replies)).run(connection, given).one()
         if row.saved != 1:
             raise StaleDataError(f"conversation {contact_id} changed during the turn")
-        return int(row.released)
-    if connection.dialect.name == "postgresql":
-        return _FINISH.run(connection, values).rowcount
+        return Finished(int(row.released), list(row.reply_ids) if replies else [])
+    if replies or connection.dialect.name == "postgresql":
+        raise ValueError("PostgreSQL finishes a turn with its state and replies")
     released = _RELEASE_HELD_FAST.run(connection, {"b_contact_id": contact_id, "b_now": now})
     _HANDLED_FAST.run(connection, {"message_id": message_id})
     _LAST_WROTE_FAST.run(connection, {"contact_id": contact_id, "now": now})
-    return released.rowcount
+    return Finished(released.rowcount, [])
 
 
 class Author:

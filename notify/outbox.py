@@ -9,7 +9,7 @@ STOP, and the console.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -129,8 +129,7 @@ class QueuedReply:
     buttons: tuple[Button, ...]
 
 
-def queue_replies(
-    session: Session,
+def reply_rows(
     *,
     contact_id: int,
     channel: str,
@@ -138,8 +137,8 @@ def queue_replies(
     replies: Sequence[NewReply],
     now: datetime,
     sending_until: datetime | None = None,
-) -> list[QueuedReply]:
-    """Insert a turn's answers with Core statements, in order; the rows as stored.
+) -> list[dict[str, Any]]:
+    """The outbox rows of a turn's answers, in order.
 
     With `sending_until` they are claimed already for a send that starts at once: `sending`,
     one attempt, leased until then (the exactly-once rule of notify/dispatcher.py).
@@ -165,17 +164,31 @@ def queue_replies(
                 "idempotency_key": reply.idempotency_key,
             }
         )
+    return rows
+
+
+def queued_replies(
+    rows: Sequence[Mapping[str, Any]], ids: Sequence[int], replies: Sequence[NewReply]
+) -> list[QueuedReply]:
+    """The answers as their rows were stored (`ids` in the order of the rows)."""
+    return [
+        QueuedReply(int(row_id), str(row["text"]), reply.buttons)
+        for row_id, row, reply in zip(ids, rows, replies, strict=True)
+    ]
+
+
+def insert_replies(
+    session: Session, rows: Sequence[Mapping[str, Any]], replies: Sequence[NewReply]
+) -> list[QueuedReply]:
+    """Insert a turn's answer rows (`reply_rows`) with Core statements, in order."""
     if not rows:  # an INSERT given no rows would insert one empty row
         return []
     connection = connection_of(session)
     if len(rows) == 1 or connection.dialect.name == "sqlite":  # SQLite: no round trips
         ids = [int(_NEW_ROW.run(connection, row).one()[0]) for row in rows]
     else:  # one INSERT of every row (one round trip), ids in the order of the rows
-        ids = [int(row_id) for row_id in connection.execute(NEW_ROWS, rows).scalars()]
-    return [
-        QueuedReply(row_id, str(row["text"]), reply.buttons)
-        for row_id, row, reply in zip(ids, rows, replies, strict=True)
-    ]
+        ids = [int(row_id) for row_id in connection.execute(NEW_ROWS, list(rows)).scalars()]
+    return queued_replies(rows, ids, replies)
 
 
 @dataclass(frozen=True)
