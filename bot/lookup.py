@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, case, false, select
+from sqlalchemy import Dialect, String, TypeDecorator, any_, bindparam, case, false, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -101,7 +101,8 @@ def fair_view(fair: JobFair) -> FairView:
 # preferred kinds, the limit), built and compiled once: building it per search was a fifth of
 # the CPU of the workload's turns, its IN lists expanded at every execution. On PostgreSQL each
 # list is one array parameter (`= ANY`): psycopg converts a query with over 50 parameters anew
-# at every execution.
+# at every execution. It is given as an array literal (`array_literal`): psycopg dumps a list
+# element by element in Python, a third of a job search's CPU with the province's ~140 places.
 MOST_SHAPES = 512
 Shape = tuple[bool, tuple[int, ...], bool, int, int | None]
 _WIDENINGS: dict[Shape, Fast] = {}
@@ -116,7 +117,7 @@ def _widening(shape: Shape) -> Fast:
 
     def among(column: Any, name: str, size: int) -> Any:
         if arrays:
-            return column == any_(bindparam(name, type_=ARRAY(String)))
+            return column == any_(bindparam(name, type_=PlacesLiteral()))
         if not size:
             return false()
         return column.in_([bindparam(f"{name}_{n}") for n in range(size)])
@@ -143,6 +144,25 @@ def _widening(shape: Shape) -> Fast:
         _WIDENINGS.clear()
     found = _WIDENINGS[shape] = Fast(query)
     return found
+
+
+class PlacesLiteral(TypeDecorator[str]):
+    """An array of strings bound as its text form (`array_literal`), unprocessed: the statement
+    casts it to VARCHAR[] (SQLAlchemy's ARRAY would take the str for a list of characters)."""
+
+    impl = ARRAY(String)
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        """None: the text form goes to the driver as it is."""
+        return None
+
+
+def array_literal(items: Sequence[str]) -> str:
+    """PostgreSQL's text form of an array of strings: psycopg passes a str without a type, so
+    the statement's cast (`::VARCHAR[]`) parses it, once, as it binds the parameter."""
+    quoted = (item.replace("\\", "\\\\").replace('"', '\\"') for item in items)
+    return "{" + ",".join(f'"{item}"' for item in quoted) + "}"
 
 
 class StoreLookup:
@@ -194,9 +214,11 @@ class StoreLookup:
                 int(bool(prefer)),
                 limit,
             )
-            values.update((f"level_{index}", list(places)) for index, places in enumerate(levels))
+            values.update(
+                (f"level_{index}", array_literal(places)) for index, places in enumerate(levels)
+            )
             if prefer:
-                values["prefer"] = list(prefer)
+                values["prefer"] = array_literal(prefer)
         else:
             sizes = tuple(len(places) for places in levels)
             shape = (False, sizes, category is not None, len(prefer), limit)

@@ -1,6 +1,7 @@
 """PostgreSQL's round trips: a new phone number's first text in one statement (the full
-store's rows, and the full store whenever another request got there first), and a turn's lock
-tried in its read (waited for alone when another holds it)."""
+store's rows, and the full store whenever another request got there first), a turn's lock
+tried in its read (waited for alone when another holds it), its writes in one statement, and a
+job search's place lists bound as array literals."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, bindparam, event, func, select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.database import Database, open_database
+from bot.lookup import PlacesLiteral, StoreLookup, array_literal
 from bot.settings import Settings, load_settings
 from bot.turn_rows import finish
-from db.models import Contact, Conversation, Message, OutboxMessage, Seeker
+from db.models import Contact, Conversation, JobPost, Message, OutboxMessage, Seeker
 from db.session import CONTACT_TURNS
 from tests.conftest import Clock
 from tests.fakes.postgres import fresh_postgres_url
@@ -328,3 +330,36 @@ def test_a_first_turn_whose_conversation_another_turn_made_decides_again(
         assert conversation is not None and conversation.version == 8
         assert message is not None and message.status == "handled"
     assert replies_to(postgres, received.contact_id) == 1
+
+
+def test_a_job_searchs_places_reach_postgresql_as_they_are(postgres: Database) -> None:
+    """A list is bound as its array literal: quotes, backslashes, commas, braces, NULL."""
+    places = ["Daoli", 'a "b"', "back\\slash", "x,y", "{}", "NULL", "", "道里区"]
+    with postgres.engine.connect() as connection:
+        found = connection.scalar(
+            select(func.array_length(bindparam("p", type_=PlacesLiteral()), 1)),
+            {"p": array_literal(places)},
+        )
+        assert found == len(places)
+        back = connection.execute(
+            text("SELECT unnest(CAST(:p AS VARCHAR[]))"), {"p": array_literal(places)}
+        ).scalars()
+        assert list(back) == places
+    with postgres.sessions() as session:
+        session.add_all(
+            JobPost(
+                code=f"T{n}",
+                title="t",
+                employer="e",
+                category="factory",
+                place=place,
+                pay_yuan_month=3000,
+                hours="8-17",
+                suits="anyone",
+            )
+            for n, place in enumerate(places)
+        )
+        session.commit()
+        levels = [[places[1]], places[1:4], places]
+        found_level, jobs = StoreLookup(session).search_jobs_widening(levels, "factory")
+    assert found_level == 0 and [job.place for job in jobs] == [places[1]]
