@@ -161,8 +161,11 @@ class PlacesLiteral(TypeDecorator[str]):
 def array_literal(items: Sequence[str]) -> str:
     """PostgreSQL's text form of an array of strings: psycopg passes a str without a type, so
     the statement's cast (`::VARCHAR[]`) parses it, once, as it binds the parameter."""
-    quoted = (item.replace("\\", "\\\\").replace('"', '\\"') for item in items)
-    return "{" + ",".join(f'"{item}"' for item in quoted) + "}"
+    joined = '","'.join(items)
+    if "\\" in joined or '"' in joined:  # escaped item by item (no place name needs it)
+        quoted = (item.replace("\\", "\\\\").replace('"', '\\"') for item in items)
+        joined = '","'.join(quoted)
+    return '{"' + joined + '"}' if items else "{}"
 
 
 class StoreLookup:

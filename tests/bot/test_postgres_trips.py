@@ -345,6 +345,8 @@ def test_a_job_searchs_places_reach_postgresql_as_they_are(postgres: Database) -
             text("SELECT unnest(CAST(:p AS VARCHAR[]))"), {"p": array_literal(places)}
         ).scalars()
         assert list(back) == places
+        empty = select(func.cardinality(bindparam("e", type_=PlacesLiteral())))
+        assert connection.scalar(empty, {"e": array_literal([])}) == 0
     with postgres.sessions() as session:
         session.add_all(
             JobPost(
