@@ -36,6 +36,7 @@ from db.models import (
     OutboxMessage,
     Seeker,
 )
+from db.session import autocommitted
 from flows.types import Profile
 from notify.outbox import RELEASE_HELD, only_answers, opted_out
 
@@ -170,19 +171,8 @@ def store_known(engine: Engine, values: dict[str, Any], device: str | None) -> A
     phone, or a provider id stored before)."""
     statement = _STORE_KNOWN[device is not None]
     parameters = {f"q_{name}": value for name, value in values.items()}
-    with engine.connect() as connection:
-        # Autocommit set on the driver's connection, and back before it returns to the pool:
-        # SQLAlchemy's isolation_level option cost about as much as the statement.
-        dbapi = connection.connection.dbapi_connection
-        assert dbapi is not None
-        dbapi.autocommit = True
-        try:
-            return statement.run(connection, {**parameters, "q_device": device}).first()
-        finally:
-            try:
-                dbapi.autocommit = False
-            except Exception:  # never pooled in autocommit: a lost one is replaced
-                connection.invalidate()
+    with autocommitted(engine) as connection:
+        return statement.run(connection, {**parameters, "q_device": device}).first()
 
 
 _BEFORE_TURN = Fast(BEFORE_TURN)
