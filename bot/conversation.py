@@ -51,6 +51,12 @@ from reference import Reference, load_reference
 
 log = logging.getLogger(__name__)
 PHONE_CHANNELS = {"sms", "console"}
+# PostgreSQL stores a phone number's text by one statement: a known contact's, or a first text's
+# that makes its seeker and contact too. An address this process stored a text of tries the
+# known contact's first; any other the first text's, so a new number's text is one round trip,
+# not two. When this many addresses are kept they are forgotten: each then pays the second
+# round trip once (as after a restart).
+MOST_KNOWN_ADDRESSES = 100_000
 MAX_STORED_TEXT = 10_000
 TURN_ATTEMPTS = 4
 STORE_ATTEMPTS = 5
@@ -179,6 +185,8 @@ class Jobline:
         self._locks: dict[int, tuple[threading.Lock, int]] = {}
         self._locks_guard = threading.Lock()
         self.postgres = sessions.kw["bind"].dialect.name == "postgresql"
+        # PostgreSQL: the phone addresses this process stored a text of (see MOST_KNOWN_ADDRESSES).
+        self._known_addresses: set[tuple[str, str]] = set()
 
     def address_for(self, channel: str, address: str) -> str:
         """Phone channels use E.164; others keep their own ids."""
@@ -217,9 +225,7 @@ class Jobline:
                 "kind": inbound.kind,
                 "created_at": now,
             }
-            stored = rows.store_known(self.sessions.kw["bind"], values, inbound.device)
-            if stored is None and inbound.channel in PHONE_CHANNELS:  # a new number's first text
-                stored = self._store_first(inbound, values)
+            stored = self._store_in_one(inbound, values)
             if stored is not None:
                 return Received(stored.contact_id, stored.id)
         try:
@@ -270,6 +276,31 @@ class Jobline:
                 if seen is None:
                     raise
                 return Received(seen.contact_id, seen.id, duplicate=True)
+
+    def _store_in_one(self, inbound: InboundMessage, values: dict[str, Any]) -> Any:
+        """PostgreSQL: store the text by one statement, a known contact's or, for a phone
+        number, a first text's (the one its address likely needs tried first); the message's
+        contact id and id, or None when the full store must decide."""
+        engine = self.sessions.kw["bind"]
+
+        def known() -> Any:
+            return rows.store_known(engine, values, inbound.device)
+
+        if inbound.channel not in PHONE_CHANNELS:
+            return known()
+
+        def first() -> Any:
+            return self._store_first(inbound, values)
+
+        address = (inbound.channel, values["address"])
+        for attempt in (known, first) if address in self._known_addresses else (first, known):
+            stored = attempt()
+            if stored is not None:
+                if len(self._known_addresses) >= MOST_KNOWN_ADDRESSES:
+                    self._known_addresses.clear()
+                self._known_addresses.add(address)
+                return stored
+        return None
 
     def _store_first(self, inbound: InboundMessage, values: dict[str, Any]) -> Any:
         """PostgreSQL: a new phone contact's first text with its seeker and contact, as

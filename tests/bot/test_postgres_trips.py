@@ -134,16 +134,37 @@ class Trips:
         return self.statements + 2 * self.transactions
 
 
-def test_a_first_text_is_stored_in_at_most_two_statements(
+def test_a_phone_numbers_texts_are_each_stored_in_one_statement(
     jobline: Jobline, postgres: Database
 ) -> None:
+    """A first text (it was 2 statements: the known contact's found none) and the texts after."""
+    for text_ in ("hi", "register"):
+        trips = Trips(postgres.engine)
+        received = jobline.receive(InboundMessage("sms", PHONE, text_, external_id=text_))
+        assert (trips.statements, trips.transactions) == (1, 0), text_
+        with postgres.sessions() as session:
+            message = session.get(Message, received.message_id)
+            assert message is not None and message.contact_id == received.contact_id
+            assert message.text == text_
+
+
+def test_a_known_contact_a_new_process_has_not_seen_is_stored_in_two_statements(
+    jobline: Jobline, postgres: Database, clock: Clock
+) -> None:
+    """After a restart the first text's statement is tried first and stores nothing (the
+    contact exists); the known contact's stores the text, on the same contact."""
+    first = jobline.receive(InboundMessage("sms", PHONE, "hi", external_id="SM1"))
+    restarted = Jobline(settings_of(postgres), postgres.sessions, clock=clock)
     trips = Trips(postgres.engine)
-    received = jobline.receive(InboundMessage("sms", PHONE, "hi", external_id="SM1"))
-    # The known contact's statement finds none; the first text's stores all.
+    again = restarted.receive(InboundMessage("sms", PHONE, "register", external_id="SM2"))
     assert (trips.statements, trips.transactions) == (2, 0)
+    assert again.contact_id == first.contact_id and again.message_id != first.message_id
+    trips = Trips(postgres.engine)
+    restarted.receive(InboundMessage("sms", PHONE, "Wang Fang", external_id="SM3"))
+    assert (trips.statements, trips.transactions) == (1, 0)  # now it knows the address
     with postgres.sessions() as session:
-        message = session.get(Message, received.message_id)
-        assert message is not None and message.contact_id == received.contact_id
+        assert session.scalar(select(func.count(Contact.id))) == 1
+        assert session.scalar(select(func.count(Seeker.id))) == 1
 
 
 def at_once(jobline: Jobline, texts: list[InboundMessage]) -> list[Received]:
