@@ -289,8 +289,9 @@ class Jobline:
         if inbound.channel not in PHONE_CHANNELS:
             return known()
 
-        def first() -> Any:
-            return self._store_first(inbound, values)
+        def first() -> Any:  # its seeker and contact as contact_for makes them
+            language = FIRST_LANGUAGE.get(inbound.channel, self.settings.default_language)
+            return store_first_text(engine, values, language, inbound.device)
 
         address = (inbound.channel, values["address"])
         for attempt in (known, first) if address in self._known_addresses else (first, known):
@@ -301,13 +302,6 @@ class Jobline:
                 self._known_addresses.add(address)
                 return stored
         return None
-
-    def _store_first(self, inbound: InboundMessage, values: dict[str, Any]) -> Any:
-        """PostgreSQL: a new phone contact's first text with its seeker and contact, as
-        contact_for makes them, in one statement; None when the full store must decide."""
-        language = FIRST_LANGUAGE.get(inbound.channel, self.settings.default_language)
-        engine = self.sessions.kw["bind"]
-        return store_first_text(engine, values, language, inbound.device)
 
     def _store_known(
         self, inbound: InboundMessage, address: str, text: str, now: datetime

@@ -36,7 +36,7 @@ from db.models import (
     OutboxMessage,
     Seeker,
 )
-from db.session import autocommitted
+from db.session import autocommitted, lock_key
 from flows.types import Profile
 from notify.outbox import RELEASE_HELD, only_answers, opted_out
 
@@ -203,7 +203,7 @@ def locked_before_turn(
         "message_id": message_id,
         "contact_id": contact_id,
         "lock_kind": lock_kind,
-        "lock_key": contact_id % 2**31,
+        "lock_key": lock_key(contact_id),
     }
     row = _LOCKED_BEFORE_TURN.run(session, values).first()
     return row, row is None or bool(row.locked)
@@ -283,35 +283,21 @@ _CREATED = (
     .cte("saved")
 )
 _RELEASED_ROWS = RELEASE_HELD.returning(OutboxMessage.id).cte("released")
-# Each reply's columns, bound as r<index>_<column> (notify/outbox.reply_rows gives them).
-REPLY_COLUMNS = (
-    "contact_id",
-    "channel",
-    "address",
-    "text",
-    "buttons",
-    "segments",
-    "kind",
-    "priority",
-    "not_before",
-    "attempts",
-    "status",
-    "created_at",
-    "idempotency_key",
-)
-_FINISHING: dict[tuple[bool, int], Fast] = {}
+_FINISHING: dict[tuple[bool, int, tuple[str, ...]], Fast] = {}
 
 
-def finishing(first: bool, replies: int) -> Fast:
+def finishing(first: bool, replies: int, columns: tuple[str, ...] = ()) -> Fast:
     """The statement that finishes a PostgreSQL turn: the state saved (`first`: the contact's
     first conversation row made), the message handled, the contact's last text noted, its held
-    rows released, and `replies` outbox rows inserted; it gives how many rows were saved and
-    released, and the new rows' ids in order."""
-    found = _FINISHING.get((first, replies))
+    rows released, and `replies` outbox rows inserted (these columns of each, bound as
+    r<index>_<column>); it gives how many rows were saved and released, and the new rows' ids
+    in order."""
+    key = (first, replies, columns)
+    found = _FINISHING.get(key)
     if found is not None:
         return found
     saved = _CREATED if first else _SAVED
-    columns: list[Any] = [
+    results: list[Any] = [
         select(func.count()).select_from(saved).scalar_subquery().label("saved"),
         select(func.count()).select_from(_RELEASED_ROWS).scalar_subquery().label("released"),
     ]
@@ -323,7 +309,7 @@ def finishing(first: bool, replies: int) -> Fast:
                 [
                     {
                         name: bindparam(f"r{index}_{name}", type_=table.c[name].type)
-                        for name in REPLY_COLUMNS
+                        for name in columns
                     }
                     for index in range(replies)
                 ]
@@ -333,9 +319,9 @@ def finishing(first: bool, replies: int) -> Fast:
         )
         # Ids come from the sequence in the order of the VALUES rows.
         ordered = postgresql.aggregate_order_by(inserted.c.id, inserted.c.id)
-        columns.append(select(func.array_agg(ordered)).scalar_subquery().label("reply_ids"))
-    statement = select(*columns).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
-    found = _FINISHING[(first, replies)] = Fast(statement)
+        results.append(select(func.array_agg(ordered)).scalar_subquery().label("reply_ids"))
+    statement = select(*results).add_cte(_HANDLED.cte("handled"), _WROTE.cte("wrote"))
+    found = _FINISHING[key] = Fast(statement)
     return found
 
 
@@ -372,7 +358,8 @@ def finish(
             given |= {"b_version": version, "b_next": version + 1}
         for index, reply in enumerate(replies):
             given |= {f"r{index}_{name}": value for name, value in reply.items()}
-        row = finishing(version is None, len(replies)).run(connection, given).one()
+        columns = tuple(replies[0]) if replies else ()
+        row = finishing(version is None, len(replies), columns).run(connection, given).one()
         if row.saved != 1:
             raise StaleDataError(f"conversation {contact_id} changed during the turn")
         return Finished(int(row.released), list(row.reply_ids) if replies else [])

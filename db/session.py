@@ -203,7 +203,12 @@ def one_at_a_time(session: Session, kind: int, key: int = 0) -> None:
     """This transaction waits for any other that took the same lock (PostgreSQL; SQLite's
     writers already go one at a time). Released when it ends."""
     if session.get_bind().dialect.name == "postgresql":
-        _LOCK.run(connection_of(session), {"kind": kind, "key": key % 2**31})
+        _LOCK.run(connection_of(session), {"kind": kind, "key": lock_key(key)})
+
+
+def lock_key(key: int) -> int:
+    """An advisory lock's second key for any id (PostgreSQL's two-key form takes int4s)."""
+    return key % 2**31
 
 
 @contextmanager

@@ -99,7 +99,6 @@ def queue(
 
 # Built once: building a statement costs about as much as running it on SQLite.
 NEW_ROW = insert(OutboxMessage).returning(OutboxMessage.id)
-NEW_ROWS = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
 _NEW_ROW = Fast(NEW_ROW)
 RELEASE_HELD = (
     update(OutboxMessage)
@@ -180,14 +179,10 @@ def queued_replies(
 def insert_replies(
     session: Session, rows: Sequence[Mapping[str, Any]], replies: Sequence[NewReply]
 ) -> list[QueuedReply]:
-    """Insert a turn's answer rows (`reply_rows`) with Core statements, in order."""
-    if not rows:  # an INSERT given no rows would insert one empty row
-        return []
+    """Insert a turn's answer rows (`reply_rows`) one by one, in order: SQLite's turn (it has
+    no round trips; PostgreSQL's turn inserts them with its state, bot/turn_rows.finish)."""
     connection = connection_of(session)
-    if len(rows) == 1 or connection.dialect.name == "sqlite":  # SQLite: no round trips
-        ids = [int(_NEW_ROW.run(connection, row).one()[0]) for row in rows]
-    else:  # one INSERT of every row (one round trip), ids in the order of the rows
-        ids = [int(row_id) for row_id in connection.execute(NEW_ROWS, list(rows)).scalars()]
+    ids = [int(_NEW_ROW.run(connection, row).one()[0]) for row in rows]
     return queued_replies(rows, ids, replies)
 
 
