@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Dialect, String, TypeDecorator, any_, bindparam, case, false, select
@@ -168,6 +169,13 @@ def array_literal(items: Sequence[str]) -> str:
     return '{"' + joined + '"}' if items else "{}"
 
 
+@lru_cache(maxsize=1024)
+def places_literal(places: tuple[str, ...]) -> str:
+    """`array_literal` of a place list, kept: a search's lists are its place's levels (the
+    province's 139 names among them), the same few again and again."""
+    return array_literal(places)
+
+
 class StoreLookup:
     """Answers the flows' read-only questions from the database."""
 
@@ -218,7 +226,8 @@ class StoreLookup:
                 limit,
             )
             values.update(
-                (f"level_{index}", array_literal(places)) for index, places in enumerate(levels)
+                (f"level_{index}", places_literal(tuple(places)))
+                for index, places in enumerate(levels)
             )
             if prefer:
                 values["prefer"] = array_literal(prefer)

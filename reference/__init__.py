@@ -69,6 +69,10 @@ class Reference:
     def __init__(self, places: list[PlaceInfo], categories: list[CategoryInfo]) -> None:
         self.places = places
         self.categories = categories
+        # A turn that searches asks for places by name a dozen times: looked up, not scanned.
+        self._places_by_name = {p.name: p for p in reversed(places)}  # the first of a name wins
+        self._within: dict[str, tuple[str, ...]] = {}
+        self._province = next((p.name for p in places if p.kind == PROVINCE), None)
         self._place_names = _name_index((p.name, p.aliases) for p in places)
         self._category_names = _name_index([(c.slug, (c.name, *c.aliases)) for c in categories])
         # Near-miss matching scores every name: the answers for texts seen before are kept.
@@ -77,7 +81,7 @@ class Reference:
 
     def place(self, name: str) -> PlaceInfo | None:
         """The place with this canonical name."""
-        return next((p for p in self.places if p.name == name), None)
+        return self._places_by_name.get(name)
 
     def wider(self, name: str) -> str | None:
         """The next wider place: a district's or county's city, a city's province, else None."""
@@ -86,16 +90,21 @@ class Reference:
             return None
         if info.city is not None:
             return info.city
-        return next((p.name for p in self.places if p.kind == PROVINCE), None)
+        return self._province
 
-    def within(self, name: str) -> list[str]:
+    def within(self, name: str) -> tuple[str, ...]:
         """A place and every place inside it (a city's districts, the province's everything)."""
-        info = self.place(name)
-        if info is None:
-            return [name]
-        if info.kind == PROVINCE:
-            return [p.name for p in self.places]
-        return [name, *(p.name for p in self.places if p.city == name)]
+        found = self._within.get(name)
+        if found is None:
+            info = self.place(name)
+            if info is None:
+                return (name,)
+            if info.kind == PROVINCE:
+                found = tuple(p.name for p in self.places)
+            else:
+                found = (name, *(p.name for p in self.places if p.city == name))
+            self._within[name] = found
+        return found
 
     def category(self, slug: str) -> CategoryInfo | None:
         """The category with this slug."""

@@ -67,5 +67,5 @@ def test_wider_goes_district_city_province() -> None:
     assert REFERENCE.wider("Heilongjiang") is None
     assert REFERENCE.wider("Atlantis") is None
     assert set(REFERENCE.within("Heilongjiang")) == {p.name for p in REFERENCE.places}
-    assert REFERENCE.within("Songbei") == ["Songbei"]
+    assert REFERENCE.within("Songbei") == ("Songbei",)
     assert "Shuangcheng" in REFERENCE.within("Harbin")
