@@ -122,6 +122,15 @@ def find_or_create_contact(
     return contact
 
 
+def seeker_columns(channel: str, settings: Settings, now: datetime) -> dict[str, Any]:
+    """A new seeker's columns, made by a first text on this channel."""
+    return {
+        "language": FIRST_LANGUAGE.get(channel, settings.default_language),
+        "interests": [],
+        "created_at": now,
+    }
+
+
 def contact_for(
     session: Session, channel: str, address: str, settings: Settings, now: datetime
 ) -> Any:
@@ -133,11 +142,7 @@ def contact_for(
     found = rows.contact_by_address(session, channel, address)
     if found is not None:
         return found
-    new_seeker = {
-        "language": FIRST_LANGUAGE.get(channel, settings.default_language),
-        "interests": [],
-        "created_at": now,
-    }
+    new_seeker = seeker_columns(channel, settings, now)
     seeker: Seeker | None = None
     if channel in PHONE_CHANNELS:
         insert_new(session, Seeker, {**new_seeker, "phone": address}, ["phone"])
@@ -306,15 +311,21 @@ class Jobline:
     def _store_known(
         self, inbound: InboundMessage, address: str, text: str, now: datetime
     ) -> Received | None:
-        """SQLite: store a text of a known contact it changes nothing on (not blocked, the same
-        office phone) in a transaction without an ORM session; None when the full store must
-        decide (a new contact, a blocked one, a new office phone)."""
+        """SQLite: store a text in a transaction without an ORM session when it changes nothing
+        on a known contact (not blocked, the same office phone), or is a new phone number's
+        first (its seeker and contact made as contact_for makes them); None when the full
+        store must decide (any other new contact, a blocked one, a new office phone)."""
         with light(self.sessions.kw["bind"]) as connection:
             if inbound.external_id is not None:
                 seen = rows.seen_message(connection, inbound.channel, inbound.external_id)
                 if seen is not None:
                     return Received(seen.contact_id, seen.id, duplicate=True)
             contact = rows.contact_by_address(connection, inbound.channel, address)
+            if contact is None and inbound.channel in PHONE_CHANNELS:
+                seeker = seeker_columns(inbound.channel, self.settings, now)
+                contact = rows.new_phone_contact(
+                    connection, inbound.channel, address, seeker, inbound.device
+                )
             if (
                 contact is None
                 or contact.stopped == ContactStop.BLOCKED

@@ -36,7 +36,7 @@ from db.models import (
     OutboxMessage,
     Seeker,
 )
-from db.session import autocommitted, lock_key
+from db.session import autocommitted, insert_new, lock_key
 from flows.types import Profile
 from notify.outbox import RELEASE_HELD, only_answers, opted_out
 
@@ -221,10 +221,32 @@ def contact_by_address(session: Session | Connection, channel: str, address: str
     return found.first()
 
 
-def seeker_by_phone(session: Session, phone: str) -> int | None:
+def seeker_by_phone(session: Session | Connection, phone: str) -> int | None:
     """The id of the seeker with this phone, if any."""
     found: int | None = _SEEKER_BY_PHONE.run(session, {"phone": phone}).scalar()
     return found
+
+
+def new_phone_contact(
+    connection: Connection,
+    channel: str,
+    address: str,
+    seeker: dict[str, Any],
+    device: str | None,
+) -> Any:
+    """SQLite, in a transaction that holds the write lock: a phone number's new contact, with
+    its seeker (`seeker`: a new one's columns; the phone's own seeker when it has one), as
+    conversation.contact_for makes them; the contact's id, stop and office phone."""
+    insert_new(connection, Seeker, {**seeker, "phone": address}, ["phone"])
+    values = {
+        "channel": channel,
+        "address": address,
+        "seeker_id": seeker_by_phone(connection, address),
+        "created_at": seeker["created_at"],
+        "device": device,
+    }
+    insert_new(connection, Contact, values, ["channel", "address"])
+    return contact_by_address(connection, channel, address)
 
 
 def change_contact(session: Session, contact_id: int, values: dict[str, Any]) -> None:

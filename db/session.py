@@ -185,9 +185,12 @@ def read_once(engine: Engine) -> Iterator[Connection]:
 _INSERT_NEW: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
-def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys: list[str]) -> bool:
-    """Insert a row unless one with the same keys exists (race-safe); True when inserted."""
-    dialect = session.get_bind().dialect.name
+def insert_new(
+    where: Session | Connection, model: type[Any], values: dict[str, Any], keys: list[str]
+) -> bool:
+    """Insert a row unless one with the same keys exists (race-safe); True when inserted. On a
+    session, what it holds is written first; the columns' defaults are filled in either way."""
+    dialect = where.dialect.name if isinstance(where, Connection) else where.get_bind().dialect.name
     table = model.__table__
     statement = _INSERT_NEW.get((dialect, table.name, tuple(keys)))
     if statement is None:
@@ -195,8 +198,10 @@ def insert_new(session: Session, model: type[Any], values: dict[str, Any], keys:
         key = next(iter(table.primary_key))
         statement = insert(table).on_conflict_do_nothing(index_elements=keys).returning(key)
         _INSERT_NEW[(dialect, table.name, tuple(keys))] = statement
-    session.flush()  # a Core statement: what the session holds is written first
-    return session.connection().execute(statement, values).first() is not None
+    if isinstance(where, Session):
+        where.flush()  # a Core statement: what the session holds is written first
+        where = where.connection()
+    return where.execute(statement, values).first() is not None
 
 
 def one_at_a_time(session: Session, kind: int, key: int = 0) -> None:

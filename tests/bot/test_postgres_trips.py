@@ -26,18 +26,11 @@ from bot.settings import Settings, load_settings
 from bot.turn_rows import finish
 from db.models import Contact, Conversation, JobPost, Message, OutboxMessage, Seeker
 from db.session import CONTACT_TURNS
+from tests.bot.stored_rows import FIRST_TEXTS, stored_rows
 from tests.conftest import Clock
 from tests.fakes.postgres import fresh_postgres_url
 
 PHONE = "+8613900000001"
-# First texts, each from a number Jobline has not seen (the last from the console's seeker).
-FIRST_TEXTS = [
-    InboundMessage("sms", "+8613900000002", "hi", external_id="SM1"),
-    InboundMessage("sms", "+8613900000003", "hi", external_id="SM2", device="gateway-2"),
-    InboundMessage("sms", "+8613900000004", "STOP", external_id="SM3", kind="stop"),
-    InboundMessage("console", "+8613900000005", "hello"),
-    InboundMessage("sms", "+8613900000005", "hi again", external_id="SM4"),
-]
 
 
 @contextmanager
@@ -67,27 +60,6 @@ def jobline(postgres: Database, clock: Clock) -> Jobline:
 def settings_of(database: Database) -> Settings:
     """Settings on this database."""
     return load_settings(database_url=database.engine.url.render_as_string(hide_password=False))
-
-
-def stored_rows(database: Database) -> list[dict[str, Any]]:
-    """Every message with its contact and seeker, their columns but the ids."""
-    query = (
-        select(Message, Contact, Seeker)
-        .join(Contact, Contact.id == Message.contact_id)
-        .join(Seeker, Seeker.id == Contact.seeker_id)
-        .order_by(Message.id)
-    )
-    ids = {"id", "contact_id", "seeker_id"}
-    with database.sessions() as session:
-        return [
-            {
-                f"{row.__tablename__}.{column.key}": getattr(row, column.key)
-                for row in found
-                for column in row.__table__.columns
-                if column.key not in ids
-            }
-            for found in session.execute(query)
-        ]
 
 
 def test_a_first_text_writes_the_rows_the_full_store_writes(

@@ -1,0 +1,41 @@
+"""What a store of first texts wrote, to compare two ways of storing them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.channels.base import InboundMessage
+from bot.database import Database
+from db.models import Contact, Message, Seeker
+
+# First texts, each from a number Jobline has not seen (the last from the console's seeker).
+FIRST_TEXTS = [
+    InboundMessage("sms", "+8613900000002", "hi", external_id="SM1"),
+    InboundMessage("sms", "+8613900000003", "hi", external_id="SM2", device="gateway-2"),
+    InboundMessage("sms", "+8613900000004", "STOP", external_id="SM3", kind="stop"),
+    InboundMessage("console", "+8613900000005", "hello"),
+    InboundMessage("sms", "+8613900000005", "hi again", external_id="SM4"),
+]
+
+
+def stored_rows(database: Database) -> list[dict[str, Any]]:
+    """Every message with its contact and seeker, their columns but the ids."""
+    query = (
+        select(Message, Contact, Seeker)
+        .join(Contact, Contact.id == Message.contact_id)
+        .join(Seeker, Seeker.id == Contact.seeker_id)
+        .order_by(Message.id)
+    )
+    ids = {"id", "contact_id", "seeker_id"}
+    with database.sessions() as session:
+        return [
+            {
+                f"{row.__tablename__}.{column.key}": getattr(row, column.key)
+                for row in found
+                for column in row.__table__.columns
+                if column.key not in ids
+            }
+            for found in session.execute(query)
+        ]
