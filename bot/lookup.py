@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Dialect, String, TypeDecorator, any_, bindparam, case, false, select
+from sqlalchemy import Dialect, String, TypeDecorator, any_, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -98,14 +99,17 @@ def fair_view(fair: JobFair) -> FairView:
     )
 
 
-# A job search's statement by its shape (how many places at each level, a kind or not, how many
-# preferred kinds, the limit), built and compiled once: building it per search was a fifth of
-# the CPU of the workload's turns, its IN lists expanded at every execution. On PostgreSQL each
-# list is one array parameter (`= ANY`): psycopg converts a query with over 50 parameters anew
-# at every execution. It is given as an array literal (`array_literal`): psycopg dumps a list
-# element by element in Python, a third of a job search's CPU with the province's ~140 places.
+# A job search's statement by its shape (the database, how many place levels, a kind or not,
+# preferred kinds or not, the limit), built and compiled once: building it per search was a
+# fifth of the CPU of the workload's turns. Each list is one parameter, whatever its length:
+# - PostgreSQL: an array (`= ANY`) given as its literal (`array_literal`): psycopg converts a
+#   query with over 50 parameters anew at every execution, and dumps a list element by element
+#   in Python, a third of a job search's CPU with the province's ~140 places.
+# - SQLite: a JSON array (`IN (SELECT value FROM json_each(...))`): an IN list of one parameter
+#   a place cost 35 us of Python a search to name the 159 parameters (Daoli's three levels),
+#   and SQLite's IN lists no less than json_each.
 MOST_SHAPES = 512
-Shape = tuple[bool, tuple[int, ...], bool, int, int | None]
+Shape = tuple[bool, int, bool, bool, int | None]
 _WIDENINGS: dict[Shape, Fast] = {}
 
 
@@ -114,30 +118,26 @@ def _widening(shape: Shape) -> Fast:
     found = _WIDENINGS.get(shape)
     if found is not None:
         return found
-    arrays, sizes, has_category, preferred, limit = shape
+    arrays, levels, has_category, preferred, limit = shape
 
-    def among(column: Any, name: str, size: int) -> Any:
+    def among(column: Any, name: str) -> Any:
         if arrays:
             return column == any_(bindparam(name, type_=PlacesLiteral()))
-        if not size:
-            return false()
-        return column.in_([bindparam(f"{name}_{n}") for n in range(size)])
+        listed = func.json_each(bindparam(name, type_=String)).table_valued("value")
+        return column.in_(select(listed.c.value))
 
     near = case(
-        *(
-            (among(JobPost.place, f"level_{index}", size), index)
-            for index, size in enumerate(sizes)
-        ),
-        else_=len(sizes),
+        *((among(JobPost.place, f"level_{index}"), index) for index in range(levels)),
+        else_=levels,
     ).label("near")
     query = select(*JOB_COLUMNS, near).where(
-        JobPost.status == "open", among(JobPost.place, f"level_{len(sizes) - 1}", sizes[-1])
+        JobPost.status == "open", among(JobPost.place, f"level_{levels - 1}")
     )
     if has_category:
         query = query.where(JobPost.category == bindparam("category"))
     order = [JobPost.created_at.desc(), JobPost.id]
     if preferred:
-        order.insert(0, case((among(JobPost.category, "prefer", preferred), 0), else_=1))
+        order.insert(0, case((among(JobPost.category, "prefer"), 0), else_=1))
     query = query.order_by(near, *order)
     if limit is not None:
         query = query.limit(limit)
@@ -174,6 +174,13 @@ def places_literal(places: tuple[str, ...]) -> str:
     """`array_literal` of a place list, kept: a search's lists are its place's levels (the
     province's 139 names among them), the same few again and again."""
     return array_literal(places)
+
+
+@lru_cache(maxsize=1024)
+def places_json(places: tuple[str, ...]) -> str:
+    """A place list as the JSON array SQLite's statement reads (`json_each`), kept as
+    `places_literal` keeps PostgreSQL's."""
+    return json.dumps(places, ensure_ascii=False)
 
 
 class StoreLookup:
@@ -216,27 +223,13 @@ class StoreLookup:
         every set's posts ranked by the narrowest set they are in, then as search_jobs orders
         them; the rows of the first rank kept."""
         arrays = self.session.get_bind().dialect.name == "postgresql"
-        values: dict[str, Any] = {}
-        if arrays:  # one list per level: the shape is the number of levels
-            shape: Shape = (
-                True,
-                (0,) * len(levels),
-                category is not None,
-                int(bool(prefer)),
-                limit,
-            )
-            values.update(
-                (f"level_{index}", places_literal(tuple(places)))
-                for index, places in enumerate(levels)
-            )
-            if prefer:
-                values["prefer"] = array_literal(prefer)
-        else:
-            sizes = tuple(len(places) for places in levels)
-            shape = (False, sizes, category is not None, len(prefer), limit)
-            for index, places in enumerate(levels):
-                values.update((f"level_{index}_{n}", place) for n, place in enumerate(places))
-            values.update((f"prefer_{n}", kind) for n, kind in enumerate(prefer))
+        listed = places_literal if arrays else places_json
+        shape: Shape = (arrays, len(levels), category is not None, bool(prefer), limit)
+        values: dict[str, Any] = {
+            f"level_{index}": listed(tuple(places)) for index, places in enumerate(levels)
+        }
+        if prefer:
+            values["prefer"] = listed(tuple(prefer))
         if category is not None:
             values["category"] = category
         rows = _widening(shape).run(self.session, values).rows
