@@ -21,10 +21,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
 from bot.database import Database, open_database
-from bot.lookup import PlacesLiteral, StoreLookup, array_literal
+from bot.lookup import PlacesLiteral, array_literal
 from bot.settings import Settings, load_settings
 from bot.turn_rows import finish
-from db.models import Contact, Conversation, JobPost, Message, OutboxMessage, Seeker
+from db.models import Contact, Conversation, Message, OutboxMessage, Seeker
 from db.session import CONTACT_TURNS
 from tests.bot.stored_rows import FIRST_TEXTS, stored_rows
 from tests.conftest import Clock
@@ -326,7 +326,8 @@ def test_a_first_turn_whose_conversation_another_turn_made_decides_again(
 
 
 def test_a_job_searchs_places_reach_postgresql_as_they_are(postgres: Database) -> None:
-    """A list is bound as its array literal: quotes, backslashes, commas, braces, NULL."""
+    """A list is bound as its array literal: quotes, backslashes, commas, braces, NULL (the
+    search with such places, on both databases: tests/bot/test_job_search.py)."""
     places = ["Daoli", 'a "b"', "back\\slash", "x,y", "{}", "NULL", "", "道里区"]
     with postgres.engine.connect() as connection:
         found = connection.scalar(
@@ -340,21 +341,3 @@ def test_a_job_searchs_places_reach_postgresql_as_they_are(postgres: Database) -
         assert list(back) == places
         empty = select(func.cardinality(bindparam("e", type_=PlacesLiteral())))
         assert connection.scalar(empty, {"e": array_literal([])}) == 0
-    with postgres.sessions() as session:
-        session.add_all(
-            JobPost(
-                code=f"T{n}",
-                title="t",
-                employer="e",
-                category="factory",
-                place=place,
-                pay_yuan_month=3000,
-                hours="8-17",
-                suits="anyone",
-            )
-            for n, place in enumerate(places)
-        )
-        session.commit()
-        levels = [[places[1]], places[1:4], places]
-        found_level, jobs = StoreLookup(session).search_jobs_widening(levels, "factory")
-    assert found_level == 0 and [job.place for job in jobs] == [places[1]]
