@@ -1,12 +1,16 @@
-"""What a store of first texts wrote, to compare two ways of storing them."""
+"""First texts: what a store of them wrote (to compare two ways of storing them), and texts
+received at once."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.channels.base import InboundMessage
+from bot.conversation import Jobline, Received
 from bot.database import Database
 from db.models import Contact, Message, Seeker
 
@@ -39,3 +43,16 @@ def stored_rows(database: Database) -> list[dict[str, Any]]:
             }
             for found in session.execute(query)
         ]
+
+
+def at_once(jobline: Jobline | list[Jobline], texts: list[InboundMessage]) -> list[Received]:
+    """Receive these texts in threads that start together (by turns on each Jobline given)."""
+    start = threading.Barrier(len(texts))
+    joblines = jobline if isinstance(jobline, list) else [jobline]
+
+    def receive(index: int) -> Received:
+        start.wait(timeout=30)
+        return joblines[index % len(joblines)].receive(texts[index])
+
+    with ThreadPoolExecutor(len(texts)) as pool:
+        return list(pool.map(receive, range(len(texts))))

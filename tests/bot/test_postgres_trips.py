@@ -5,7 +5,6 @@ job search's place lists bound as array literals."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ from bot.settings import Settings, load_settings
 from bot.turn_rows import finish
 from db.models import Contact, Conversation, Message, OutboxMessage, Seeker
 from db.session import CONTACT_TURNS
-from tests.bot.stored_rows import FIRST_TEXTS, stored_rows
+from tests.bot.stored_rows import FIRST_TEXTS, at_once, stored_rows
 from tests.conftest import Clock
 from tests.fakes.postgres import fresh_postgres_url
 
@@ -137,18 +136,6 @@ def test_a_known_contact_a_new_process_has_not_seen_is_stored_in_two_statements(
     with postgres.sessions() as session:
         assert session.scalar(select(func.count(Contact.id))) == 1
         assert session.scalar(select(func.count(Seeker.id))) == 1
-
-
-def at_once(jobline: Jobline, texts: list[InboundMessage]) -> list[Received]:
-    """Receive these texts in threads that start together."""
-    start = threading.Barrier(len(texts))
-
-    def receive(inbound: InboundMessage) -> Received:
-        start.wait(timeout=30)
-        return jobline.receive(inbound)
-
-    with ThreadPoolExecutor(len(texts)) as pool:
-        return list(pool.map(receive, texts))
 
 
 def test_first_texts_of_one_new_number_at_once_make_one_seeker(

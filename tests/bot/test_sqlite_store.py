@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func, select
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
 from bot.database import Database, open_database
 from bot.settings import load_settings
-from tests.bot.stored_rows import FIRST_TEXTS, stored_rows
+from db.models import Contact, Message, Seeker
+from tests.bot.stored_rows import FIRST_TEXTS, at_once, stored_rows
 from tests.conftest import Clock
 
 
@@ -83,3 +84,24 @@ def test_a_blocked_contacts_text_still_goes_to_the_full_store(tmp_path: Path) ->
     rows = stored_rows(database)
     assert rows[-1]["contacts.stopped"] is None and not back.duplicate
     database.engine.dispose()
+
+
+def test_first_texts_of_one_new_number_at_once_make_one_seeker(tmp_path: Path) -> None:
+    """Two engines on one file, as two processes would be: only SQLite's lock keeps them apart."""
+    databases = [sqlite_database(tmp_path / "shared.db") for _ in range(2)]
+    joblines = [
+        Jobline(load_settings(database_url=str(db.engine.url)), db.sessions) for db in databases
+    ]
+    numbers, each = 5, 4
+    for number in range(numbers):
+        phone = f"+86139100000{number:02d}"
+        texts = [InboundMessage("sms", phone, f"hi {n}", f"SM{number}-{n}") for n in range(each)]
+        received = at_once(joblines, texts)
+        assert len({one.contact_id for one in received}) == 1
+        assert not any(one.duplicate for one in received)
+    with databases[0].sessions() as session:
+        assert session.scalar(select(func.count(Seeker.id))) == numbers
+        assert session.scalar(select(func.count(Contact.id))) == numbers
+        assert session.scalar(select(func.count(Message.id))) == numbers * each
+    for database in databases:
+        database.engine.dispose()
