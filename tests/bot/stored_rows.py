@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline, Received
@@ -56,3 +56,20 @@ def at_once(jobline: Jobline | list[Jobline], texts: list[InboundMessage]) -> li
 
     with ThreadPoolExecutor(len(texts)) as pool:
         return list(pool.map(receive, range(len(texts))))
+
+
+def first_texts_at_once(
+    jobline: Jobline | list[Jobline], database: Database, numbers: int, each: int
+) -> None:
+    """Each of `numbers` new phone numbers sends `each` first texts at once: each number gets
+    one seeker and one contact, and every text is stored once."""
+    for number in range(numbers):
+        phone = f"+86139100000{number:02d}"
+        texts = [InboundMessage("sms", phone, f"hi {n}", f"SM{number}-{n}") for n in range(each)]
+        received = at_once(jobline, texts)
+        assert len({one.contact_id for one in received}) == 1
+        assert not any(one.duplicate for one in received)
+    with database.sessions() as session:
+        assert session.scalar(select(func.count(Seeker.id))) == numbers
+        assert session.scalar(select(func.count(Contact.id))) == numbers
+        assert session.scalar(select(func.count(Message.id))) == numbers * each

@@ -25,7 +25,7 @@ from bot.settings import Settings, load_settings
 from bot.turn_rows import finish
 from db.models import Contact, Conversation, Message, OutboxMessage, Seeker
 from db.session import CONTACT_TURNS
-from tests.bot.stored_rows import FIRST_TEXTS, at_once, stored_rows
+from tests.bot.stored_rows import FIRST_TEXTS, at_once, first_texts_at_once, stored_rows
 from tests.conftest import Clock
 from tests.fakes.postgres import fresh_postgres_url
 
@@ -141,17 +141,7 @@ def test_a_known_contact_a_new_process_has_not_seen_is_stored_in_two_statements(
 def test_first_texts_of_one_new_number_at_once_make_one_seeker(
     jobline: Jobline, postgres: Database
 ) -> None:
-    numbers, each = 6, 4
-    for number in range(numbers):
-        phone = f"+86139100000{number:02d}"
-        texts = [InboundMessage("sms", phone, f"hi {n}", f"SM{number}-{n}") for n in range(each)]
-        received = at_once(jobline, texts)
-        assert len({one.contact_id for one in received}) == 1
-        assert not any(one.duplicate for one in received)
-    with postgres.sessions() as session:
-        assert session.scalar(select(func.count(Seeker.id))) == numbers
-        assert session.scalar(select(func.count(Contact.id))) == numbers
-        assert session.scalar(select(func.count(Message.id))) == numbers * each
+    first_texts_at_once(jobline, postgres, numbers=6, each=4)
 
 
 def test_a_contact_another_request_is_making_is_the_one_the_text_gets(

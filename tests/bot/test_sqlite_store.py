@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event
 
 from bot.channels.base import InboundMessage
 from bot.conversation import Jobline
 from bot.database import Database, open_database
 from bot.settings import load_settings
-from db.models import Contact, Message, Seeker
-from tests.bot.stored_rows import FIRST_TEXTS, at_once, stored_rows
+from tests.bot.stored_rows import FIRST_TEXTS, first_texts_at_once, stored_rows
 from tests.conftest import Clock
 
 
@@ -92,16 +91,6 @@ def test_first_texts_of_one_new_number_at_once_make_one_seeker(tmp_path: Path) -
     joblines = [
         Jobline(load_settings(database_url=str(db.engine.url)), db.sessions) for db in databases
     ]
-    numbers, each = 5, 4
-    for number in range(numbers):
-        phone = f"+86139100000{number:02d}"
-        texts = [InboundMessage("sms", phone, f"hi {n}", f"SM{number}-{n}") for n in range(each)]
-        received = at_once(joblines, texts)
-        assert len({one.contact_id for one in received}) == 1
-        assert not any(one.duplicate for one in received)
-    with databases[0].sessions() as session:
-        assert session.scalar(select(func.count(Seeker.id))) == numbers
-        assert session.scalar(select(func.count(Contact.id))) == numbers
-        assert session.scalar(select(func.count(Message.id))) == numbers * each
+    first_texts_at_once(joblines, databases[0], numbers=5, each=4)
     for database in databases:
         database.engine.dispose()
