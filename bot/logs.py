@@ -1,4 +1,5 @@
-"""Log lines for a shared server: phone numbers masked everywhere, tracebacks included."""
+"""Log lines for a shared server: phone numbers and credentials masked everywhere, tracebacks
+included."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from db.phones import mask_phone
 
 # A phone number as it may appear in a log line or a database error (E.164 or national).
 PHONE = re.compile(r"(?<![\w.])\+?\d{7,15}(?![\w.])")
+# A credential inside a URL, as httpx logs each request at INFO: the managed Rasa server's
+# `token=`, WeChat's `access_token=` and its app `secret=` (each token refresh), and a Telegram
+# bot's token in its API path.
+SECRET = re.compile(
+    r"(?i)(?<=[?&]token=)[^&\s\"']+"
+    r"|(?<=[?&]access_token=)[^&\s\"']+"
+    r"|(?<=[?&]secret=)[^&\s\"']+"
+    r"|(?<=/bot)\d+:[\w-]+"
+)
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 ACCESS_LOGGER = "uvicorn.access"
 # Access lines below this status are left out under access_log: refusals.
@@ -20,12 +30,18 @@ def mask_phones(line: str) -> str:
     return PHONE.sub(lambda found: mask_phone(found.group(0)), line)
 
 
+def mask_secrets(line: str) -> str:
+    """The line with every credential in a URL replaced by ****."""
+    return SECRET.sub("****", line)
+
+
 class MaskingFormatter(logging.Formatter):
-    """Formats a record, then masks phone numbers in the message and any traceback."""
+    """Formats a record, then masks credentials and phone numbers in the message and any
+    traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
         """The masked line."""
-        return mask_phones(super().format(record))
+        return mask_phones(mask_secrets(super().format(record)))
 
 
 def configure_logging(level: int = logging.INFO, access_log: str = "all") -> None:
