@@ -295,8 +295,8 @@ class Jobline:
             return known()
 
         def first() -> Any:  # its seeker and contact as contact_for makes them
-            language = FIRST_LANGUAGE.get(inbound.channel, self.settings.default_language)
-            return store_first_text(engine, values, language, inbound.device)
+            seeker = seeker_columns(inbound.channel, self.settings, values["created_at"])
+            return store_first_text(engine, values, seeker, inbound.device)
 
         address = (inbound.channel, values["address"])
         for attempt in (known, first) if address in self._known_addresses else (first, known):

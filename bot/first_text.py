@@ -100,16 +100,19 @@ _FIRST_TEXT_STORE = Fast(FIRST_TEXT_STORE)
 
 
 def store_first_text(
-    engine: Engine, values: dict[str, Any], language: str, device: str | None
+    engine: Engine, values: dict[str, Any], seeker: dict[str, Any], device: str | None
 ) -> Any:
     """Store a new phone contact's first text with its seeker (shared with the phone's seeker
     if it has one) and contact in one statement; the message's contact id and id, or None
     when the full store must decide.
 
     `values`: the message's channel, address, provider_id, text, kind and created_at (the
-    address is the seeker's phone); `language`: a new seeker's; `device`: the contact's.
+    address is the seeker's phone); `seeker`: a new seeker's language and interests
+    (conversation.seeker_columns); `device`: the contact's.
     """
     parameters = {f"f_{name}": value for name, value in values.items()}
-    parameters.update(f_language=language, f_interests=[], f_device=device)
+    parameters.update(
+        f_language=seeker["language"], f_interests=seeker["interests"], f_device=device
+    )
     with autocommitted(engine) as connection:
         return _FIRST_TEXT_STORE.run(connection, parameters).first()
