@@ -143,18 +143,13 @@ def contact_for(
     if found is not None:
         return found
     new_seeker = seeker_columns(channel, settings, now)
-    seeker: Seeker | None = None
     if channel in PHONE_CHANNELS:
-        insert_new(session, Seeker, {**new_seeker, "phone": address}, ["phone"])
-        seeker_id = rows.seeker_by_phone(session, address)
-    else:
-        seeker = Seeker(**new_seeker)
-        session.add(seeker)
-        session.flush()
-        seeker_id = seeker.id
-    assert seeker_id is not None
-    values = {"channel": channel, "address": address, "seeker_id": seeker_id, "created_at": now}
-    if not insert_new(session, Contact, values, ["channel", "address"]) and seeker is not None:
+        return rows.new_phone_contact(session, channel, address, new_seeker, None)
+    seeker = Seeker(**new_seeker)
+    session.add(seeker)
+    session.flush()
+    values = {"channel": channel, "address": address, "seeker_id": seeker.id, "created_at": now}
+    if not insert_new(session, Contact, values, ["channel", "address"]):
         # Another request made this chat's contact first: our new seeker is nobody's.
         session.delete(seeker)
         session.flush()

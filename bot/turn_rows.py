@@ -228,25 +228,25 @@ def seeker_by_phone(session: Session | Connection, phone: str) -> int | None:
 
 
 def new_phone_contact(
-    connection: Connection,
+    where: Session | Connection,
     channel: str,
     address: str,
     seeker: dict[str, Any],
     device: str | None,
 ) -> Any:
-    """SQLite, in a transaction that holds the write lock: a phone number's new contact, with
-    its seeker (`seeker`: a new one's columns; the phone's own seeker when it has one), as
-    conversation.contact_for makes them; the contact's id, stop and office phone."""
-    insert_new(connection, Seeker, {**seeker, "phone": address}, ["phone"])
+    """A phone number's contact, made with its seeker (`seeker`: a new one's columns; the
+    phone's own seeker when it has one) unless they exist; race-safe (insert ... on conflict do
+    nothing, then select). The contact's id, stop and office phone."""
+    insert_new(where, Seeker, {**seeker, "phone": address}, ["phone"])
     values = {
         "channel": channel,
         "address": address,
-        "seeker_id": seeker_by_phone(connection, address),
+        "seeker_id": seeker_by_phone(where, address),
         "created_at": seeker["created_at"],
         "device": device,
     }
-    insert_new(connection, Contact, values, ["channel", "address"])
-    return contact_by_address(connection, channel, address)
+    insert_new(where, Contact, values, ["channel", "address"])
+    return contact_by_address(where, channel, address)
 
 
 def change_contact(session: Session, contact_id: int, values: dict[str, Any]) -> None:

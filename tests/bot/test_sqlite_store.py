@@ -43,8 +43,8 @@ def test_a_first_text_writes_the_rows_the_full_store_writes(
 ) -> None:
     found = []
     for light in (True, False):
-        if not light:  # no new contact in the light transaction: the full store makes it
-            monkeypatch.setattr("bot.conversation.rows.new_phone_contact", lambda *_: None)
+        if not light:  # no light transaction: the full store makes every row
+            monkeypatch.setattr(Jobline, "_store_known", lambda *_: None)
         database = sqlite_database(tmp_path / f"{light}.db")
         settings = load_settings(database_url=str(database.engine.url))
         jobline = Jobline(settings, database.sessions, clock=clock)
